@@ -1,0 +1,174 @@
+import type { Handle, HandleServerError, ServerInit } from '@sveltejs/kit';
+import { sequence } from '@sveltejs/kit/hooks';
+import { randomUUID } from 'node:crypto';
+import { jobModules } from './jobs';
+import { loadConfigOrExit } from '#lib/server/config';
+import { ApiError, errorResponse, isApiPath, type ErrorCode } from '#lib/server/http/errors';
+import { startPlatform, stopPlatform } from '#lib/server/platform';
+import { logger } from '#lib/server/telemetry/logger';
+import { httpDuration } from '#lib/server/telemetry/metrics';
+import { startTracing } from '#lib/server/telemetry/tracing';
+import { paraglideMiddleware } from '#lib/paraglide/server';
+
+/**
+ * Runs once at start-up (Kit's `init` hook): settings, embedded PostgreSQL,
+ * migrations, queue, storage and — with WORKERS=embedded — every worker kind.
+ */
+export const init: ServerInit = async () => {
+	process.env.WIPECERT_ENTRY ??= 'web';
+	const config = loadConfigOrExit();
+	await startTracing(config);
+	const started = performance.now();
+	try {
+		await startPlatform({
+			config,
+			workers: config.WORKERS === 'embedded' ? Object.values(jobModules) : []
+		});
+	} catch (error) {
+		logger.fatal({ err: error }, (error as Error).message);
+		process.exit(1);
+	}
+	logger.info({ ms: Math.round(performance.now() - started), origin: config.origin, workers: config.WORKERS }, 'WipeCert ready');
+	// adapter-node emits this after it stopped accepting and drained HTTP requests.
+	process.once('sveltekit:shutdown' as 'beforeExit', async () => {
+		try {
+			await stopPlatform();
+			process.exit(0);
+		} catch (error) {
+			logger.error({ err: error }, 'shutdown failed');
+			process.exit(1);
+		}
+	});
+};
+
+/** Correlation id from X-Request-Id (generated when absent or unusable), echoed back. */
+const correlate: Handle = async ({ event, resolve }) => {
+	const given = event.request.headers.get('x-request-id');
+	event.locals.correlationId = given && /^[A-Za-z0-9._:-]{1,128}$/.test(given) ? given : randomUUID();
+	event.locals.log = logger.child({ correlationId: event.locals.correlationId });
+	const response = await resolve(event);
+	response.headers.set('x-request-id', event.locals.correlationId);
+	return response;
+};
+
+/** One log line and one histogram sample per request. */
+const observe: Handle = async ({ event, resolve }) => {
+	const started = performance.now();
+	let status = 500;
+	try {
+		const response = await resolve(event);
+		status = response.status;
+		return response;
+	} finally {
+		const seconds = (performance.now() - started) / 1000;
+		const route = event.route.id ?? 'unmatched';
+		httpDuration.observe({ route, method: event.request.method, status: String(status) }, seconds);
+		if (event.url.pathname !== '/healthz' && event.url.pathname !== '/metrics') {
+			event.locals.log.info(
+				{ method: event.request.method, path: event.url.pathname, route, status, ms: Math.round(seconds * 1000) },
+				'request'
+			);
+		}
+	}
+};
+
+async function isEnvelope(response: Response): Promise<boolean> {
+	if (!(response.headers.get('content-type') ?? '').includes('application/json')) return false;
+	try {
+		const body: unknown = await response.clone().json();
+		return typeof body === 'object' && body !== null && 'error' in body;
+	} catch {
+		return false;
+	}
+}
+
+const KIT_STATUS_CODES: Record<number, ErrorCode> = {
+	400: 'bad_request',
+	404: 'not_found',
+	405: 'method_not_allowed',
+	413: 'payload_too_large',
+	415: 'unsupported_media_type'
+};
+
+/**
+ * API routes answer every error in the one envelope: ApiErrors thrown by
+ * handlers, and Kit's own plain 404/405/413 answers.
+ */
+const apiErrors: Handle = async ({ event, resolve }) => {
+	if (!isApiPath(event.url.pathname)) return resolve(event);
+	const response = await resolve(event);
+	// An ApiError thrown by a handler reaches handleError (Kit turns it into a 500);
+	// handleError parks it on locals and it is answered here with its own code.
+	const thrown = event.locals.apiError;
+	if (thrown) {
+		return errorResponse(thrown.code, event.locals.correlationId, {
+			message: thrown.message,
+			details: thrown.details,
+			headers: thrown.headers
+		});
+	}
+	if (response.status < 400 || (await isEnvelope(response))) return response;
+	const code = KIT_STATUS_CODES[response.status] ?? (response.status >= 500 ? 'internal_error' : 'bad_request');
+	const headers: Record<string, string> = {};
+	for (const name of ['allow', 'retry-after']) {
+		const value = response.headers.get(name);
+		if (value) headers[name] = value;
+	}
+	return errorResponse(code, event.locals.correlationId, { headers });
+	return response;
+};
+
+const MUTATIONS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/**
+ * CSRF: a mutation that rides on cookies must come from our own origin
+ * (Fetch Metadata / Origin check, OWASP CSRF cheat sheet). Requests without
+ * cookies (service-account bearer tokens, agents) carry no ambient authority.
+ */
+const originCheck: Handle = async ({ event, resolve }) => {
+	const { request, url } = event;
+	if (!MUTATIONS.has(request.method) || !request.headers.has('cookie')) return resolve(event);
+	const origin = request.headers.get('origin');
+	const site = request.headers.get('sec-fetch-site');
+	const allowed = origin ? origin === url.origin : site === null || site === 'same-origin' || site === 'none';
+	if (allowed) return resolve(event);
+	event.locals.log.warn({ origin, site, path: url.pathname }, 'cross-site mutation refused');
+	return errorResponse('forbidden', event.locals.correlationId, { message: 'Cross-site request refused (origin check).' });
+};
+
+const securityHeaders: Handle = async ({ event, resolve }) => {
+	const response = await resolve(event);
+	const h = response.headers;
+	h.set('x-content-type-options', 'nosniff');
+	h.set('referrer-policy', 'strict-origin-when-cross-origin');
+	h.set('x-frame-options', 'DENY');
+	h.set('permissions-policy', 'camera=(), microphone=(), geolocation=()');
+	if (process.env.NODE_ENV === 'production') h.set('strict-transport-security', 'max-age=63072000; includeSubDomains');
+	return response;
+};
+
+/** en/de through paraglide (cookie, then Accept-Language). */
+const i18n: Handle = ({ event, resolve }) =>
+	paraglideMiddleware(event.request, ({ request, locale }) => {
+		event.request = request;
+		return resolve(event, {
+			transformPageChunk: ({ html }) => html.replace('%paraglide.lang%', locale)
+		});
+	});
+
+export const handle = sequence(correlate, observe, securityHeaders, originCheck, apiErrors, i18n);
+
+/** Unexpected errors: full detail in the log, a correlation id to the client, never a stack. */
+export const handleError: HandleServerError = ({ error, event, status, message }) => {
+	const correlationId = event.locals.correlationId ?? randomUUID();
+	if (error instanceof ApiError) {
+		event.locals.apiError = error;
+		return { code: error.code, message: error.message, correlationId };
+	}
+	if (status >= 500) (event.locals.log ?? logger).error({ err: error, path: event.url.pathname }, 'unhandled error');
+	return {
+		code: status === 404 ? 'not_found' : status >= 500 ? 'internal_error' : 'bad_request',
+		message: status >= 500 ? 'Something went wrong on our side; quote the correlation id.' : message,
+		correlationId
+	};
+};

@@ -1,0 +1,125 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync, existsSync, chmodSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+import { configSchema, settings, type Config, type SettingName } from './schema';
+
+export { settings, type Config, type SettingName } from './schema';
+
+export class ConfigError extends Error {
+	constructor(readonly problems: { variable: string; problem: string; example: string }[]) {
+		super(
+			'WipeCert cannot start: the settings have problems.\n' +
+				problems.map((p) => `  ${p.variable}: ${p.problem} (example: ${p.variable}=${p.example})`).join('\n')
+		);
+		this.name = 'ConfigError';
+	}
+}
+
+/** Parses the environment; throws one ConfigError listing every problem. */
+export function parseConfig(env: Record<string, string | undefined> = process.env): Config {
+	const input = Object.fromEntries(Object.keys(settings).map((k) => [k, env[k]]));
+	const result = configSchema.safeParse(input);
+	if (!result.success) {
+		throw new ConfigError(
+			result.error.issues.map((issue) => {
+				const variable = String(issue.path[0] ?? '?') as SettingName;
+				return {
+					variable,
+					problem: `${issue.message}${env[variable] !== undefined && !settings[variable]?.doc.secret ? ` (got "${env[variable]}")` : ''}`,
+					example: settings[variable]?.doc.example ?? ''
+				};
+			})
+		);
+	}
+	const config = result.data;
+	const problems: ConfigError['problems'] = [];
+	if (config.NODE_ENV === 'production') {
+		// Generated secrets are a laptop convenience; production must set them (issue #3).
+		for (const name of ['SESSION_SECRET', 'TOKEN_ENCRYPTION_KEYS', 'DATABASE_URL', 'ORIGIN', 'OIDC_ISSUER', 'OIDC_CLIENT_SECRET'] as const) {
+			if (!config[name]) problems.push({ variable: name, problem: 'must be set when NODE_ENV=production', example: settings[name].doc.example });
+		}
+	}
+	if (config.S3_ENDPOINT && (!config.S3_ACCESS_KEY || !config.S3_SECRET_KEY)) {
+		for (const name of ['S3_ACCESS_KEY', 'S3_SECRET_KEY'] as const) {
+			if (!config[name]) problems.push({ variable: name, problem: 'must be set when S3_ENDPOINT is set', example: settings[name].doc.example });
+		}
+	}
+	if (problems.length) throw new ConfigError(problems);
+	return config;
+}
+
+const secretsFile = z.object({
+	sessionSecret: z.string().min(32),
+	tokenEncryptionKeys: z.string().min(1),
+	oidcClientSecret: z.string().min(16),
+	postgresPassword: z.string().min(16),
+	ingestPassword: z.string().min(16)
+});
+export type GeneratedSecrets = z.infer<typeof secretsFile>;
+
+/**
+ * Secrets the embedded mode needs, generated once into DATA_DIR/secrets.json
+ * (mode 0600) and reused on every later start.
+ */
+export function loadGeneratedSecrets(dataDir: string): GeneratedSecrets {
+	const dir = resolve(dataDir);
+	const file = join(dir, 'secrets.json');
+	if (existsSync(file)) return secretsFile.parse(JSON.parse(readFileSync(file, 'utf8')));
+	mkdirSync(dir, { recursive: true });
+	const secrets: GeneratedSecrets = {
+		sessionSecret: randomBytes(32).toString('base64url'),
+		tokenEncryptionKeys: `k1:${randomBytes(32).toString('base64')}`,
+		oidcClientSecret: randomBytes(24).toString('base64url'),
+		postgresPassword: randomBytes(24).toString('base64url'),
+		ingestPassword: randomBytes(24).toString('base64url')
+	};
+	writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600, flag: 'wx' });
+	chmodSync(file, 0o600);
+	return secrets;
+}
+
+export type ResolvedConfig = Config & {
+	origin: string;
+	dataDir: string;
+	sessionSecret: string;
+	tokenEncryptionKeys: string;
+	oidcClientSecret: string;
+	generated: GeneratedSecrets | null;
+};
+
+/** Config with every secret filled in: from the environment, or generated outside production. */
+export function resolveConfig(config: Config): ResolvedConfig {
+	const dataDir = resolve(config.DATA_DIR);
+	const generated = config.NODE_ENV === 'production' ? null : loadGeneratedSecrets(dataDir);
+	return {
+		...config,
+		dataDir,
+		origin: (config.ORIGIN ?? `http://localhost:${config.PORT}`).replace(/\/$/, ''),
+		sessionSecret: config.SESSION_SECRET ?? generated!.sessionSecret,
+		tokenEncryptionKeys: config.TOKEN_ENCRYPTION_KEYS ?? generated!.tokenEncryptionKeys,
+		oidcClientSecret: config.OIDC_CLIENT_SECRET ?? generated!.oidcClientSecret,
+		generated
+	};
+}
+
+let cached: ResolvedConfig | undefined;
+
+/** The process's settings, parsed once. Entries call this first. */
+export function getConfig(): ResolvedConfig {
+	cached ??= resolveConfig(parseConfig());
+	return cached;
+}
+
+/** For entries: parse the settings or print every problem and exit 1. */
+export function loadConfigOrExit(): ResolvedConfig {
+	try {
+		return getConfig();
+	} catch (error) {
+		if (error instanceof ConfigError) {
+			process.stderr.write(error.message + '\n');
+			process.exit(1);
+		}
+		throw error;
+	}
+}

@@ -1,0 +1,307 @@
+import { z } from 'zod';
+
+/**
+ * Every setting WipeCert reads, with its default, an example and a description.
+ * `.env.example` and the handbook's configuration page are checked against this
+ * list by `config.spec.ts`, so the three cannot drift apart.
+ */
+export type SettingDoc = {
+	/** default as written in `.env.example`; '' means unset */
+	default: string;
+	example: string;
+	description: string;
+	secret?: boolean;
+};
+
+const bool = z
+	.enum(['true', 'false', '1', '0', 'yes', 'no'])
+	.transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const int = (min: number, max: number) =>
+	z.coerce
+		.number()
+		.int('must be a whole number')
+		.min(min, `must be at least ${min}`)
+		.max(max, `must be at most ${max}`);
+
+const url = (protocols: string[]) =>
+	z.url(`must be a URL`).refine((v) => protocols.includes(new URL(v).protocol.replace(':', '')), {
+		message: `must use ${protocols.join(' or ')}`
+	});
+
+const optional = <T extends z.ZodType>(schema: T) =>
+	z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
+
+export const settings = {
+	NODE_ENV: {
+		schema: z.enum(['development', 'production', 'test']).default('development'),
+		doc: {
+			default: 'development',
+			example: 'production',
+			description:
+				'`production` refuses generated secrets and the dev identity provider, and sets Secure cookies and HSTS.'
+		}
+	},
+	PORT: {
+		schema: int(0, 65535).default(3000),
+		doc: { default: '3000', example: '8080', description: 'HTTP port of the web server.' }
+	},
+	HOST: {
+		schema: z.string().min(1).default('127.0.0.1'),
+		doc: {
+			default: '127.0.0.1',
+			example: '0.0.0.0',
+			description: 'Interface the web server listens on.'
+		}
+	},
+	ORIGIN: {
+		schema: optional(url(['http', 'https'])),
+		doc: {
+			default: '',
+			example: 'https://wipecert.example.com',
+			description:
+				'Public origin of the app (used for redirects, QR codes and the origin check). Unset: http://localhost:PORT.'
+		}
+	},
+	DATA_DIR: {
+		schema: z.string().min(1).default('.data'),
+		doc: {
+			default: '.data',
+			example: '/var/lib/wipecert',
+			description:
+				'Directory for the embedded database, objects, keys and generated secrets.'
+		}
+	},
+	DATABASE_URL: {
+		schema: optional(url(['postgres', 'postgresql'])),
+		doc: {
+			default: '',
+			example: 'postgres://wipecert:secret@db.internal:5432/wipecert',
+			description:
+				'PostgreSQL connection of the app role. Unset: an embedded PostgreSQL under DATA_DIR/pg on a free port.',
+			secret: true
+		}
+	},
+	INGEST_DATABASE_URL: {
+		schema: optional(url(['postgres', 'postgresql'])),
+		doc: {
+			default: '',
+			example: 'postgres://wipecert_ingest:secret@db.internal:5432/wipecert',
+			description:
+				'Connection of the least-privilege `wipecert_ingest` role used by the `ingest` entry. Unset in embedded mode: generated.',
+			secret: true
+		}
+	},
+	DATABASE_POOL_SIZE: {
+		schema: int(1, 200).default(10),
+		doc: { default: '10', example: '20', description: 'Connections in the app pool.' }
+	},
+	WORKERS: {
+		schema: z.enum(['embedded', 'none']).default('embedded'),
+		doc: {
+			default: 'embedded',
+			example: 'none',
+			description:
+				'`embedded` runs every worker kind inside the web process; `none` runs none (use `npm run worker -- KIND`).'
+		}
+	},
+	WORKER_KIND: {
+		schema: optional(z.enum(['proof', 'anchor', 'notifications', 'reports', 'retry', 'maintenance'])),
+		doc: {
+			default: '',
+			example: 'proof',
+			description: 'Worker kind for `node build/worker.js` when no argument is given.'
+		}
+	},
+	WORKER_ONCE: {
+		schema: bool.default(false),
+		doc: {
+			default: 'false',
+			example: 'true',
+			description: 'A worker process runs one claim pass and exits 0.'
+		}
+	},
+	WORKER_CONCURRENCY: {
+		schema: int(1, 64).default(2),
+		doc: { default: '2', example: '4', description: 'Jobs a worker process handles at once per queue.' }
+	},
+	SHUTDOWN_TIMEOUT: {
+		schema: int(1, 3600).default(30),
+		doc: {
+			default: '30',
+			example: '60',
+			description:
+				'Seconds a graceful shutdown may take (HTTP drain, then workers); after that, open connections are closed and unfinished jobs are left for retry.'
+		}
+	},
+	LOG_LEVEL: {
+		schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+		doc: { default: 'info', example: 'debug', description: 'pino log level.' }
+	},
+	QUEUE_RETRY_LIMIT: {
+		schema: int(0, 100).default(5),
+		doc: { default: '5', example: '10', description: 'Attempts after the first before a job goes to its dead-letter queue.' }
+	},
+	QUEUE_RETRY_DELAY: {
+		schema: int(1, 86400).default(10),
+		doc: { default: '10', example: '30', description: 'Seconds before the first retry of a failed job.' }
+	},
+	QUEUE_RETRY_BACKOFF: {
+		schema: bool.default(true),
+		doc: { default: 'true', example: 'false', description: 'Exponential backoff between retries.' }
+	},
+	QUEUE_JOB_TIMEOUT: {
+		schema: int(5, 86400).default(900),
+		doc: {
+			default: '900',
+			example: '300',
+			description: 'Seconds a claimed job may run before it is taken back and retried (covers crashed workers).'
+		}
+	},
+	S3_ENDPOINT: {
+		schema: optional(url(['http', 'https'])),
+		doc: {
+			default: '',
+			example: 'https://minio.internal:9000',
+			description: 'S3/MinIO endpoint. Unset: the filesystem store under DATA_DIR/objects.'
+		}
+	},
+	S3_BUCKET: {
+		schema: z.string().min(3).default('wipecert'),
+		doc: { default: 'wipecert', example: 'wipecert-prod', description: 'Bucket for proofs and certificates.' }
+	},
+	S3_REGION: {
+		schema: z.string().min(1).default('us-east-1'),
+		doc: { default: 'us-east-1', example: 'eu-central-1', description: 'S3 region.' }
+	},
+	S3_ACCESS_KEY: {
+		schema: optional(z.string().min(1)),
+		doc: { default: '', example: 'wipecert', description: 'S3 access key.', secret: true }
+	},
+	S3_SECRET_KEY: {
+		schema: optional(z.string().min(1)),
+		doc: { default: '', example: 'change-me', description: 'S3 secret key.', secret: true }
+	},
+	OIDC_ISSUER: {
+		schema: optional(url(['http', 'https'])),
+		doc: {
+			default: '',
+			example: 'https://keycloak.example.com/realms/wipecert',
+			description: 'OIDC issuer (a Keycloak realm). Unset outside production: the built-in dev realm at ORIGIN/realms/dev.'
+		}
+	},
+	OIDC_CLIENT_ID: {
+		schema: z.string().min(1).default('wipecert-web'),
+		doc: { default: 'wipecert-web', example: 'wipecert-web', description: 'OIDC client of the web app.' }
+	},
+	OIDC_CLIENT_SECRET: {
+		schema: optional(z.string().min(1)),
+		doc: { default: '', example: 'change-me', description: 'OIDC client secret (generated in dev mode).', secret: true }
+	},
+	SESSION_SECRET: {
+		schema: optional(z.string().min(32, 'must be at least 32 characters')),
+		doc: {
+			default: '',
+			example: 'a-random-string-of-at-least-32-characters',
+			description: 'Key for short-lived signed cookies. Generated into DATA_DIR outside production.',
+			secret: true
+		}
+	},
+	TOKEN_ENCRYPTION_KEYS: {
+		schema: optional(
+			z
+				.string()
+				.regex(
+					/^[A-Za-z0-9_-]{1,32}:[A-Za-z0-9+/=]{43,44}(,[A-Za-z0-9_-]{1,32}:[A-Za-z0-9+/=]{43,44})*$/,
+					'must be a comma-separated list of keyid:base64(32 bytes); the first encrypts'
+				)
+		),
+		doc: {
+			default: '',
+			example: 'k2:ZGV2LWtleS0wMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDA=,k1:…',
+			description:
+				'AES-256-GCM keys for stored OIDC tokens, newest first. Generated into DATA_DIR outside production.',
+			secret: true
+		}
+	},
+	SIGNER_URL: {
+		schema: optional(url(['https'])),
+		doc: {
+			default: '',
+			example: 'https://signer.internal:8443',
+			description: 'Remote signer (mTLS). Unset: the in-process keyring under DATA_DIR/keys.'
+		}
+	},
+	SIGNER_KEYS: {
+		schema: int(1, 10000).default(100),
+		doc: { default: '100', example: '10', description: 'Keys in the in-process keyring.' }
+	},
+	SIGNER_BATCH_SIZE: {
+		schema: int(1, 10000).default(50),
+		doc: {
+			default: '50',
+			example: '100',
+			description: 'Records signed by one key per batch; fixed for the life of a process.'
+		}
+	},
+	CHAIN: {
+		schema: z.enum(['noop', 'evm']).default('noop'),
+		doc: {
+			default: 'noop',
+			example: 'evm',
+			description: '`noop` ends certificates as CERTIFIED_NO_ANCHOR; `evm` anchors log heads on an EVM chain.'
+		}
+	},
+	SMTP_URL: {
+		schema: optional(url(['smtp', 'smtps'])),
+		doc: {
+			default: '',
+			example: 'smtps://user:pass@smtp.example.com:465',
+			description: 'SMTP relay. Unset: mail is caught by the local sink.',
+			secret: true
+		}
+	},
+	OTEL_EXPORTER_OTLP_ENDPOINT: {
+		schema: optional(url(['http', 'https'])),
+		doc: {
+			default: '',
+			example: 'http://otel-collector:4318',
+			description: 'OpenTelemetry OTLP/HTTP endpoint; traces are exported when set.'
+		}
+	},
+	PROOF_MAX_BYTES: {
+		schema: int(1024, 512 * 1024 * 1024).default(1024 * 1024),
+		doc: { default: '1048576', example: '2097152', description: 'Largest accepted proof (413 above).' }
+	},
+	JSON_BODY_MAX_BYTES: {
+		schema: int(1024, 64 * 1024 * 1024).default(1024 * 1024),
+		doc: { default: '1048576', example: '262144', description: 'Largest JSON request body (413 above).' }
+	},
+	BULK_MAX_BYTES: {
+		schema: int(1024, 64 * 1024 * 1024 * 1024).default(2 * 1024 * 1024 * 1024),
+		doc: {
+			default: '2147483648',
+			example: '536870912',
+			description: 'Largest bulk upload (multipart or zip), streamed with bounded memory.'
+		}
+	},
+	BODY_SIZE_LIMIT: {
+		schema: z.string().regex(/^(\d+[KMG]?|Infinity)$/, 'must be bytes, with K, M or G, or Infinity').default('Infinity'),
+		doc: {
+			default: 'Infinity',
+			example: '4G',
+			description:
+				'Outer request-body cap read by adapter-node. Each route enforces its own limit (PROOF_MAX_BYTES, JSON_BODY_MAX_BYTES, BULK_MAX_BYTES) with a 413 in the error envelope.'
+		}
+	}
+} as const satisfies Record<string, { schema: z.ZodType; doc: SettingDoc }>;
+
+export type SettingName = keyof typeof settings;
+
+export const configSchema = z.object(
+	Object.fromEntries(Object.entries(settings).map(([k, v]) => [k, v.schema])) as {
+		[K in SettingName]: (typeof settings)[K]['schema'];
+	}
+);
+
+export type Config = z.output<typeof configSchema>;

@@ -1,0 +1,31 @@
+import { platform, platformStarted } from './platform';
+
+export type Check = { name: 'database' | 'queue' | 'storage'; ok: boolean; ms: number; error?: string };
+
+async function timed(name: Check['name'], fn: () => Promise<unknown>, timeoutMs = 2000): Promise<Check> {
+	const started = performance.now();
+	try {
+		await Promise.race([
+			fn(),
+			new Promise((_, reject) => setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs).unref())
+		]);
+		return { name, ok: true, ms: Math.round(performance.now() - started) };
+	} catch (error) {
+		return { name, ok: false, ms: Math.round(performance.now() - started), error: (error as Error).message };
+	}
+}
+
+/** Readiness: can this process use the database, the queue and the object store right now? */
+export async function readiness(): Promise<{ ready: boolean; checks: Check[] }> {
+	if (!platformStarted()) {
+		const checks: Check[] = (['database', 'queue', 'storage'] as const).map((name) => ({ name, ok: false, ms: 0, error: 'starting' }));
+		return { ready: false, checks };
+	}
+	const p = platform();
+	const checks = await Promise.all([
+		timed('database', () => p.database.sql`select 1`),
+		timed('queue', () => p.queue.boss.getDb().executeSql('select 1 from pgboss.version limit 1')),
+		timed('storage', () => p.storage.ping())
+	]);
+	return { ready: checks.every((c) => c.ok), checks };
+}

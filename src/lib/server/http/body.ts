@@ -1,0 +1,51 @@
+import type { z } from 'zod';
+import { ApiError } from './errors';
+
+/** Reads a request body with a hard byte cap (413 past it), whatever Content-Length says. */
+export async function readBodyLimited(request: Request, maxBytes: number): Promise<Uint8Array> {
+	const declared = Number(request.headers.get('content-length') ?? NaN);
+	if (Number.isFinite(declared) && declared > maxBytes) throw new ApiError('payload_too_large', `The body is larger than ${maxBytes} bytes.`);
+	if (!request.body) return new Uint8Array();
+	const reader = request.body.getReader();
+	const chunks: Uint8Array[] = [];
+	let size = 0;
+	for (;;) {
+		const { done, value } = await reader.read();
+		if (done) break;
+		size += value.byteLength;
+		if (size > maxBytes) {
+			await reader.cancel();
+			throw new ApiError('payload_too_large', `The body is larger than ${maxBytes} bytes.`);
+		}
+		chunks.push(value);
+	}
+	const out = new Uint8Array(size);
+	let offset = 0;
+	for (const c of chunks) {
+		out.set(c, offset);
+		offset += c.byteLength;
+	}
+	return out;
+}
+
+/** Parses a JSON body against a (generated) zod schema: 415, 413, 400 or 422 with per-field details. */
+export async function parseJsonBody<S extends z.ZodType>(request: Request, schema: S, maxBytes: number): Promise<z.output<S>> {
+	const type = request.headers.get('content-type') ?? '';
+	if (!/^application\/json\b/i.test(type)) throw new ApiError('unsupported_media_type', 'Send the body as application/json.');
+	const bytes = await readBodyLimited(request, maxBytes);
+	let value: unknown;
+	try {
+		value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+	} catch {
+		throw new ApiError('bad_request', 'The body is not valid UTF-8 JSON.');
+	}
+	const result = schema.safeParse(value);
+	if (!result.success) {
+		throw new ApiError(
+			'validation_failed',
+			undefined,
+			result.error.issues.map((i) => ({ field: i.path.join('.') || undefined, problem: i.message }))
+		);
+	}
+	return result.data;
+}

@@ -1,0 +1,61 @@
+import { json } from '@sveltejs/kit';
+
+/**
+ * The closed catalogue of error codes (ARCHITECTURE: one error envelope).
+ * Every code is also listed in openapi/openapi.yaml (`ErrorCode`); a test keeps
+ * the two equal. Modules add codes here, with their HTTP status and a default
+ * message a person can act on.
+ */
+export const ERROR_CATALOGUE = {
+	bad_request: { status: 400, message: 'The request could not be understood.' },
+	unauthenticated: { status: 401, message: 'Sign in or present a valid token.' },
+	forbidden: { status: 403, message: 'Your role does not allow this.' },
+	not_found: { status: 404, message: 'Nothing is here.' },
+	method_not_allowed: { status: 405, message: 'This route does not accept that method.' },
+	conflict: { status: 409, message: 'The request conflicts with the current state.' },
+	idempotency_key_reused: { status: 409, message: 'This Idempotency-Key was used with a different request.' },
+	payload_too_large: { status: 413, message: 'The request body is larger than allowed.' },
+	unsupported_media_type: { status: 415, message: 'The request body has a content type this route does not accept.' },
+	validation_failed: { status: 422, message: 'Some fields are invalid; see details.' },
+	rate_limited: { status: 429, message: 'Too many requests; retry after the time in Retry-After.' },
+	internal_error: { status: 500, message: 'Something went wrong on our side; quote the correlation id.' },
+	service_unavailable: { status: 503, message: 'A dependency is unavailable; retry later.' }
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+export const ERROR_CODES = Object.keys(ERROR_CATALOGUE) as ErrorCode[];
+
+export type ErrorDetail = { field?: string; problem: string };
+
+export class ApiError extends Error {
+	readonly status: number;
+	constructor(
+		readonly code: ErrorCode,
+		message?: string,
+		readonly details?: ErrorDetail[],
+		readonly headers?: Record<string, string>
+	) {
+		super(message ?? ERROR_CATALOGUE[code].message);
+		this.name = 'ApiError';
+		this.status = ERROR_CATALOGUE[code].status;
+	}
+}
+
+export function errorBody(code: ErrorCode, message: string, correlationId: string, details?: ErrorDetail[]) {
+	return { error: { code, message, correlationId, ...(details?.length ? { details } : {}) } };
+}
+
+export function errorResponse(
+	code: ErrorCode,
+	correlationId: string,
+	opts: { message?: string; details?: ErrorDetail[]; headers?: Record<string, string> } = {}
+): Response {
+	return json(errorBody(code, opts.message ?? ERROR_CATALOGUE[code].message, correlationId, opts.details), {
+		status: ERROR_CATALOGUE[code].status,
+		headers: opts.headers
+	});
+}
+
+/** Routes whose errors are JSON envelopes (pages get HTML error pages). */
+export const isApiPath = (pathname: string) =>
+	pathname.startsWith('/api/') || pathname.startsWith('/ingest/') || pathname === '/api' || pathname === '/ingest';

@@ -1,0 +1,98 @@
+import { sql } from 'drizzle-orm';
+import { PgBoss, fromDrizzle, type SendOptions } from 'pg-boss';
+import type { Tx } from '#lib/server/db/client';
+import type { Logger } from '#lib/server/telemetry/logger';
+import { QUEUES, deadLetterOf, type QueueName } from './catalogue';
+
+export * from './catalogue';
+
+export type RetryPolicy = { retryLimit: number; retryDelay: number; retryBackoff: boolean; expireInSeconds: number };
+
+export type Queue = {
+	boss: PgBoss;
+	stop(opts?: { graceful?: boolean; timeoutMs?: number }): Promise<void>;
+};
+
+/**
+ * Starts pg-boss in the app database (schema `pgboss`) and makes sure every
+ * queue of the catalogue and its dead-letter queue exist with the retry policy
+ * from settings. Errors are logged with the queue and worker they came from.
+ */
+export async function startQueue(opts: {
+	url: string;
+	policy: RetryPolicy;
+	log: Logger;
+	/** run pg-boss maintenance (expiry, retention) in this process */
+	supervise?: boolean;
+	max?: number;
+}): Promise<Queue> {
+	const boss = new PgBoss({
+		connectionString: opts.url,
+		schema: 'pgboss',
+		max: opts.max ?? 4,
+		supervise: opts.supervise ?? true,
+		schedule: opts.supervise ?? true,
+		migrate: true,
+		application_name: `wipecert:${process.env.WIPECERT_ENTRY ?? 'app'}:queue`
+	});
+	boss.on('error', (error: Error & { queue?: string; name?: string; worker?: string }) => {
+		opts.log.error({ err: error, queue: error.queue, worker: error.worker ?? error.name }, 'pg-boss error');
+	});
+	boss.on('warning', (warning: unknown) => opts.log.warn({ warning }, 'pg-boss warning'));
+	await boss.start();
+	await ensureQueues(boss, opts.policy);
+	return {
+		boss,
+		stop: ({ graceful = true, timeoutMs = 30_000 } = {}) => boss.stop({ graceful, timeout: timeoutMs, close: true })
+	};
+}
+
+async function ensureQueues(boss: PgBoss, policy: RetryPolicy) {
+	const existing = new Set((await boss.getQueues()).map((q) => q.name));
+	for (const name of QUEUES) {
+		const dead = deadLetterOf(name);
+		// Dead letters are kept for two weeks so an admin can retry or discard them.
+		if (!existing.has(dead)) await boss.createQueue(dead, { retryLimit: 0, retentionSeconds: 14 * 86400 });
+		const options = {
+			retryLimit: policy.retryLimit,
+			retryDelay: policy.retryDelay,
+			retryBackoff: policy.retryBackoff,
+			expireInSeconds: policy.expireInSeconds
+		};
+		if (!existing.has(name)) await boss.createQueue(name, { ...options, deadLetter: dead });
+		else await boss.updateQueue(name, options);
+	}
+}
+
+/**
+ * Sends a job inside the caller's drizzle transaction (pg-boss `fromDrizzle`):
+ * the job exists if and only if the transaction commits (ARCHITECTURE rule).
+ */
+export function sendInTx<T extends object>(
+	queue: Queue,
+	tx: Tx,
+	name: QueueName,
+	data: T,
+	options: SendOptions = {}
+): Promise<string | null> {
+	return queue.boss.send(name, data, { ...options, db: fromDrizzle(tx, sql) });
+}
+
+export type QueueDepth = { queue: string; queued: number; active: number; failed: number; deadLetters: number };
+
+/** Depth per catalogue queue, for /metrics, /readyz and the admin console. */
+export async function queueDepths(queue: Queue): Promise<QueueDepth[]> {
+	const all = await queue.boss.getQueues();
+	const byName = new Map(all.map((q) => [q.name, q]));
+	return QUEUES.map((name) => {
+		const q = byName.get(name);
+		const dead = byName.get(deadLetterOf(name));
+		return {
+			queue: name,
+			queued: q?.queuedCount ?? 0,
+			active: q?.activeCount ?? 0,
+			failed: q?.failedCount ?? 0,
+			deadLetters: dead?.queuedCount ?? 0
+		};
+	});
+}

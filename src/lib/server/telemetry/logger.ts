@@ -1,0 +1,33 @@
+import pino from 'pino';
+import { sanitize, sanitizeString } from './sanitize';
+
+/**
+ * One pino logger for the process. Every object and message goes through the
+ * sanitizer in `formatters.log`/`hooks.logMethod`, so no call site can forget.
+ */
+export function createLogger(level: string = process.env.LOG_LEVEL ?? 'info', destination?: pino.DestinationStream) {
+	return pino(
+		{
+			level,
+			base: { pid: process.pid, service: 'wipecert' },
+			timestamp: pino.stdTimeFunctions.isoTime,
+			formatters: {
+				level: (label) => ({ level: label }),
+				log: (object) => sanitize(object) as Record<string, unknown>
+			},
+			hooks: {
+				logMethod(args, method) {
+					method.apply(
+						this,
+						args.map((a) => (typeof a === 'string' ? sanitizeString(a) : a)) as Parameters<typeof method>
+					);
+				}
+			}
+		},
+		destination
+	);
+}
+
+export type Logger = pino.Logger;
+
+export const logger: Logger = createLogger();

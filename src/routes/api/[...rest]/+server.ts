@@ -1,0 +1,7 @@
+import { ApiError } from '#lib/server/http/errors';
+import type { RequestHandler } from './$types';
+
+/** Any /api path without a route: 404 in the error envelope, whatever the method. */
+export const fallback: RequestHandler = () => {
+	throw new ApiError('not_found', 'No API route has this path.');
+};

@@ -1,0 +1,24 @@
+import { defineConfig } from 'vite';
+import base from './vite.config';
+
+/**
+ * The CLI and worker entries, bundled next to the adapter-node output in
+ * build/ (`node build/worker.js KIND`). Dependencies stay external.
+ */
+export default defineConfig({
+	define: base.define,
+	build: {
+		ssr: true,
+		outDir: 'build',
+		emptyOutDir: false,
+		target: 'node24',
+		sourcemap: true,
+		rollupOptions: {
+			input: {
+				worker: 'src/entries/worker.ts',
+				migrate: 'src/entries/migrate.ts'
+			},
+			output: { entryFileNames: '[name].js', chunkFileNames: 'entries/[name]-[hash].js', format: 'esm' }
+		}
+	}
+});
