@@ -1,5 +1,4 @@
-import type { Handle, HandleServerError, ServerInit } from '@sveltejs/kit';
-import { sequence } from '@sveltejs/kit/hooks';
+import { sequence, type Handle, type HandleServerError, type ServerInit } from '@sveltejs/kit/hooks';
 import { randomUUID } from 'node:crypto';
 import { jobModules } from './jobs';
 import { loadConfigOrExit } from '#lib/server/config';
@@ -149,8 +148,8 @@ const securityHeaders: Handle = async ({ event, resolve }) => {
 
 /** en/de through paraglide (cookie, then Accept-Language). */
 const i18n: Handle = ({ event, resolve }) =>
-	paraglideMiddleware(event.request, ({ request, locale }) => {
-		event.request = request;
+	// No URL strategy, so the request needs no delocalising; only the locale is used.
+	paraglideMiddleware(event.request, ({ locale }) => {
 		return resolve(event, {
 			transformPageChunk: ({ html }) => html.replace('%paraglide.lang%', locale)
 		});
@@ -159,16 +158,18 @@ const i18n: Handle = ({ event, resolve }) =>
 export const handle = sequence(correlate, observe, securityHeaders, originCheck, apiErrors, i18n);
 
 /** Unexpected errors: full detail in the log, a correlation id to the client, never a stack. */
-export const handleError: HandleServerError = ({ error, event, status, message }) => {
+export const handleError: HandleServerError = (input) => {
+	const { event } = input;
 	const correlationId = event.locals.correlationId ?? randomUUID();
-	if (error instanceof ApiError) {
-		event.locals.apiError = error;
-		return { code: error.code, message: error.message, correlationId };
+	if (input.kind === 'unknown' && input.error instanceof ApiError) {
+		event.locals.apiError = input.error;
+		return { code: input.error.code, message: input.error.message, correlationId, status: input.error.status };
 	}
-	if (status >= 500) (event.locals.log ?? logger).error({ err: error, path: event.url.pathname }, 'unhandled error');
-	return {
-		code: status === 404 ? 'not_found' : status >= 500 ? 'internal_error' : 'bad_request',
-		message: status >= 500 ? 'Something went wrong on our side; quote the correlation id.' : message,
-		correlationId
-	};
+	if (input.kind === 'unknown') {
+		(event.locals.log ?? logger).error({ err: input.error, path: event.url.pathname }, 'unhandled error');
+		return { code: 'internal_error', message: 'Something went wrong on our side; quote the correlation id.', correlationId };
+	}
+	if (input.kind === 'app') return { ...input.error, correlationId };
+	const status = input.error.status;
+	return { code: status === 404 ? 'not_found' : status === 405 ? 'method_not_allowed' : 'bad_request', message: input.error.message, correlationId };
 };

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync, existsSync, chmodSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { configSchema, settings, type Config, type SettingName } from './schema';
+import { configSchema, settings, type Config, type SettingDoc, type SettingName } from './schema';
 
 export { settings, type Config, type SettingName } from './schema';
 
@@ -26,7 +26,7 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
 				const variable = String(issue.path[0] ?? '?') as SettingName;
 				return {
 					variable,
-					problem: `${issue.message}${env[variable] !== undefined && !settings[variable]?.doc.secret ? ` (got "${env[variable]}")` : ''}`,
+					problem: `${issue.message}${env[variable] !== undefined && !(settings[variable]?.doc as SettingDoc | undefined)?.secret ? ` (got "${env[variable]}")` : ''}`,
 					example: settings[variable]?.doc.example ?? ''
 				};
 			})
