@@ -1,5 +1,5 @@
 import { defineConfig } from 'vite';
-import base from './vite.config';
+import base from './vite.config.ts';
 
 /**
  * The CLI and worker entries, bundled next to the adapter-node output in
@@ -16,7 +16,8 @@ export default defineConfig({
 		rollupOptions: {
 			input: {
 				worker: 'src/entries/worker.ts',
-				migrate: 'src/entries/migrate.ts'
+				migrate: 'src/entries/migrate.ts',
+				ingest: 'src/entries/ingest.ts'
 			},
 			output: { entryFileNames: '[name].js', chunkFileNames: 'entries/[name]-[hash].js', format: 'esm' }
 		}

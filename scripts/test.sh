@@ -14,7 +14,7 @@ npx --no-install redocly lint openapi/openapi.yaml --format=stylish
 node scripts/check-generated.mjs
 
 step "typecheck (svelte-check)"
-npx --no-install svelte-kit sync
+node scripts/prepare.mjs
 npx --no-install svelte-check --tsconfig ./tsconfig.json --threshold error --output human
 
 step "build"

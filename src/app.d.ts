@@ -1,3 +1,4 @@
+import type { Actor } from '#lib/server/auth/guard';
 import type { ApiError } from '#lib/server/http/errors';
 import type { Logger } from '#lib/server/telemetry/logger';
 
@@ -13,6 +14,8 @@ declare global {
 			log: Logger;
 			/** set by handleError when a handler threw an ApiError */
 			apiError?: ApiError;
+			/** the authenticated caller (session cookie or service bearer token); set by the `authenticate` handle */
+			actor: Actor | null;
 		}
 	}
 }

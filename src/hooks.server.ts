@@ -1,12 +1,16 @@
 import { sequence, type Handle, type HandleServerError, type ServerInit } from '@sveltejs/kit/hooks';
+import { isHttpError, isRedirect } from '@sveltejs/kit';
 import { randomUUID } from 'node:crypto';
 import { jobModules } from './jobs';
-import { loadConfigOrExit } from '#lib/server/config';
+import { getConfig, loadConfigOrExit } from '#lib/server/config';
 import { ApiError, errorResponse, isApiPath, type ErrorCode } from '#lib/server/http/errors';
+import { authenticate } from '#lib/server/auth/hooks';
+import { devRealm, startIdentity, stopIdentity } from '#lib/server/idp/hooks';
+import { startLicences } from '#lib/server/licences';
 import { startPlatform, stopPlatform } from '#lib/server/platform';
 import { logger } from '#lib/server/telemetry/logger';
 import { httpDuration } from '#lib/server/telemetry/metrics';
-import { startTracing } from '#lib/server/telemetry/tracing';
+import { startTracing, stopTracing, traceRequests } from '#lib/server/telemetry/tracing';
 import { paraglideMiddleware } from '#lib/paraglide/server';
 
 /**
@@ -23,6 +27,8 @@ export const init: ServerInit = async () => {
 			config,
 			workers: config.WORKERS === 'embedded' ? Object.values(jobModules) : []
 		});
+		await startIdentity(config, logger);
+		await startLicences(config);
 	} catch (error) {
 		logger.fatal({ err: error }, (error as Error).message);
 		process.exit(1);
@@ -31,7 +37,9 @@ export const init: ServerInit = async () => {
 	// adapter-node emits this after it stopped accepting and drained HTTP requests.
 	process.once('sveltekit:shutdown' as 'beforeExit', async () => {
 		try {
+			await stopIdentity();
 			await stopPlatform();
+			await stopTracing();
 			process.exit(0);
 		} catch (error) {
 			logger.error({ err: error }, 'shutdown failed');
@@ -71,11 +79,16 @@ const observe: Handle = async ({ event, resolve }) => {
 	}
 };
 
-async function isEnvelope(response: Response): Promise<boolean> {
+/**
+ * True for an error status a handler answered on purpose: the envelope, or a
+ * documented JSON body such as /readyz's 503 `{ status, failed, checks }`.
+ * Kit's own answers (plain-text 405, its `{ message }` error JSON) are not.
+ */
+async function isDeliberate(response: Response): Promise<boolean> {
 	if (!(response.headers.get('content-type') ?? '').includes('application/json')) return false;
 	try {
 		const body: unknown = await response.clone().json();
-		return typeof body === 'object' && body !== null && 'error' in body;
+		return typeof body === 'object' && body !== null && ('error' in body || !('message' in body));
 	} catch {
 		return false;
 	}
@@ -95,18 +108,34 @@ const KIT_STATUS_CODES: Record<number, ErrorCode> = {
  */
 const apiErrors: Handle = async ({ event, resolve }) => {
 	if (!isApiPath(event.url.pathname)) return resolve(event);
-	const response = await resolve(event);
+	let response: Response;
+	try {
+		response = await resolve(event);
+	} catch (error) {
+		// Thrown by a later handle (e.g. authenticate when the database is down), which Kit would
+		// answer outside the envelope: same codes and logging as handleError.
+		if (isRedirect(error)) throw error;
+		if (error instanceof ApiError) {
+			return errorResponse(error.code, event.locals.correlationId, { message: error.message, details: error.details, headers: error.headers });
+		}
+		if (isHttpError(error)) return errorResponse(KIT_STATUS_CODES[error.status] ?? (error.status >= 500 ? 'internal_error' : 'bad_request'), event.locals.correlationId);
+		event.locals.log.error({ err: error, path: event.url.pathname }, 'unhandled error');
+		return errorResponse('internal_error', event.locals.correlationId);
+	}
 	// An ApiError thrown by a handler reaches handleError (Kit turns it into a 500);
 	// handleError parks it on locals and it is answered here with its own code.
 	const thrown = event.locals.apiError;
 	if (thrown) {
-		return errorResponse(thrown.code, event.locals.correlationId, {
+		const replaced = errorResponse(thrown.code, event.locals.correlationId, {
 			message: thrown.message,
 			details: thrown.details,
 			headers: thrown.headers
 		});
+		// Cookies set during the request (e.g. clearing an expired session) must survive the replacement.
+		for (const cookie of response.headers.getSetCookie()) replaced.headers.append('set-cookie', cookie);
+		return replaced;
 	}
-	if (response.status < 400 || (await isEnvelope(response))) return response;
+	if (response.status < 400 || (await isDeliberate(response))) return response;
 	const code = KIT_STATUS_CODES[response.status] ?? (response.status >= 500 ? 'internal_error' : 'bad_request');
 	const headers: Record<string, string> = {};
 	for (const name of ['allow', 'retry-after']) {
@@ -129,7 +158,10 @@ const originCheck: Handle = async ({ event, resolve }) => {
 	if (!MUTATIONS.has(request.method) || !request.headers.has('cookie')) return resolve(event);
 	const origin = request.headers.get('origin');
 	const site = request.headers.get('sec-fetch-site');
-	const allowed = origin ? origin === url.origin : site === null || site === 'same-origin' || site === 'none';
+	// adapter-node (Kit 3) takes the protocol of event.url from PROTOCOL_HEADER, else assumes https;
+	// the configured ORIGIN is our own origin whatever the adapter guessed (identity engineer).
+	const ours = origin !== null && (origin === url.origin || origin === getConfig().origin);
+	const allowed = origin ? ours : site === null || site === 'same-origin' || site === 'none';
 	if (allowed) return resolve(event);
 	event.locals.log.warn({ origin, site, path: url.pathname }, 'cross-site mutation refused');
 	return errorResponse('forbidden', event.locals.correlationId, { message: 'Cross-site request refused (origin check).' });
@@ -155,7 +187,7 @@ const i18n: Handle = ({ event, resolve }) =>
 		});
 	});
 
-export const handle = sequence(correlate, observe, securityHeaders, originCheck, apiErrors, i18n);
+export const handle = sequence(correlate, traceRequests, observe, securityHeaders, originCheck, devRealm, apiErrors, authenticate, i18n);
 
 /** Unexpected errors: full detail in the log, a correlation id to the client, never a stack. */
 export const handleError: HandleServerError = (input) => {

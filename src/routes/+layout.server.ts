@@ -1,4 +1,10 @@
+import { getMe } from '#lib/api/sdk.gen';
 import { getLocale } from '#lib/paraglide/runtime';
+import { api } from '#lib/server/bff';
 import type { LayoutServerLoad } from './$types';
 
-export const load: LayoutServerLoad = () => ({ locale: getLocale() });
+export const load: LayoutServerLoad = async (event) => ({
+	locale: getLocale(),
+	// The caller (roles, allowed actions) for the navigation; anonymous: null.
+	me: event.locals.actor ? ((await getMe({ client: api(event) })).data ?? null) : null
+});

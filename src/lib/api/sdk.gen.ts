@@ -2,10 +2,10 @@
 
 import * as z from 'zod';
 
-import type { Client, ClientMeta, Options as Options2, RequestResult, TDataShape } from './client';
+import { type Client, type ClientMeta, formDataBodySerializer, type Options as Options2, type RequestResult, type TDataShape } from './client';
 import { client } from './client.gen';
-import type { GetBuildinfoData, GetBuildinfoErrors, GetBuildinfoResponses, GetHealthData, GetHealthErrors, GetHealthResponses, GetHealthzData, GetHealthzResponses, GetMetricsData, GetMetricsResponses, GetReadyzData, GetReadyzErrors, GetReadyzResponses } from './types.gen';
-import { zGetBuildinfoResponse, zGetHealthResponse, zGetHealthzResponse, zGetMetricsResponse, zGetReadyzResponse } from './zod.gen';
+import type { ChangeAgentStatusData, ChangeAgentStatusErrors, ChangeAgentStatusResponses, ChangeMemberRoleData, ChangeMemberRoleErrors, ChangeMemberRoleResponses, CreateEnrolmentTokenData, CreateEnrolmentTokenErrors, CreateEnrolmentTokenResponses, CreateTenantData, CreateTenantErrors, CreateTenantResponses, DisableServiceAccountData, DisableServiceAccountErrors, DisableServiceAccountResponses, EnrolAgentData, EnrolAgentErrors, EnrolAgentResponses, GetAgentData, GetAgentErrors, GetAgentResponses, GetBuildinfoData, GetBuildinfoErrors, GetBuildinfoResponses, GetCertificateData, GetCertificateErrors, GetCertificateResponses, GetHealthData, GetHealthErrors, GetHealthResponses, GetHealthzData, GetHealthzResponses, GetIngestedProofData, GetIngestedProofErrors, GetIngestedProofResponses, GetLicenceBalanceData, GetLicenceBalanceErrors, GetLicenceBalanceResponses, GetMeData, GetMeErrors, GetMeResponses, GetMetricsData, GetMetricsResponses, GetProofData, GetProofErrors, GetProofResponses, GetReadyzData, GetReadyzErrors, GetReadyzResponses, GetTenantData, GetTenantErrors, GetTenantLicencesData, GetTenantLicencesErrors, GetTenantLicencesResponses, GetTenantResponses, GrantLicencesData, GrantLicencesErrors, GrantLicencesResponses, IngestProofData, IngestProofErrors, IngestProofResponses, InviteMemberData, InviteMemberErrors, InviteMemberResponses, ListAdminAuditEventsData, ListAdminAuditEventsErrors, ListAdminAuditEventsResponses, ListAgentsData, ListAgentsErrors, ListAgentsResponses, ListAuditEventsData, ListAuditEventsErrors, ListAuditEventsResponses, ListCertificatesData, ListCertificatesErrors, ListCertificatesResponses, ListLicenceLedgerData, ListLicenceLedgerErrors, ListLicenceLedgerResponses, ListMembersData, ListMembersErrors, ListMembersResponses, ListProofsData, ListProofsErrors, ListProofsResponses, ListServiceAccountsData, ListServiceAccountsErrors, ListServiceAccountsResponses, ListSessionsData, ListSessionsErrors, ListSessionsResponses, ListTenantsData, ListTenantsErrors, ListTenantsResponses, RefundLicenceData, RefundLicenceErrors, RefundLicenceResponses, RegisterServiceAccountData, RegisterServiceAccountErrors, RegisterServiceAccountResponses, RemoveMemberData, RemoveMemberErrors, RemoveMemberResponses, ReprocessProofData, ReprocessProofErrors, ReprocessProofResponses, RevokeAllSessionsData, RevokeAllSessionsErrors, RevokeAllSessionsResponses, RevokeCertificateData, RevokeCertificateErrors, RevokeCertificateResponses, RevokeSessionData, RevokeSessionErrors, RevokeSessionResponses, SubmitProofData, SubmitProofErrors, SubmitProofResponses, SubmitProofsBulkData, SubmitProofsBulkErrors, SubmitProofsBulkResponses } from './types.gen';
+import { zChangeAgentStatusBody, zChangeAgentStatusHeaders, zChangeAgentStatusPath, zChangeAgentStatusResponse, zChangeMemberRoleBody, zChangeMemberRoleHeaders, zChangeMemberRolePath, zChangeMemberRoleResponse, zCreateEnrolmentTokenBody, zCreateEnrolmentTokenHeaders, zCreateEnrolmentTokenResponse, zCreateTenantBody, zCreateTenantHeaders, zCreateTenantResponse, zDisableServiceAccountHeaders, zDisableServiceAccountPath, zDisableServiceAccountResponse, zEnrolAgentBody, zEnrolAgentResponse, zGetAgentPath, zGetAgentResponse, zGetBuildinfoResponse, zGetCertificatePath, zGetCertificateResponse, zGetHealthResponse, zGetHealthzResponse, zGetIngestedProofPath, zGetIngestedProofResponse, zGetLicenceBalanceResponse, zGetMeResponse, zGetMetricsResponse, zGetProofPath, zGetProofResponse, zGetReadyzResponse, zGetTenantLicencesPath, zGetTenantLicencesQuery, zGetTenantLicencesResponse, zGetTenantPath, zGetTenantResponse, zGrantLicencesBody, zGrantLicencesHeaders, zGrantLicencesResponse, zIngestProofBody, zIngestProofHeaders, zIngestProofResponse, zInviteMemberBody, zInviteMemberHeaders, zInviteMemberResponse, zListAdminAuditEventsQuery, zListAdminAuditEventsResponse, zListAgentsQuery, zListAgentsResponse, zListAuditEventsQuery, zListAuditEventsResponse, zListCertificatesQuery, zListCertificatesResponse, zListLicenceLedgerQuery, zListLicenceLedgerResponse, zListMembersQuery, zListMembersResponse, zListProofsQuery, zListProofsResponse, zListServiceAccountsPath, zListServiceAccountsResponse, zListSessionsResponse, zListTenantsQuery, zListTenantsResponse, zRefundLicenceBody, zRefundLicenceHeaders, zRefundLicenceResponse, zRegisterServiceAccountBody, zRegisterServiceAccountHeaders, zRegisterServiceAccountPath, zRegisterServiceAccountResponse, zRemoveMemberHeaders, zRemoveMemberPath, zRemoveMemberResponse, zReprocessProofHeaders, zReprocessProofPath, zReprocessProofResponse, zRevokeAllSessionsHeaders, zRevokeAllSessionsResponse, zRevokeCertificateBody, zRevokeCertificateHeaders, zRevokeCertificatePath, zRevokeCertificateResponse, zRevokeSessionHeaders, zRevokeSessionPath, zRevokeSessionResponse, zSubmitProofBody, zSubmitProofHeaders, zSubmitProofResponse, zSubmitProofsBulkBody, zSubmitProofsBulkHeaders, zSubmitProofsBulkResponse } from './zod.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -96,5 +96,940 @@ export const getHealth = <ThrowOnError extends boolean = false>(options?: Option
     }).parseAsync(data),
     responseValidator: async (data) => await zGetHealthResponse.parseAsync(data),
     url: '/api/v1/health',
+    ...options
+});
+
+/**
+ * The caller
+ *
+ * Who is calling, their roles, the actions their roles allow and their tenant.
+ */
+export const getMe = <ThrowOnError extends boolean = false>(options?: Options<GetMeData, ThrowOnError>): RequestResult<GetMeResponses, GetMeErrors, ThrowOnError> => (options?.client ?? client).get<GetMeResponses, GetMeErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: z.never().optional(),
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zGetMeResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }, {
+            key: 'bearerAuth',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/api/v1/me',
+    ...options
+});
+
+/**
+ * Sign out everywhere
+ *
+ * Ends every session of the signed-in person, this one included.
+ */
+export const revokeAllSessions = <ThrowOnError extends boolean = false>(options?: Options<RevokeAllSessionsData, ThrowOnError>): RequestResult<RevokeAllSessionsResponses, RevokeAllSessionsErrors, ThrowOnError> => (options?.client ?? client).delete<RevokeAllSessionsResponses, RevokeAllSessionsErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        headers: zRevokeAllSessionsHeaders.optional(),
+        path: z.never().optional(),
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zRevokeAllSessionsResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/sessions',
+    ...options
+});
+
+/**
+ * My sessions
+ *
+ * The signed-in person's open sessions, most recently used first.
+ */
+export const listSessions = <ThrowOnError extends boolean = false>(options?: Options<ListSessionsData, ThrowOnError>): RequestResult<ListSessionsResponses, ListSessionsErrors, ThrowOnError> => (options?.client ?? client).get<ListSessionsResponses, ListSessionsErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: z.never().optional(),
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zListSessionsResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/sessions',
+    ...options
+});
+
+/**
+ * End one of my sessions
+ */
+export const revokeSession = <ThrowOnError extends boolean = false>(options: Options<RevokeSessionData, ThrowOnError>): RequestResult<RevokeSessionResponses, RevokeSessionErrors, ThrowOnError> => (options.client ?? client).delete<RevokeSessionResponses, RevokeSessionErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        headers: zRevokeSessionHeaders.optional(),
+        path: zRevokeSessionPath,
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zRevokeSessionResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/sessions/{id}',
+    ...options
+});
+
+/**
+ * Members of my tenant
+ */
+export const listMembers = <ThrowOnError extends boolean = false>(options?: Options<ListMembersData, ThrowOnError>): RequestResult<ListMembersResponses, ListMembersErrors, ThrowOnError> => (options?.client ?? client).get<ListMembersResponses, ListMembersErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: z.never().optional(),
+        query: zListMembersQuery.optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zListMembersResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }, {
+            key: 'bearerAuth',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/api/v1/members',
+    ...options
+});
+
+/**
+ * Invite someone to my tenant
+ *
+ * The invited person joins with the role when they first sign in with this
+ * verified e-mail address (at once when they have signed in before). Audited.
+ *
+ */
+export const inviteMember = <ThrowOnError extends boolean = false>(options: Options<InviteMemberData, ThrowOnError>): RequestResult<InviteMemberResponses, InviteMemberErrors, ThrowOnError> => (options.client ?? client).post<InviteMemberResponses, InviteMemberErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: zInviteMemberBody,
+        headers: zInviteMemberHeaders.optional(),
+        path: z.never().optional(),
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zInviteMemberResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }, {
+            key: 'bearerAuth',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/api/v1/members',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Remove a member or withdraw an invitation
+ *
+ * Same rules as a role change. Audited.
+ */
+export const removeMember = <ThrowOnError extends boolean = false>(options: Options<RemoveMemberData, ThrowOnError>): RequestResult<RemoveMemberResponses, RemoveMemberErrors, ThrowOnError> => (options.client ?? client).delete<RemoveMemberResponses, RemoveMemberErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        headers: zRemoveMemberHeaders.optional(),
+        path: zRemoveMemberPath,
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zRemoveMemberResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }, {
+            key: 'bearerAuth',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/api/v1/members/{id}',
+    ...options
+});
+
+/**
+ * Change a member's role
+ *
+ * Only for members invited in the app; memberships from the identity
+ * provider's groups change there (409). A tenant keeps one tenant admin. Audited.
+ *
+ */
+export const changeMemberRole = <ThrowOnError extends boolean = false>(options: Options<ChangeMemberRoleData, ThrowOnError>): RequestResult<ChangeMemberRoleResponses, ChangeMemberRoleErrors, ThrowOnError> => (options.client ?? client).patch<ChangeMemberRoleResponses, ChangeMemberRoleErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: zChangeMemberRoleBody,
+        headers: zChangeMemberRoleHeaders.optional(),
+        path: zChangeMemberRolePath,
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zChangeMemberRoleResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }, {
+            key: 'bearerAuth',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/api/v1/members/{id}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * All tenants
+ */
+export const listTenants = <ThrowOnError extends boolean = false>(options?: Options<ListTenantsData, ThrowOnError>): RequestResult<ListTenantsResponses, ListTenantsErrors, ThrowOnError> => (options?.client ?? client).get<ListTenantsResponses, ListTenantsErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: z.never().optional(),
+        query: zListTenantsQuery.optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zListTenantsResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/tenants',
+    ...options
+});
+
+/**
+ * Create a tenant
+ *
+ * Creates the tenant with its default organisation. Audited.
+ */
+export const createTenant = <ThrowOnError extends boolean = false>(options: Options<CreateTenantData, ThrowOnError>): RequestResult<CreateTenantResponses, CreateTenantErrors, ThrowOnError> => (options.client ?? client).post<CreateTenantResponses, CreateTenantErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: zCreateTenantBody,
+        headers: zCreateTenantHeaders.optional(),
+        path: z.never().optional(),
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zCreateTenantResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/tenants',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * One tenant
+ */
+export const getTenant = <ThrowOnError extends boolean = false>(options: Options<GetTenantData, ThrowOnError>): RequestResult<GetTenantResponses, GetTenantErrors, ThrowOnError> => (options.client ?? client).get<GetTenantResponses, GetTenantErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: zGetTenantPath,
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zGetTenantResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/tenants/{id}',
+    ...options
+});
+
+/**
+ * Service accounts of a tenant
+ *
+ * OIDC clients whose client-credentials tokens act for this tenant.
+ */
+export const listServiceAccounts = <ThrowOnError extends boolean = false>(options: Options<ListServiceAccountsData, ThrowOnError>): RequestResult<ListServiceAccountsResponses, ListServiceAccountsErrors, ThrowOnError> => (options.client ?? client).get<ListServiceAccountsResponses, ListServiceAccountsErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: zListServiceAccountsPath,
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zListServiceAccountsResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/tenants/{id}/service-accounts',
+    ...options
+});
+
+/**
+ * Register a service account for a tenant
+ *
+ * Maps an OIDC client of the realm (its `client_id`, Keycloak: the client
+ * with "Service accounts roles" on) to this tenant with the given scopes.
+ * Platform-wide actions cannot be granted. Audited.
+ *
+ */
+export const registerServiceAccount = <ThrowOnError extends boolean = false>(options: Options<RegisterServiceAccountData, ThrowOnError>): RequestResult<RegisterServiceAccountResponses, RegisterServiceAccountErrors, ThrowOnError> => (options.client ?? client).post<RegisterServiceAccountResponses, RegisterServiceAccountErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: zRegisterServiceAccountBody,
+        headers: zRegisterServiceAccountHeaders.optional(),
+        path: zRegisterServiceAccountPath,
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zRegisterServiceAccountResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/tenants/{id}/service-accounts',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Disable a service account
+ *
+ * Its tokens are refused from the next request on. Audited.
+ */
+export const disableServiceAccount = <ThrowOnError extends boolean = false>(options: Options<DisableServiceAccountData, ThrowOnError>): RequestResult<DisableServiceAccountResponses, DisableServiceAccountErrors, ThrowOnError> => (options.client ?? client).delete<DisableServiceAccountResponses, DisableServiceAccountErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        headers: zDisableServiceAccountHeaders.optional(),
+        path: zDisableServiceAccountPath,
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zDisableServiceAccountResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/service-accounts/{id}',
+    ...options
+});
+
+/**
+ * Audit trail of my tenant
+ *
+ * Privileged changes in the caller's tenant, newest first, each row
+ * hash-chained to the previous row of the tenant's chain
+ * (`hash` = SHA-256(`prevHash` ‖ RFC 8785 canonical row); see the
+ * handbook's audit page to recompute it). The tenant comes from the
+ * caller, never from the query.
+ *
+ */
+export const listAuditEvents = <ThrowOnError extends boolean = false>(options?: Options<ListAuditEventsData, ThrowOnError>): RequestResult<ListAuditEventsResponses, ListAuditEventsErrors, ThrowOnError> => (options?.client ?? client).get<ListAuditEventsResponses, ListAuditEventsErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: z.never().optional(),
+        query: zListAuditEventsQuery.optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zListAuditEventsResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }, {
+            key: 'bearerAuth',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/api/v1/audit',
+    ...options
+});
+
+/**
+ * Audit trail of the platform
+ *
+ * Audit rows of every tenant and of the platform chain, newest first,
+ * with the result of verifying the chains concerned (`verification`):
+ * the chain of `tenantId` when given, else every chain. `verify=false`
+ * skips the verification (it reads every row of those chains).
+ *
+ */
+export const listAdminAuditEvents = <ThrowOnError extends boolean = false>(options?: Options<ListAdminAuditEventsData, ThrowOnError>): RequestResult<ListAdminAuditEventsResponses, ListAdminAuditEventsErrors, ThrowOnError> => (options?.client ?? client).get<ListAdminAuditEventsResponses, ListAdminAuditEventsErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: z.never().optional(),
+        query: zListAdminAuditEventsQuery.optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zListAdminAuditEventsResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/audit',
+    ...options
+});
+
+/**
+ * Create a single-use agent enrolment token
+ *
+ * The token is shown once: only its SHA-256 is stored. An agent sends it,
+ * with a certificate signing request, to `POST /ingest/v1/enrolments`
+ * before it expires (ENROLMENT_TOKEN_TTL, or `ttlSeconds` when shorter).
+ * Audited.
+ *
+ */
+export const createEnrolmentToken = <ThrowOnError extends boolean = false>(options: Options<CreateEnrolmentTokenData, ThrowOnError>): RequestResult<CreateEnrolmentTokenResponses, CreateEnrolmentTokenErrors, ThrowOnError> => (options.client ?? client).post<CreateEnrolmentTokenResponses, CreateEnrolmentTokenErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: zCreateEnrolmentTokenBody,
+        headers: zCreateEnrolmentTokenHeaders.optional(),
+        path: z.never().optional(),
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zCreateEnrolmentTokenResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }, {
+            key: 'bearerAuth',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/api/v1/agents/enrolments',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Agents of my tenant
+ */
+export const listAgents = <ThrowOnError extends boolean = false>(options?: Options<ListAgentsData, ThrowOnError>): RequestResult<ListAgentsResponses, ListAgentsErrors, ThrowOnError> => (options?.client ?? client).get<ListAgentsResponses, ListAgentsErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: z.never().optional(),
+        query: zListAgentsQuery.optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zListAgentsResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }, {
+            key: 'bearerAuth',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/api/v1/agents',
+    ...options
+});
+
+/**
+ * One agent of my tenant
+ */
+export const getAgent = <ThrowOnError extends boolean = false>(options: Options<GetAgentData, ThrowOnError>): RequestResult<GetAgentResponses, GetAgentErrors, ThrowOnError> => (options.client ?? client).get<GetAgentResponses, GetAgentErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: zGetAgentPath,
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zGetAgentResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }, {
+            key: 'bearerAuth',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/api/v1/agents/{id}',
+    ...options
+});
+
+/**
+ * Suspend, reactivate or revoke an agent
+ *
+ * `suspended`: its requests are refused (403 `agent_suspended`) until it is
+ * made `active` again. `revoked`: final; its requests are refused and
+ * proofs it signs after this moment are rejected (`agent_revoked`); proofs
+ * received before stay valid. A revoked agent cannot be reactivated (409).
+ * Audited.
+ *
+ */
+export const changeAgentStatus = <ThrowOnError extends boolean = false>(options: Options<ChangeAgentStatusData, ThrowOnError>): RequestResult<ChangeAgentStatusResponses, ChangeAgentStatusErrors, ThrowOnError> => (options.client ?? client).post<ChangeAgentStatusResponses, ChangeAgentStatusErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: zChangeAgentStatusBody,
+        headers: zChangeAgentStatusHeaders.optional(),
+        path: zChangeAgentStatusPath,
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zChangeAgentStatusResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }, {
+            key: 'bearerAuth',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/api/v1/agents/{id}/status',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Proofs of my tenant
+ */
+export const listProofs = <ThrowOnError extends boolean = false>(options?: Options<ListProofsData, ThrowOnError>): RequestResult<ListProofsResponses, ListProofsErrors, ThrowOnError> => (options?.client ?? client).get<ListProofsResponses, ListProofsErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: z.never().optional(),
+        query: zListProofsQuery.optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zListProofsResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }, {
+            key: 'bearerAuth',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/api/v1/proofs',
+    ...options
+});
+
+/**
+ * Submit one proof
+ *
+ * The body is the proof file (`.der`: CMS EnvelopedData), at most
+ * PROOF_MAX_BYTES (413). A body that is not DER answers 415
+ * `proof_not_der`; another content type 415 `unsupported_media_type`.
+ * The proof is stored, then registered and queued in one transaction; the
+ * answer is 202 with its public ID. The same file sent again answers the
+ * existing proof (`duplicate: true`).
+ *
+ */
+export const submitProof = <ThrowOnError extends boolean = false>(options: Options<SubmitProofData, ThrowOnError>): RequestResult<SubmitProofResponses, SubmitProofErrors, ThrowOnError> => (options.client ?? client).post<SubmitProofResponses, SubmitProofErrors, ThrowOnError>({
+    bodySerializer: null,
+    requestValidator: async (data) => await z.object({
+        body: zSubmitProofBody,
+        headers: zSubmitProofHeaders.optional(),
+        path: z.never().optional(),
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zSubmitProofResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }, {
+            key: 'bearerAuth',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/api/v1/proofs',
+    ...options,
+    headers: {
+        'Content-Type': 'application/pkcs7-mime',
+        ...options.headers
+    }
+});
+
+/**
+ * Submit many proofs at once
+ *
+ * Either `multipart/form-data` with one part per proof file (any field
+ * name), or one `application/zip` archive of `.der` files. The upload is
+ * streamed to disk and the files are taken one by one, so memory stays
+ * bounded whatever the size (up to BULK_MAX_BYTES, 413). Each file gets
+ * its own result: a public ID, or the error it would have had alone.
+ *
+ */
+export const submitProofsBulk = <ThrowOnError extends boolean = false>(options: Options<SubmitProofsBulkData, ThrowOnError>): RequestResult<SubmitProofsBulkResponses, SubmitProofsBulkErrors, ThrowOnError> => (options.client ?? client).post<SubmitProofsBulkResponses, SubmitProofsBulkErrors, ThrowOnError>({
+    ...formDataBodySerializer,
+    requestValidator: async (data) => await z.object({
+        body: zSubmitProofsBulkBody,
+        headers: zSubmitProofsBulkHeaders.optional(),
+        path: z.never().optional(),
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zSubmitProofsBulkResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }, {
+            key: 'bearerAuth',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/api/v1/proofs/bulk',
+    ...options,
+    headers: {
+        'Content-Type': null,
+        ...options.headers
+    }
+});
+
+/**
+ * One proof with its timeline
+ */
+export const getProof = <ThrowOnError extends boolean = false>(options: Options<GetProofData, ThrowOnError>): RequestResult<GetProofResponses, GetProofErrors, ThrowOnError> => (options.client ?? client).get<GetProofResponses, GetProofErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: zGetProofPath,
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zGetProofResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }, {
+            key: 'bearerAuth',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/api/v1/proofs/{id}',
+    ...options
+});
+
+/**
+ * Validate a proof again
+ *
+ * For a proof `REJECTED` with a code that can change (`licence_exhausted`
+ * after a top-up, `agent_unknown` after an enrolment finished) and for
+ * `FAILED_RETRYABLE`: it goes back to `RECEIVED` and is queued again. Other
+ * states answer 409. Audited.
+ *
+ */
+export const reprocessProof = <ThrowOnError extends boolean = false>(options: Options<ReprocessProofData, ThrowOnError>): RequestResult<ReprocessProofResponses, ReprocessProofErrors, ThrowOnError> => (options.client ?? client).post<ReprocessProofResponses, ReprocessProofErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        headers: zReprocessProofHeaders.optional(),
+        path: zReprocessProofPath,
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zReprocessProofResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }, {
+            key: 'bearerAuth',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/api/v1/proofs/{id}/reprocess',
+    ...options
+});
+
+/**
+ * Certificates of my tenant
+ */
+export const listCertificates = <ThrowOnError extends boolean = false>(options?: Options<ListCertificatesData, ThrowOnError>): RequestResult<ListCertificatesResponses, ListCertificatesErrors, ThrowOnError> => (options?.client ?? client).get<ListCertificatesResponses, ListCertificatesErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: z.never().optional(),
+        query: zListCertificatesQuery.optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zListCertificatesResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }, {
+            key: 'bearerAuth',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/api/v1/certificates',
+    ...options
+});
+
+/**
+ * One certificate of my tenant
+ */
+export const getCertificate = <ThrowOnError extends boolean = false>(options: Options<GetCertificateData, ThrowOnError>): RequestResult<GetCertificateResponses, GetCertificateErrors, ThrowOnError> => (options.client ?? client).get<GetCertificateResponses, GetCertificateErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: zGetCertificatePath,
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zGetCertificateResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }, {
+            key: 'bearerAuth',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/api/v1/certificates/{id}',
+    ...options
+});
+
+/**
+ * Revoke a certificate
+ *
+ * Final: verification shows the certificate revoked, with the reason and
+ * date. The licence is not given back by itself; a platform admin may
+ * refund it (`POST /api/v1/licences/refunds`). Revoking a revoked
+ * certificate answers 409. Audited.
+ *
+ */
+export const revokeCertificate = <ThrowOnError extends boolean = false>(options: Options<RevokeCertificateData, ThrowOnError>): RequestResult<RevokeCertificateResponses, RevokeCertificateErrors, ThrowOnError> => (options.client ?? client).post<RevokeCertificateResponses, RevokeCertificateErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: zRevokeCertificateBody,
+        headers: zRevokeCertificateHeaders.optional(),
+        path: zRevokeCertificatePath,
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zRevokeCertificateResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }, {
+            key: 'bearerAuth',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/api/v1/certificates/{id}/revoke',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Licence balance of my tenant
+ */
+export const getLicenceBalance = <ThrowOnError extends boolean = false>(options?: Options<GetLicenceBalanceData, ThrowOnError>): RequestResult<GetLicenceBalanceResponses, GetLicenceBalanceErrors, ThrowOnError> => (options?.client ?? client).get<GetLicenceBalanceResponses, GetLicenceBalanceErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: z.never().optional(),
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zGetLicenceBalanceResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }, {
+            key: 'bearerAuth',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/api/v1/licences',
+    ...options
+});
+
+/**
+ * Licence ledger of my tenant
+ */
+export const listLicenceLedger = <ThrowOnError extends boolean = false>(options?: Options<ListLicenceLedgerData, ThrowOnError>): RequestResult<ListLicenceLedgerResponses, ListLicenceLedgerErrors, ThrowOnError> => (options?.client ?? client).get<ListLicenceLedgerResponses, ListLicenceLedgerErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: z.never().optional(),
+        query: zListLicenceLedgerQuery.optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zListLicenceLedgerResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }, {
+            key: 'bearerAuth',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/api/v1/licences/ledger',
+    ...options
+});
+
+/**
+ * Grant, top up or correct a tenant's licences
+ *
+ * Platform admins only. Books one ledger row (`grant`, `top_up` or a signed
+ * `correction`) with a reason. A correction that would take the balance
+ * below zero answers 409. Send an Idempotency-Key: a replay books nothing
+ * and answers the first row again. Audited.
+ *
+ */
+export const grantLicences = <ThrowOnError extends boolean = false>(options: Options<GrantLicencesData, ThrowOnError>): RequestResult<GrantLicencesResponses, GrantLicencesErrors, ThrowOnError> => (options.client ?? client).post<GrantLicencesResponses, GrantLicencesErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: zGrantLicencesBody,
+        headers: zGrantLicencesHeaders.optional(),
+        path: z.never().optional(),
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zGrantLicencesResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/licences/grants',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Refund the licence of a revoked certificate
+ *
+ * Platform admins only. Books one `refund` row for the proof behind a
+ * revoked certificate; a certificate that is not revoked, or was refunded
+ * already, answers 409. Audited.
+ *
+ */
+export const refundLicence = <ThrowOnError extends boolean = false>(options: Options<RefundLicenceData, ThrowOnError>): RequestResult<RefundLicenceResponses, RefundLicenceErrors, ThrowOnError> => (options.client ?? client).post<RefundLicenceResponses, RefundLicenceErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: zRefundLicenceBody,
+        headers: zRefundLicenceHeaders.optional(),
+        path: z.never().optional(),
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zRefundLicenceResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/licences/refunds',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * A tenant's licence balance and latest ledger rows (console)
+ */
+export const getTenantLicences = <ThrowOnError extends boolean = false>(options: Options<GetTenantLicencesData, ThrowOnError>): RequestResult<GetTenantLicencesResponses, GetTenantLicencesErrors, ThrowOnError> => (options.client ?? client).get<GetTenantLicencesResponses, GetTenantLicencesErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: zGetTenantLicencesPath,
+        query: zGetTenantLicencesQuery.optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zGetTenantLicencesResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/licences/tenants/{id}',
+    ...options
+});
+
+/**
+ * Enrol an agent (CSR → agent certificate)
+ *
+ * The agent presents its enrolment token as a bearer credential and a
+ * PKCS#10 certificate signing request for its own P-256 key. The answer
+ * is its certificate from the tenant's agent CA, the CA chain, and the
+ * platform's proof-encryption certificate. The token is spent when the
+ * agent is created; a CSR the CA refuses (422) leaves it usable. Rate
+ * limited (`ingest`).
+ *
+ */
+export const enrolAgent = <ThrowOnError extends boolean = false>(options: Options<EnrolAgentData, ThrowOnError>): RequestResult<EnrolAgentResponses, EnrolAgentErrors, ThrowOnError> => (options.client ?? client).post<EnrolAgentResponses, EnrolAgentErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: zEnrolAgentBody,
+        path: z.never().optional(),
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zEnrolAgentResponse.parseAsync(data),
+    security: [{
+            key: 'enrolmentToken',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/ingest/v1/enrolments',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Submit a proof (enrolled agents)
+ *
+ * Signed by the agent (security scheme `agentSignature`). The body is the
+ * proof (`application/pkcs7-mime` or `application/octet-stream`), at most
+ * PROOF_MAX_BYTES. Same answers as `POST /api/v1/proofs`. Rate limited
+ * (`ingest`).
+ *
+ */
+export const ingestProof = <ThrowOnError extends boolean = false>(options: Options<IngestProofData, ThrowOnError>): RequestResult<IngestProofResponses, IngestProofErrors, ThrowOnError> => (options.client ?? client).post<IngestProofResponses, IngestProofErrors, ThrowOnError>({
+    bodySerializer: null,
+    requestValidator: async (data) => await z.object({
+        body: zIngestProofBody,
+        headers: zIngestProofHeaders.optional(),
+        path: z.never().optional(),
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zIngestProofResponse.parseAsync(data),
+    security: [{ name: 'Signature', type: 'apiKey' }],
+    url: '/ingest/v1/proofs',
+    ...options,
+    headers: {
+        'Content-Type': 'application/pkcs7-mime',
+        ...options.headers
+    }
+});
+
+/**
+ * Status of a proof this agent's tenant submitted
+ *
+ * Signed like every agent request (the body is empty; its Content-Digest is that of zero bytes).
+ */
+export const getIngestedProof = <ThrowOnError extends boolean = false>(options: Options<GetIngestedProofData, ThrowOnError>): RequestResult<GetIngestedProofResponses, GetIngestedProofErrors, ThrowOnError> => (options.client ?? client).get<GetIngestedProofResponses, GetIngestedProofErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: zGetIngestedProofPath,
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zGetIngestedProofResponse.parseAsync(data),
+    security: [{ name: 'Signature', type: 'apiKey' }],
+    url: '/ingest/v1/proofs/{id}',
     ...options
 });

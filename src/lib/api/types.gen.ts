@@ -9,10 +9,12 @@ export type ClientOptions = {
  * bad_request 400, unauthenticated 401, forbidden 403, not_found 404,
  * method_not_allowed 405, conflict 409, idempotency_key_reused 409,
  * payload_too_large 413, unsupported_media_type 415, validation_failed 422,
- * rate_limited 429, internal_error 500, service_unavailable 503.
+ * rate_limited 429, internal_error 500, service_unavailable 503,
+ * agent_signature_invalid 401, agent_signature_expired 401, agent_signature_replayed 401, agent_suspended 403,
+ * agent_revoked 401, enrolment_token_invalid 401, content_digest_mismatch 400, proof_not_der 415.
  *
  */
-export type ErrorCode = 'bad_request' | 'unauthenticated' | 'forbidden' | 'not_found' | 'method_not_allowed' | 'conflict' | 'idempotency_key_reused' | 'payload_too_large' | 'unsupported_media_type' | 'validation_failed' | 'rate_limited' | 'internal_error' | 'service_unavailable';
+export type ErrorCode = 'bad_request' | 'unauthenticated' | 'forbidden' | 'not_found' | 'method_not_allowed' | 'conflict' | 'idempotency_key_reused' | 'payload_too_large' | 'unsupported_media_type' | 'validation_failed' | 'rate_limited' | 'internal_error' | 'service_unavailable' | 'agent_signature_invalid' | 'agent_signature_expired' | 'agent_signature_replayed' | 'agent_suspended' | 'agent_revoked' | 'enrolment_token_invalid' | 'content_digest_mismatch' | 'proof_not_der';
 
 export type Error = {
     error: {
@@ -56,6 +58,544 @@ export type ReadyzResponse = {
     failed: Array<'database' | 'queue' | 'storage'>;
     checks: Array<Check>;
 };
+
+export type Role = 'platform_admin' | 'tenant_admin' | 'operator' | 'viewer';
+
+export type TenantRole = 'tenant_admin' | 'operator' | 'viewer';
+
+/**
+ * What a role or a service account's scope allows.
+ */
+export type Action = 'proofs:read' | 'proofs:write' | 'certificates:read' | 'certificates:revoke' | 'agents:read' | 'agents:manage' | 'licences:read' | 'licences:grant' | 'members:read' | 'members:manage' | 'audit:read' | 'tenant:settings' | 'admin:tenants' | 'admin:audit' | 'admin:queues';
+
+export type TenantRef = {
+    id: string;
+    slug: string;
+    name: string;
+};
+
+export type Me = {
+    kind: 'user' | 'service';
+    id: string;
+    displayName: string | null;
+    email?: string | null;
+    roles: Array<Role>;
+    /**
+     * Every action the caller may perform.
+     */
+    actions: Array<Action>;
+    /**
+     * The tenant the caller acts in (null for a platform admin without a membership).
+     */
+    tenant: TenantRef | null;
+};
+
+export type SessionInfo = {
+    /**
+     * SHA-256 of the session token (not a credential).
+     */
+    id: string;
+    createdAt: string;
+    lastSeenAt: string;
+    expiresAt: string;
+    userAgent: string | null;
+    current: boolean;
+};
+
+export type SessionList = {
+    items: Array<SessionInfo>;
+    nextCursor: string | null;
+};
+
+export type Member = {
+    id: string;
+    email: string | null;
+    displayName: string | null;
+    role: TenantRole;
+    status: 'active' | 'invited';
+    /**
+     * `identity_provider`: follows the IdP group claim at each sign-in; change it there.
+     */
+    managedBy: 'identity_provider' | 'app';
+    createdAt: string;
+};
+
+export type MemberList = {
+    items: Array<Member>;
+    nextCursor: string | null;
+};
+
+export type MemberInvite = {
+    email: string;
+    role: TenantRole;
+};
+
+export type MemberRoleChange = {
+    role: TenantRole;
+};
+
+export type Tenant = {
+    id: string;
+    slug: string;
+    name: string;
+    createdAt: string;
+    members: number;
+};
+
+export type TenantList = {
+    items: Array<Tenant>;
+    nextCursor: string | null;
+};
+
+export type TenantCreate = {
+    /**
+     * Short name, also used in IdP group paths `/tenants/<slug>/<role>`.
+     */
+    slug: string;
+    name: string;
+};
+
+export type ServiceAccount = {
+    id: string;
+    clientId: string;
+    name: string;
+    scopes: Array<Action>;
+    createdAt: string;
+    disabledAt: string | null;
+};
+
+export type ServiceAccountList = {
+    items: Array<ServiceAccount>;
+    nextCursor: string | null;
+};
+
+export type ServiceAccountCreate = {
+    clientId: string;
+    name: string;
+    scopes: Array<Action>;
+};
+
+/**
+ * Who acted; null for the platform itself (seeding, maintenance).
+ */
+export type AuditActor = {
+    kind: string;
+    id: string | null;
+    role: string | null;
+} | null;
+
+export type AuditEvent = {
+    /**
+     * The chain this row belongs to: the tenant id, or `platform`.
+     */
+    chain: string;
+    /**
+     * Position in the chain (1, 2, 3, … without gaps).
+     */
+    seq: number;
+    tenantId: string | null;
+    actor: AuditActor;
+    action: string;
+    target: string;
+    result: 'success' | 'failure';
+    correlationId: string;
+    sourceIp: string | null;
+    details: {
+        [key: string]: unknown;
+    };
+    createdAt: string;
+    prevHash: string;
+    /**
+     * hex SHA-256(prevHash bytes ‖ RFC 8785 canonical JSON of the row).
+     */
+    hash: string;
+};
+
+export type AuditEventList = {
+    items: Array<AuditEvent>;
+    nextCursor: string | null;
+};
+
+export type AuditVerification = {
+    ok: boolean;
+    /**
+     * Rows whose hash was recomputed.
+     */
+    checked: number;
+    /**
+     * Chains verified.
+     */
+    chains: number;
+    /**
+     * The damaged chain (tenant id or `platform`).
+     */
+    chain?: string;
+    firstBadSeq?: number;
+    reason?: 'seq_gap' | 'prev_hash_mismatch' | 'hash_mismatch' | 'head_mismatch' | 'head_missing' | 'wrong_chain';
+    /**
+     * What is wrong, in a sentence.
+     */
+    problem?: string;
+    verifiedAt: string;
+};
+
+export type AdminAuditEventList = {
+    items: Array<AuditEvent>;
+    nextCursor: string | null;
+    verification: AuditVerification | null;
+};
+
+export type AgentStatus = 'active' | 'suspended' | 'revoked';
+
+export type EnrolmentTokenCreate = {
+    /**
+     * The agent's name (e.g. the station it runs on).
+     */
+    name: string;
+    /**
+     * Shorter lifetime than ENROLMENT_TOKEN_TTL, if wanted.
+     */
+    ttlSeconds?: number;
+};
+
+export type EnrolmentToken = {
+    id: string;
+    /**
+     * Shown once; only its SHA-256 is kept.
+     */
+    token: string;
+    name: string;
+    expiresAt: string;
+    /**
+     * The command that enrols the simulator agent with this token.
+     */
+    command: string;
+};
+
+export type Agent = {
+    /**
+     * The agent id, also the `keyid` of its signed requests.
+     */
+    id: string;
+    name: string;
+    status: AgentStatus;
+    /**
+     * Hex serial number of its certificate.
+     */
+    certificateSerial: string;
+    enrolledAt: string;
+    suspendedAt: string | null;
+    revokedAt: string | null;
+    revocationReason: string | null;
+    lastSeenAt: string | null;
+};
+
+export type AgentList = {
+    items: Array<Agent>;
+    nextCursor: string | null;
+};
+
+export type AgentStatusChange = {
+    status: AgentStatus;
+    /**
+     * Required when revoking.
+     */
+    reason?: string;
+};
+
+export type AgentEnrolmentRequest = {
+    /**
+     * PEM PKCS#10 certificate signing request for the agent's P-256 key.
+     */
+    csr: string;
+};
+
+export type AgentEnrolment = {
+    /**
+     * Use it as `keyid` when signing requests.
+     */
+    agentId: string;
+    /**
+     * The agent certificate (PEM).
+     */
+    certificate: string;
+    /**
+     * The tenant's agent CA chain (PEM), issuer first.
+     */
+    caCertificates: Array<string>;
+    /**
+     * Encrypt proofs to this certificate (PEM).
+     */
+    proofEncryptionCertificate: string;
+};
+
+export type ProofStatus = 'RECEIVED' | 'VALIDATING' | 'CERTIFIED_PENDING_ANCHOR' | 'CERTIFIED' | 'CERTIFIED_NO_ANCHOR' | 'REJECTED' | 'FAILED_RETRYABLE';
+
+/**
+ * Why a proof was rejected (permanent), explained in the handbook's
+ * rejection codes page and in `rejectionExplanation`.
+ *
+ */
+export type RejectionCode = 'proof_malformed' | 'proof_decryption_failed' | 'proof_invalid_signature' | 'agent_unknown' | 'agent_certificate_untrusted' | 'agent_revoked' | 'report_schema_invalid' | 'proof_duplicate' | 'licence_exhausted';
+
+export type ProofAccepted = {
+    publicId: string;
+    status: ProofStatus;
+    /**
+     * True when this file had been submitted before; the answer is that proof.
+     */
+    duplicate: boolean;
+};
+
+export type ProofStatusView = {
+    publicId: string;
+    status: ProofStatus;
+    rejectionCode: RejectionCode | null;
+    rejectionExplanation: string | null;
+    /**
+     * Public ID of the certificate, once issued.
+     */
+    certificateId: string | null;
+};
+
+export type ProofSummary = {
+    publicId: string;
+    status: ProofStatus;
+    source: 'ingest' | 'api' | 'bulk';
+    filename: string | null;
+    sizeBytes: number;
+    contentSha256: string;
+    rejectionCode: RejectionCode | null;
+    rejectionExplanation: string | null;
+    receivedAt: string;
+    updatedAt: string;
+    device: DeviceSummary | null;
+    certificateId: string | null;
+};
+
+export type DeviceSummary = {
+    type?: string;
+    manufacturer?: string;
+    model?: string;
+    serial?: string;
+    capacityBytes?: number;
+    assetTag?: string;
+    result?: string;
+    method?: string;
+};
+
+export type ProofList = {
+    items: Array<ProofSummary>;
+    nextCursor: string | null;
+};
+
+export type ProofTimelineEntry = {
+    from: ProofStatus | null;
+    to: ProofStatus;
+    code: string | null;
+    detail: string | null;
+    actor: string;
+    at: string;
+};
+
+export type ProofDetail = {
+    publicId: string;
+    status: ProofStatus;
+    source: 'ingest' | 'api' | 'bulk';
+    filename: string | null;
+    sizeBytes: number;
+    contentSha256: string;
+    rejectionCode: RejectionCode | null;
+    rejectionExplanation: string | null;
+    receivedAt: string;
+    updatedAt: string;
+    device: DeviceSummary | null;
+    certificateId: string | null;
+    /**
+     * The agent whose key signed the proof (known after validation), or that submitted it.
+     */
+    agentId: string | null;
+    /**
+     * Whether `POST /api/v1/proofs/{id}/reprocess` would take it up again.
+     */
+    reprocessable: boolean;
+    timeline: Array<ProofTimelineEntry>;
+};
+
+export type BulkItem = {
+    /**
+     * The part's file name or the zip entry's path.
+     */
+    name: string;
+    publicId?: string;
+    status?: ProofStatus;
+    duplicate?: boolean;
+    error?: {
+        code: ErrorCode;
+        message: string;
+    };
+};
+
+export type BulkSubmission = {
+    items: Array<BulkItem>;
+    accepted: number;
+    failed: number;
+};
+
+export type CertificateStatus = 'issuing' | 'valid' | 'revoked';
+
+export type Certificate = {
+    publicId: string;
+    /**
+     * Public ID of the proof.
+     */
+    proofId: string;
+    status: CertificateStatus;
+    issuedAt: string | null;
+    revokedAt: string | null;
+    revocationReason: string | null;
+    logIndex: number | null;
+    device: DeviceSummary | null;
+    verifyUrl: string;
+};
+
+export type CertificateList = {
+    items: Array<Certificate>;
+    nextCursor: string | null;
+};
+
+export type RevocationRequest = {
+    reason: string;
+};
+
+export type LedgerKind = 'grant' | 'top_up' | 'consumption' | 'refund' | 'correction';
+
+export type LedgerEntry = {
+    id: number;
+    kind: LedgerKind;
+    amount: number;
+    balanceAfter: number;
+    /**
+     * Public ID of the proof charged or refunded.
+     */
+    proofId: string | null;
+    reason: string | null;
+    createdAt: string;
+};
+
+export type LedgerEntryList = {
+    items: Array<LedgerEntry>;
+    nextCursor: string | null;
+};
+
+export type LicenceBalance = {
+    balance: number;
+    /**
+     * Grants and top-ups.
+     */
+    granted: number;
+    consumed: number;
+    refunded: number;
+    /**
+     * Sum of corrections (may be negative).
+     */
+    corrected: number;
+};
+
+export type TenantLicences = {
+    tenantId: string;
+    balance: LicenceBalance;
+    ledger: LedgerEntryList;
+};
+
+export type LicenceGrant = {
+    tenantId: string;
+    kind: 'grant' | 'top_up' | 'correction';
+    /**
+     * Positive for grants and top-ups; a correction may be negative, never zero.
+     */
+    amount: number;
+    reason: string;
+};
+
+export type LicenceRefund = {
+    /**
+     * Public ID of the revoked certificate.
+     */
+    certificateId: string;
+    reason: string;
+};
+
+export type AgentId = string;
+
+/**
+ * The proof's public ID.
+ */
+export type ProofId = string;
+
+/**
+ * The certificate's public ID.
+ */
+export type CertificateId = string;
+
+/**
+ * The `nextCursor` of the previous page.
+ */
+export type Cursor = string;
+
+export type Limit = number;
+
+export type SessionId = string;
+
+export type MemberId = string;
+
+export type TenantId = string;
+
+export type ServiceAccountId = string;
+
+/**
+ * Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header):
+ * the first request with a key runs and its answer is stored with the change, in
+ * one transaction; the same key and request within IDEMPOTENCY_TTL gets the stored
+ * answer again with `Idempotent-Replayed: true`; the same key with another request
+ * is 409 `idempotency_key_reused`; while the first is still running, a duplicate
+ * waits, then gets its answer (or 409 `conflict` with Retry-After after
+ * IDEMPOTENCY_WAIT_TIMEOUT). Keys are per caller. A UUID v4 is a good key.
+ *
+ */
+export type IdempotencyKey = string;
+
+/**
+ * Exact action (`member.invite`), or a prefix ending in `*` (`member.*`).
+ */
+export type AuditAction = string;
+
+/**
+ * Rows written by this actor (user or service account id).
+ */
+export type AuditActorId = string;
+
+/**
+ * Exact target (`membership:…`), or a prefix ending in `*`.
+ */
+export type AuditTarget = string;
+
+export type AuditResult = 'success' | 'failure';
+
+/**
+ * Rows created at or after this instant.
+ */
+export type AuditFrom = string;
+
+/**
+ * Rows created before this instant.
+ */
+export type AuditTo = string;
+
+/**
+ * Rows of one request (its X-Request-Id / error correlationId).
+ */
+export type AuditCorrelationId = string;
 
 export type GetHealthzData = {
     body?: never;
@@ -165,3 +705,1722 @@ export type GetHealthResponses = {
 };
 
 export type GetHealthResponse = GetHealthResponses[keyof GetHealthResponses];
+
+export type GetMeData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/me';
+};
+
+export type GetMeErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type GetMeError = GetMeErrors[keyof GetMeErrors];
+
+export type GetMeResponses = {
+    /**
+     * The caller.
+     */
+    200: Me;
+};
+
+export type GetMeResponse = GetMeResponses[keyof GetMeResponses];
+
+export type RevokeAllSessionsData = {
+    body?: never;
+    headers?: {
+        /**
+         * Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header):
+         * the first request with a key runs and its answer is stored with the change, in
+         * one transaction; the same key and request within IDEMPOTENCY_TTL gets the stored
+         * answer again with `Idempotent-Replayed: true`; the same key with another request
+         * is 409 `idempotency_key_reused`; while the first is still running, a duplicate
+         * waits, then gets its answer (or 409 `conflict` with Retry-After after
+         * IDEMPOTENCY_WAIT_TIMEOUT). Keys are per caller. A UUID v4 is a good key.
+         *
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/sessions';
+};
+
+export type RevokeAllSessionsErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type RevokeAllSessionsError = RevokeAllSessionsErrors[keyof RevokeAllSessionsErrors];
+
+export type RevokeAllSessionsResponses = {
+    /**
+     * All sessions ended.
+     */
+    204: void;
+};
+
+export type RevokeAllSessionsResponse = RevokeAllSessionsResponses[keyof RevokeAllSessionsResponses];
+
+export type ListSessionsData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/sessions';
+};
+
+export type ListSessionsErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type ListSessionsError = ListSessionsErrors[keyof ListSessionsErrors];
+
+export type ListSessionsResponses = {
+    /**
+     * Open sessions.
+     */
+    200: SessionList;
+};
+
+export type ListSessionsResponse = ListSessionsResponses[keyof ListSessionsResponses];
+
+export type RevokeSessionData = {
+    body?: never;
+    headers?: {
+        /**
+         * Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header):
+         * the first request with a key runs and its answer is stored with the change, in
+         * one transaction; the same key and request within IDEMPOTENCY_TTL gets the stored
+         * answer again with `Idempotent-Replayed: true`; the same key with another request
+         * is 409 `idempotency_key_reused`; while the first is still running, a duplicate
+         * waits, then gets its answer (or 409 `conflict` with Retry-After after
+         * IDEMPOTENCY_WAIT_TIMEOUT). Keys are per caller. A UUID v4 is a good key.
+         *
+         */
+        'Idempotency-Key'?: string;
+    };
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/sessions/{id}';
+};
+
+export type RevokeSessionErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * Nothing with this id in the caller's tenant (`not_found`); another tenant's object answers the same.
+     */
+    404: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type RevokeSessionError = RevokeSessionErrors[keyof RevokeSessionErrors];
+
+export type RevokeSessionResponses = {
+    /**
+     * The session ended.
+     */
+    204: void;
+};
+
+export type RevokeSessionResponse = RevokeSessionResponses[keyof RevokeSessionResponses];
+
+export type ListMembersData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * The `nextCursor` of the previous page.
+         */
+        cursor?: string;
+        limit?: number;
+    };
+    url: '/api/v1/members';
+};
+
+export type ListMembersErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type ListMembersError = ListMembersErrors[keyof ListMembersErrors];
+
+export type ListMembersResponses = {
+    /**
+     * Members and pending invitations, oldest first.
+     */
+    200: MemberList;
+};
+
+export type ListMembersResponse = ListMembersResponses[keyof ListMembersResponses];
+
+export type InviteMemberData = {
+    body: MemberInvite;
+    headers?: {
+        /**
+         * Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header):
+         * the first request with a key runs and its answer is stored with the change, in
+         * one transaction; the same key and request within IDEMPOTENCY_TTL gets the stored
+         * answer again with `Idempotent-Replayed: true`; the same key with another request
+         * is 409 `idempotency_key_reused`; while the first is still running, a duplicate
+         * waits, then gets its answer (or 409 `conflict` with Retry-After after
+         * IDEMPOTENCY_WAIT_TIMEOUT). Keys are per caller. A UUID v4 is a good key.
+         *
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/members';
+};
+
+export type InviteMemberErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * The change conflicts with the current state (`conflict`).
+     */
+    409: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type InviteMemberError = InviteMemberErrors[keyof InviteMemberErrors];
+
+export type InviteMemberResponses = {
+    /**
+     * Invited.
+     */
+    201: Member;
+};
+
+export type InviteMemberResponse = InviteMemberResponses[keyof InviteMemberResponses];
+
+export type RemoveMemberData = {
+    body?: never;
+    headers?: {
+        /**
+         * Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header):
+         * the first request with a key runs and its answer is stored with the change, in
+         * one transaction; the same key and request within IDEMPOTENCY_TTL gets the stored
+         * answer again with `Idempotent-Replayed: true`; the same key with another request
+         * is 409 `idempotency_key_reused`; while the first is still running, a duplicate
+         * waits, then gets its answer (or 409 `conflict` with Retry-After after
+         * IDEMPOTENCY_WAIT_TIMEOUT). Keys are per caller. A UUID v4 is a good key.
+         *
+         */
+        'Idempotency-Key'?: string;
+    };
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/members/{id}';
+};
+
+export type RemoveMemberErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * Nothing with this id in the caller's tenant (`not_found`); another tenant's object answers the same.
+     */
+    404: Error;
+    /**
+     * The change conflicts with the current state (`conflict`).
+     */
+    409: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type RemoveMemberError = RemoveMemberErrors[keyof RemoveMemberErrors];
+
+export type RemoveMemberResponses = {
+    /**
+     * Removed.
+     */
+    204: void;
+};
+
+export type RemoveMemberResponse = RemoveMemberResponses[keyof RemoveMemberResponses];
+
+export type ChangeMemberRoleData = {
+    body: MemberRoleChange;
+    headers?: {
+        /**
+         * Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header):
+         * the first request with a key runs and its answer is stored with the change, in
+         * one transaction; the same key and request within IDEMPOTENCY_TTL gets the stored
+         * answer again with `Idempotent-Replayed: true`; the same key with another request
+         * is 409 `idempotency_key_reused`; while the first is still running, a duplicate
+         * waits, then gets its answer (or 409 `conflict` with Retry-After after
+         * IDEMPOTENCY_WAIT_TIMEOUT). Keys are per caller. A UUID v4 is a good key.
+         *
+         */
+        'Idempotency-Key'?: string;
+    };
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/members/{id}';
+};
+
+export type ChangeMemberRoleErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * Nothing with this id in the caller's tenant (`not_found`); another tenant's object answers the same.
+     */
+    404: Error;
+    /**
+     * The change conflicts with the current state (`conflict`).
+     */
+    409: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type ChangeMemberRoleError = ChangeMemberRoleErrors[keyof ChangeMemberRoleErrors];
+
+export type ChangeMemberRoleResponses = {
+    /**
+     * The member with the new role.
+     */
+    200: Member;
+};
+
+export type ChangeMemberRoleResponse = ChangeMemberRoleResponses[keyof ChangeMemberRoleResponses];
+
+export type ListTenantsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * The `nextCursor` of the previous page.
+         */
+        cursor?: string;
+        limit?: number;
+    };
+    url: '/api/v1/admin/tenants';
+};
+
+export type ListTenantsErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type ListTenantsError = ListTenantsErrors[keyof ListTenantsErrors];
+
+export type ListTenantsResponses = {
+    /**
+     * Tenants by short name.
+     */
+    200: TenantList;
+};
+
+export type ListTenantsResponse = ListTenantsResponses[keyof ListTenantsResponses];
+
+export type CreateTenantData = {
+    body: TenantCreate;
+    headers?: {
+        /**
+         * Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header):
+         * the first request with a key runs and its answer is stored with the change, in
+         * one transaction; the same key and request within IDEMPOTENCY_TTL gets the stored
+         * answer again with `Idempotent-Replayed: true`; the same key with another request
+         * is 409 `idempotency_key_reused`; while the first is still running, a duplicate
+         * waits, then gets its answer (or 409 `conflict` with Retry-After after
+         * IDEMPOTENCY_WAIT_TIMEOUT). Keys are per caller. A UUID v4 is a good key.
+         *
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/admin/tenants';
+};
+
+export type CreateTenantErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * The change conflicts with the current state (`conflict`).
+     */
+    409: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type CreateTenantError = CreateTenantErrors[keyof CreateTenantErrors];
+
+export type CreateTenantResponses = {
+    /**
+     * Created.
+     */
+    201: Tenant;
+};
+
+export type CreateTenantResponse = CreateTenantResponses[keyof CreateTenantResponses];
+
+export type GetTenantData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/tenants/{id}';
+};
+
+export type GetTenantErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * Nothing with this id in the caller's tenant (`not_found`); another tenant's object answers the same.
+     */
+    404: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type GetTenantError = GetTenantErrors[keyof GetTenantErrors];
+
+export type GetTenantResponses = {
+    /**
+     * The tenant.
+     */
+    200: Tenant;
+};
+
+export type GetTenantResponse = GetTenantResponses[keyof GetTenantResponses];
+
+export type ListServiceAccountsData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/tenants/{id}/service-accounts';
+};
+
+export type ListServiceAccountsErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * Nothing with this id in the caller's tenant (`not_found`); another tenant's object answers the same.
+     */
+    404: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type ListServiceAccountsError = ListServiceAccountsErrors[keyof ListServiceAccountsErrors];
+
+export type ListServiceAccountsResponses = {
+    /**
+     * The tenant's service accounts, newest first.
+     */
+    200: ServiceAccountList;
+};
+
+export type ListServiceAccountsResponse = ListServiceAccountsResponses[keyof ListServiceAccountsResponses];
+
+export type RegisterServiceAccountData = {
+    body: ServiceAccountCreate;
+    headers?: {
+        /**
+         * Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header):
+         * the first request with a key runs and its answer is stored with the change, in
+         * one transaction; the same key and request within IDEMPOTENCY_TTL gets the stored
+         * answer again with `Idempotent-Replayed: true`; the same key with another request
+         * is 409 `idempotency_key_reused`; while the first is still running, a duplicate
+         * waits, then gets its answer (or 409 `conflict` with Retry-After after
+         * IDEMPOTENCY_WAIT_TIMEOUT). Keys are per caller. A UUID v4 is a good key.
+         *
+         */
+        'Idempotency-Key'?: string;
+    };
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/tenants/{id}/service-accounts';
+};
+
+export type RegisterServiceAccountErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * Nothing with this id in the caller's tenant (`not_found`); another tenant's object answers the same.
+     */
+    404: Error;
+    /**
+     * The change conflicts with the current state (`conflict`).
+     */
+    409: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type RegisterServiceAccountError = RegisterServiceAccountErrors[keyof RegisterServiceAccountErrors];
+
+export type RegisterServiceAccountResponses = {
+    /**
+     * Registered.
+     */
+    201: ServiceAccount;
+};
+
+export type RegisterServiceAccountResponse = RegisterServiceAccountResponses[keyof RegisterServiceAccountResponses];
+
+export type DisableServiceAccountData = {
+    body?: never;
+    headers?: {
+        /**
+         * Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header):
+         * the first request with a key runs and its answer is stored with the change, in
+         * one transaction; the same key and request within IDEMPOTENCY_TTL gets the stored
+         * answer again with `Idempotent-Replayed: true`; the same key with another request
+         * is 409 `idempotency_key_reused`; while the first is still running, a duplicate
+         * waits, then gets its answer (or 409 `conflict` with Retry-After after
+         * IDEMPOTENCY_WAIT_TIMEOUT). Keys are per caller. A UUID v4 is a good key.
+         *
+         */
+        'Idempotency-Key'?: string;
+    };
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/service-accounts/{id}';
+};
+
+export type DisableServiceAccountErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * Nothing with this id in the caller's tenant (`not_found`); another tenant's object answers the same.
+     */
+    404: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type DisableServiceAccountError = DisableServiceAccountErrors[keyof DisableServiceAccountErrors];
+
+export type DisableServiceAccountResponses = {
+    /**
+     * Disabled.
+     */
+    204: void;
+};
+
+export type DisableServiceAccountResponse = DisableServiceAccountResponses[keyof DisableServiceAccountResponses];
+
+export type ListAuditEventsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * The `nextCursor` of the previous page.
+         */
+        cursor?: string;
+        limit?: number;
+        /**
+         * Exact action (`member.invite`), or a prefix ending in `*` (`member.*`).
+         */
+        action?: string;
+        /**
+         * Rows written by this actor (user or service account id).
+         */
+        actorId?: string;
+        /**
+         * Exact target (`membership:…`), or a prefix ending in `*`.
+         */
+        target?: string;
+        result?: 'success' | 'failure';
+        /**
+         * Rows created at or after this instant.
+         */
+        from?: string;
+        /**
+         * Rows created before this instant.
+         */
+        to?: string;
+        /**
+         * Rows of one request (its X-Request-Id / error correlationId).
+         */
+        correlationId?: string;
+    };
+    url: '/api/v1/audit';
+};
+
+export type ListAuditEventsErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type ListAuditEventsError = ListAuditEventsErrors[keyof ListAuditEventsErrors];
+
+export type ListAuditEventsResponses = {
+    /**
+     * Audit rows, newest first.
+     */
+    200: AuditEventList;
+};
+
+export type ListAuditEventsResponse = ListAuditEventsResponses[keyof ListAuditEventsResponses];
+
+export type ListAdminAuditEventsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * The `nextCursor` of the previous page.
+         */
+        cursor?: string;
+        limit?: number;
+        /**
+         * One tenant's rows (its id), or `platform` for rows without a tenant.
+         */
+        tenantId?: string;
+        /**
+         * Exact action (`member.invite`), or a prefix ending in `*` (`member.*`).
+         */
+        action?: string;
+        /**
+         * Rows written by this actor (user or service account id).
+         */
+        actorId?: string;
+        /**
+         * Exact target (`membership:…`), or a prefix ending in `*`.
+         */
+        target?: string;
+        result?: 'success' | 'failure';
+        /**
+         * Rows created at or after this instant.
+         */
+        from?: string;
+        /**
+         * Rows created before this instant.
+         */
+        to?: string;
+        /**
+         * Rows of one request (its X-Request-Id / error correlationId).
+         */
+        correlationId?: string;
+        /**
+         * Verify the hash chains and report in `verification` (default true).
+         */
+        verify?: 'true' | 'false';
+    };
+    url: '/api/v1/admin/audit';
+};
+
+export type ListAdminAuditEventsErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type ListAdminAuditEventsError = ListAdminAuditEventsErrors[keyof ListAdminAuditEventsErrors];
+
+export type ListAdminAuditEventsResponses = {
+    /**
+     * Audit rows, newest first, and the chains' verification.
+     */
+    200: AdminAuditEventList;
+};
+
+export type ListAdminAuditEventsResponse = ListAdminAuditEventsResponses[keyof ListAdminAuditEventsResponses];
+
+export type CreateEnrolmentTokenData = {
+    body: EnrolmentTokenCreate;
+    headers?: {
+        /**
+         * Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header):
+         * the first request with a key runs and its answer is stored with the change, in
+         * one transaction; the same key and request within IDEMPOTENCY_TTL gets the stored
+         * answer again with `Idempotent-Replayed: true`; the same key with another request
+         * is 409 `idempotency_key_reused`; while the first is still running, a duplicate
+         * waits, then gets its answer (or 409 `conflict` with Retry-After after
+         * IDEMPOTENCY_WAIT_TIMEOUT). Keys are per caller. A UUID v4 is a good key.
+         *
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/agents/enrolments';
+};
+
+export type CreateEnrolmentTokenErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * The change conflicts with the current state (`conflict`).
+     */
+    409: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type CreateEnrolmentTokenError = CreateEnrolmentTokenErrors[keyof CreateEnrolmentTokenErrors];
+
+export type CreateEnrolmentTokenResponses = {
+    /**
+     * The token (shown once) and the command that enrols an agent with it.
+     */
+    201: EnrolmentToken;
+};
+
+export type CreateEnrolmentTokenResponse = CreateEnrolmentTokenResponses[keyof CreateEnrolmentTokenResponses];
+
+export type ListAgentsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * The `nextCursor` of the previous page.
+         */
+        cursor?: string;
+        limit?: number;
+        status?: AgentStatus;
+    };
+    url: '/api/v1/agents';
+};
+
+export type ListAgentsErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type ListAgentsError = ListAgentsErrors[keyof ListAgentsErrors];
+
+export type ListAgentsResponses = {
+    /**
+     * Agents, newest enrolment first.
+     */
+    200: AgentList;
+};
+
+export type ListAgentsResponse = ListAgentsResponses[keyof ListAgentsResponses];
+
+export type GetAgentData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/agents/{id}';
+};
+
+export type GetAgentErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * Nothing with this id in the caller's tenant (`not_found`); another tenant's object answers the same.
+     */
+    404: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type GetAgentError = GetAgentErrors[keyof GetAgentErrors];
+
+export type GetAgentResponses = {
+    /**
+     * The agent.
+     */
+    200: Agent;
+};
+
+export type GetAgentResponse = GetAgentResponses[keyof GetAgentResponses];
+
+export type ChangeAgentStatusData = {
+    body: AgentStatusChange;
+    headers?: {
+        /**
+         * Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header):
+         * the first request with a key runs and its answer is stored with the change, in
+         * one transaction; the same key and request within IDEMPOTENCY_TTL gets the stored
+         * answer again with `Idempotent-Replayed: true`; the same key with another request
+         * is 409 `idempotency_key_reused`; while the first is still running, a duplicate
+         * waits, then gets its answer (or 409 `conflict` with Retry-After after
+         * IDEMPOTENCY_WAIT_TIMEOUT). Keys are per caller. A UUID v4 is a good key.
+         *
+         */
+        'Idempotency-Key'?: string;
+    };
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/agents/{id}/status';
+};
+
+export type ChangeAgentStatusErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * Nothing with this id in the caller's tenant (`not_found`); another tenant's object answers the same.
+     */
+    404: Error;
+    /**
+     * The change conflicts with the current state (`conflict`).
+     */
+    409: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type ChangeAgentStatusError = ChangeAgentStatusErrors[keyof ChangeAgentStatusErrors];
+
+export type ChangeAgentStatusResponses = {
+    /**
+     * The agent with its new status.
+     */
+    200: Agent;
+};
+
+export type ChangeAgentStatusResponse = ChangeAgentStatusResponses[keyof ChangeAgentStatusResponses];
+
+export type ListProofsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * The `nextCursor` of the previous page.
+         */
+        cursor?: string;
+        limit?: number;
+        status?: ProofStatus;
+        /**
+         * A proof's public ID, or a device serial number or asset tag (exact).
+         */
+        q?: string;
+    };
+    url: '/api/v1/proofs';
+};
+
+export type ListProofsErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type ListProofsError = ListProofsErrors[keyof ListProofsErrors];
+
+export type ListProofsResponses = {
+    /**
+     * Proofs, newest first.
+     */
+    200: ProofList;
+};
+
+export type ListProofsResponse = ListProofsResponses[keyof ListProofsResponses];
+
+export type SubmitProofData = {
+    body: Blob | File;
+    headers?: {
+        /**
+         * Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header):
+         * the first request with a key runs and its answer is stored with the change, in
+         * one transaction; the same key and request within IDEMPOTENCY_TTL gets the stored
+         * answer again with `Idempotent-Replayed: true`; the same key with another request
+         * is 409 `idempotency_key_reused`; while the first is still running, a duplicate
+         * waits, then gets its answer (or 409 `conflict` with Retry-After after
+         * IDEMPOTENCY_WAIT_TIMEOUT). Keys are per caller. A UUID v4 is a good key.
+         *
+         */
+        'Idempotency-Key'?: string;
+        /**
+         * The proof's file name, kept for display.
+         */
+        'X-Filename'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/proofs';
+};
+
+export type SubmitProofErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * The change conflicts with the current state (`conflict`).
+     */
+    409: Error;
+    /**
+     * An error in the one envelope.
+     */
+    413: Error;
+    /**
+     * An error in the one envelope.
+     */
+    415: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type SubmitProofError = SubmitProofErrors[keyof SubmitProofErrors];
+
+export type SubmitProofResponses = {
+    /**
+     * Accepted; validation runs in the background.
+     */
+    202: ProofAccepted;
+};
+
+export type SubmitProofResponse = SubmitProofResponses[keyof SubmitProofResponses];
+
+export type SubmitProofsBulkData = {
+    body: {
+        [key: string]: Blob | File;
+    };
+    headers?: {
+        /**
+         * Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header):
+         * the first request with a key runs and its answer is stored with the change, in
+         * one transaction; the same key and request within IDEMPOTENCY_TTL gets the stored
+         * answer again with `Idempotent-Replayed: true`; the same key with another request
+         * is 409 `idempotency_key_reused`; while the first is still running, a duplicate
+         * waits, then gets its answer (or 409 `conflict` with Retry-After after
+         * IDEMPOTENCY_WAIT_TIMEOUT). Keys are per caller. A UUID v4 is a good key.
+         *
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/proofs/bulk';
+};
+
+export type SubmitProofsBulkErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * The change conflicts with the current state (`conflict`).
+     */
+    409: Error;
+    /**
+     * An error in the one envelope.
+     */
+    413: Error;
+    /**
+     * An error in the one envelope.
+     */
+    415: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type SubmitProofsBulkError = SubmitProofsBulkErrors[keyof SubmitProofsBulkErrors];
+
+export type SubmitProofsBulkResponses = {
+    /**
+     * One result per file, in upload order.
+     */
+    202: BulkSubmission;
+};
+
+export type SubmitProofsBulkResponse = SubmitProofsBulkResponses[keyof SubmitProofsBulkResponses];
+
+export type GetProofData = {
+    body?: never;
+    path: {
+        /**
+         * The proof's public ID.
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/proofs/{id}';
+};
+
+export type GetProofErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * Nothing with this id in the caller's tenant (`not_found`); another tenant's object answers the same.
+     */
+    404: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type GetProofError = GetProofErrors[keyof GetProofErrors];
+
+export type GetProofResponses = {
+    /**
+     * The proof, its state timeline and, once issued, its certificate's public ID.
+     */
+    200: ProofDetail;
+};
+
+export type GetProofResponse = GetProofResponses[keyof GetProofResponses];
+
+export type ReprocessProofData = {
+    body?: never;
+    headers?: {
+        /**
+         * Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header):
+         * the first request with a key runs and its answer is stored with the change, in
+         * one transaction; the same key and request within IDEMPOTENCY_TTL gets the stored
+         * answer again with `Idempotent-Replayed: true`; the same key with another request
+         * is 409 `idempotency_key_reused`; while the first is still running, a duplicate
+         * waits, then gets its answer (or 409 `conflict` with Retry-After after
+         * IDEMPOTENCY_WAIT_TIMEOUT). Keys are per caller. A UUID v4 is a good key.
+         *
+         */
+        'Idempotency-Key'?: string;
+    };
+    path: {
+        /**
+         * The proof's public ID.
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/proofs/{id}/reprocess';
+};
+
+export type ReprocessProofErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * Nothing with this id in the caller's tenant (`not_found`); another tenant's object answers the same.
+     */
+    404: Error;
+    /**
+     * The change conflicts with the current state (`conflict`).
+     */
+    409: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type ReprocessProofError = ReprocessProofErrors[keyof ReprocessProofErrors];
+
+export type ReprocessProofResponses = {
+    /**
+     * Queued again.
+     */
+    202: ProofAccepted;
+};
+
+export type ReprocessProofResponse = ReprocessProofResponses[keyof ReprocessProofResponses];
+
+export type ListCertificatesData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * The `nextCursor` of the previous page.
+         */
+        cursor?: string;
+        limit?: number;
+        status?: CertificateStatus;
+    };
+    url: '/api/v1/certificates';
+};
+
+export type ListCertificatesErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type ListCertificatesError = ListCertificatesErrors[keyof ListCertificatesErrors];
+
+export type ListCertificatesResponses = {
+    /**
+     * Certificates, newest first.
+     */
+    200: CertificateList;
+};
+
+export type ListCertificatesResponse = ListCertificatesResponses[keyof ListCertificatesResponses];
+
+export type GetCertificateData = {
+    body?: never;
+    path: {
+        /**
+         * The certificate's public ID.
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/certificates/{id}';
+};
+
+export type GetCertificateErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * Nothing with this id in the caller's tenant (`not_found`); another tenant's object answers the same.
+     */
+    404: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type GetCertificateError = GetCertificateErrors[keyof GetCertificateErrors];
+
+export type GetCertificateResponses = {
+    /**
+     * The certificate.
+     */
+    200: Certificate;
+};
+
+export type GetCertificateResponse = GetCertificateResponses[keyof GetCertificateResponses];
+
+export type RevokeCertificateData = {
+    body: RevocationRequest;
+    headers?: {
+        /**
+         * Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header):
+         * the first request with a key runs and its answer is stored with the change, in
+         * one transaction; the same key and request within IDEMPOTENCY_TTL gets the stored
+         * answer again with `Idempotent-Replayed: true`; the same key with another request
+         * is 409 `idempotency_key_reused`; while the first is still running, a duplicate
+         * waits, then gets its answer (or 409 `conflict` with Retry-After after
+         * IDEMPOTENCY_WAIT_TIMEOUT). Keys are per caller. A UUID v4 is a good key.
+         *
+         */
+        'Idempotency-Key'?: string;
+    };
+    path: {
+        /**
+         * The certificate's public ID.
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/certificates/{id}/revoke';
+};
+
+export type RevokeCertificateErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * Nothing with this id in the caller's tenant (`not_found`); another tenant's object answers the same.
+     */
+    404: Error;
+    /**
+     * The change conflicts with the current state (`conflict`).
+     */
+    409: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type RevokeCertificateError = RevokeCertificateErrors[keyof RevokeCertificateErrors];
+
+export type RevokeCertificateResponses = {
+    /**
+     * The revoked certificate.
+     */
+    200: Certificate;
+};
+
+export type RevokeCertificateResponse = RevokeCertificateResponses[keyof RevokeCertificateResponses];
+
+export type GetLicenceBalanceData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/licences';
+};
+
+export type GetLicenceBalanceErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type GetLicenceBalanceError = GetLicenceBalanceErrors[keyof GetLicenceBalanceErrors];
+
+export type GetLicenceBalanceResponses = {
+    /**
+     * The balance and its totals by kind, computed from the ledger.
+     */
+    200: LicenceBalance;
+};
+
+export type GetLicenceBalanceResponse = GetLicenceBalanceResponses[keyof GetLicenceBalanceResponses];
+
+export type ListLicenceLedgerData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * The `nextCursor` of the previous page.
+         */
+        cursor?: string;
+        limit?: number;
+    };
+    url: '/api/v1/licences/ledger';
+};
+
+export type ListLicenceLedgerErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type ListLicenceLedgerError = ListLicenceLedgerErrors[keyof ListLicenceLedgerErrors];
+
+export type ListLicenceLedgerResponses = {
+    /**
+     * Ledger rows, newest first.
+     */
+    200: LedgerEntryList;
+};
+
+export type ListLicenceLedgerResponse = ListLicenceLedgerResponses[keyof ListLicenceLedgerResponses];
+
+export type GrantLicencesData = {
+    body: LicenceGrant;
+    headers?: {
+        /**
+         * Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header):
+         * the first request with a key runs and its answer is stored with the change, in
+         * one transaction; the same key and request within IDEMPOTENCY_TTL gets the stored
+         * answer again with `Idempotent-Replayed: true`; the same key with another request
+         * is 409 `idempotency_key_reused`; while the first is still running, a duplicate
+         * waits, then gets its answer (or 409 `conflict` with Retry-After after
+         * IDEMPOTENCY_WAIT_TIMEOUT). Keys are per caller. A UUID v4 is a good key.
+         *
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/licences/grants';
+};
+
+export type GrantLicencesErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * Nothing with this id in the caller's tenant (`not_found`); another tenant's object answers the same.
+     */
+    404: Error;
+    /**
+     * The change conflicts with the current state (`conflict`).
+     */
+    409: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type GrantLicencesError = GrantLicencesErrors[keyof GrantLicencesErrors];
+
+export type GrantLicencesResponses = {
+    /**
+     * The booked row.
+     */
+    201: LedgerEntry;
+};
+
+export type GrantLicencesResponse = GrantLicencesResponses[keyof GrantLicencesResponses];
+
+export type RefundLicenceData = {
+    body: LicenceRefund;
+    headers?: {
+        /**
+         * Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header):
+         * the first request with a key runs and its answer is stored with the change, in
+         * one transaction; the same key and request within IDEMPOTENCY_TTL gets the stored
+         * answer again with `Idempotent-Replayed: true`; the same key with another request
+         * is 409 `idempotency_key_reused`; while the first is still running, a duplicate
+         * waits, then gets its answer (or 409 `conflict` with Retry-After after
+         * IDEMPOTENCY_WAIT_TIMEOUT). Keys are per caller. A UUID v4 is a good key.
+         *
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/licences/refunds';
+};
+
+export type RefundLicenceErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * Nothing with this id in the caller's tenant (`not_found`); another tenant's object answers the same.
+     */
+    404: Error;
+    /**
+     * The change conflicts with the current state (`conflict`).
+     */
+    409: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type RefundLicenceError = RefundLicenceErrors[keyof RefundLicenceErrors];
+
+export type RefundLicenceResponses = {
+    /**
+     * The booked row.
+     */
+    201: LedgerEntry;
+};
+
+export type RefundLicenceResponse = RefundLicenceResponses[keyof RefundLicenceResponses];
+
+export type GetTenantLicencesData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: {
+        /**
+         * The `nextCursor` of the previous page.
+         */
+        cursor?: string;
+        limit?: number;
+    };
+    url: '/api/v1/licences/tenants/{id}';
+};
+
+export type GetTenantLicencesErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * Nothing with this id in the caller's tenant (`not_found`); another tenant's object answers the same.
+     */
+    404: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type GetTenantLicencesError = GetTenantLicencesErrors[keyof GetTenantLicencesErrors];
+
+export type GetTenantLicencesResponses = {
+    /**
+     * Balance and ledger page.
+     */
+    200: TenantLicences;
+};
+
+export type GetTenantLicencesResponse = GetTenantLicencesResponses[keyof GetTenantLicencesResponses];
+
+export type EnrolAgentData = {
+    body: AgentEnrolmentRequest;
+    path?: never;
+    query?: never;
+    url: '/ingest/v1/enrolments';
+};
+
+export type EnrolAgentErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * An error in the one envelope.
+     */
+    422: Error;
+    /**
+     * Too many requests from this client address (`rate_limited`); retry after `Retry-After` seconds.
+     */
+    429: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type EnrolAgentError = EnrolAgentErrors[keyof EnrolAgentErrors];
+
+export type EnrolAgentResponses = {
+    /**
+     * Enrolled.
+     */
+    201: AgentEnrolment;
+};
+
+export type EnrolAgentResponse = EnrolAgentResponses[keyof EnrolAgentResponses];
+
+export type IngestProofData = {
+    body: Blob | File;
+    headers?: {
+        /**
+         * Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header):
+         * the first request with a key runs and its answer is stored with the change, in
+         * one transaction; the same key and request within IDEMPOTENCY_TTL gets the stored
+         * answer again with `Idempotent-Replayed: true`; the same key with another request
+         * is 409 `idempotency_key_reused`; while the first is still running, a duplicate
+         * waits, then gets its answer (or 409 `conflict` with Retry-After after
+         * IDEMPOTENCY_WAIT_TIMEOUT). Keys are per caller. A UUID v4 is a good key.
+         *
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/ingest/v1/proofs';
+};
+
+export type IngestProofErrors = {
+    /**
+     * An error in the one envelope.
+     */
+    400: Error;
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * The change conflicts with the current state (`conflict`).
+     */
+    409: Error;
+    /**
+     * An error in the one envelope.
+     */
+    413: Error;
+    /**
+     * An error in the one envelope.
+     */
+    415: Error;
+    /**
+     * Too many requests from this client address (`rate_limited`); retry after `Retry-After` seconds.
+     */
+    429: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type IngestProofError = IngestProofErrors[keyof IngestProofErrors];
+
+export type IngestProofResponses = {
+    /**
+     * Accepted; validation runs in the background.
+     */
+    202: ProofAccepted;
+};
+
+export type IngestProofResponse = IngestProofResponses[keyof IngestProofResponses];
+
+export type GetIngestedProofData = {
+    body?: never;
+    path: {
+        /**
+         * The proof's public ID.
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/ingest/v1/proofs/{id}';
+};
+
+export type GetIngestedProofErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * Nothing with this id in the caller's tenant (`not_found`); another tenant's object answers the same.
+     */
+    404: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type GetIngestedProofError = GetIngestedProofErrors[keyof GetIngestedProofErrors];
+
+export type GetIngestedProofResponses = {
+    /**
+     * The proof's status.
+     */
+    200: ProofStatusView;
+};
+
+export type GetIngestedProofResponse = GetIngestedProofResponses[keyof GetIngestedProofResponses];

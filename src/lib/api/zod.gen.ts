@@ -7,7 +7,9 @@ import * as z from 'zod';
  * bad_request 400, unauthenticated 401, forbidden 403, not_found 404,
  * method_not_allowed 405, conflict 409, idempotency_key_reused 409,
  * payload_too_large 413, unsupported_media_type 415, validation_failed 422,
- * rate_limited 429, internal_error 500, service_unavailable 503.
+ * rate_limited 429, internal_error 500, service_unavailable 503,
+ * agent_signature_invalid 401, agent_signature_expired 401, agent_signature_replayed 401, agent_suspended 403,
+ * agent_revoked 401, enrolment_token_invalid 401, content_digest_mismatch 400, proof_not_der 415.
  *
  */
 export const zErrorCode = z.enum([
@@ -23,7 +25,15 @@ export const zErrorCode = z.enum([
     'validation_failed',
     'rate_limited',
     'internal_error',
-    'service_unavailable'
+    'service_unavailable',
+    'agent_signature_invalid',
+    'agent_signature_expired',
+    'agent_signature_replayed',
+    'agent_suspended',
+    'agent_revoked',
+    'enrolment_token_invalid',
+    'content_digest_mismatch',
+    'proof_not_der'
 ]);
 
 export const zError = z.object({
@@ -71,6 +81,513 @@ export const zReadyzResponse = z.object({
     checks: z.array(zCheck)
 });
 
+export const zRole = z.enum([
+    'platform_admin',
+    'tenant_admin',
+    'operator',
+    'viewer'
+]);
+
+export const zTenantRole = z.enum([
+    'tenant_admin',
+    'operator',
+    'viewer'
+]);
+
+/**
+ * What a role or a service account's scope allows.
+ */
+export const zAction = z.enum([
+    'proofs:read',
+    'proofs:write',
+    'certificates:read',
+    'certificates:revoke',
+    'agents:read',
+    'agents:manage',
+    'licences:read',
+    'licences:grant',
+    'members:read',
+    'members:manage',
+    'audit:read',
+    'tenant:settings',
+    'admin:tenants',
+    'admin:audit',
+    'admin:queues'
+]);
+
+export const zTenantRef = z.object({
+    id: z.uuid(),
+    slug: z.string(),
+    name: z.string()
+});
+
+export const zMe = z.object({
+    kind: z.enum(['user', 'service']),
+    id: z.uuid(),
+    displayName: z.string().nullable(),
+    email: z.string().nullish(),
+    roles: z.array(zRole),
+    actions: z.array(zAction),
+    tenant: zTenantRef.nullable()
+});
+
+export const zSessionInfo = z.object({
+    id: z.string(),
+    createdAt: z.iso.datetime(),
+    lastSeenAt: z.iso.datetime(),
+    expiresAt: z.iso.datetime(),
+    userAgent: z.string().nullable(),
+    current: z.boolean()
+});
+
+export const zSessionList = z.object({
+    items: z.array(zSessionInfo),
+    nextCursor: z.string().nullable()
+});
+
+export const zMember = z.object({
+    id: z.uuid(),
+    email: z.string().nullable(),
+    displayName: z.string().nullable(),
+    role: zTenantRole,
+    status: z.enum(['active', 'invited']),
+    managedBy: z.enum(['identity_provider', 'app']),
+    createdAt: z.iso.datetime()
+});
+
+export const zMemberList = z.object({
+    items: z.array(zMember),
+    nextCursor: z.string().nullable()
+});
+
+export const zMemberInvite = z.object({
+    email: z.email().max(254),
+    role: zTenantRole
+});
+
+export const zMemberRoleChange = z.object({
+    role: zTenantRole
+});
+
+export const zTenant = z.object({
+    id: z.uuid(),
+    slug: z.string(),
+    name: z.string(),
+    createdAt: z.iso.datetime(),
+    members: z.int().gte(0)
+});
+
+export const zTenantList = z.object({
+    items: z.array(zTenant),
+    nextCursor: z.string().nullable()
+});
+
+export const zTenantCreate = z.object({
+    slug: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/),
+    name: z.string().min(1).max(200)
+});
+
+export const zServiceAccount = z.object({
+    id: z.uuid(),
+    clientId: z.string(),
+    name: z.string(),
+    scopes: z.array(zAction),
+    createdAt: z.iso.datetime(),
+    disabledAt: z.iso.datetime().nullable()
+});
+
+export const zServiceAccountList = z.object({
+    items: z.array(zServiceAccount),
+    nextCursor: z.string().nullable()
+});
+
+export const zServiceAccountCreate = z.object({
+    clientId: z.string().regex(/^[A-Za-z0-9._:-]{1,255}$/),
+    name: z.string().min(1).max(200),
+    scopes: z.array(zAction).min(1)
+});
+
+/**
+ * Who acted; null for the platform itself (seeding, maintenance).
+ */
+export const zAuditActor = z.object({
+    kind: z.string(),
+    id: z.string().nullable(),
+    role: z.string().nullable()
+}).nullable();
+
+export const zAuditEvent = z.object({
+    chain: z.string(),
+    seq: z.int().gte(1),
+    tenantId: z.uuid().nullable(),
+    actor: zAuditActor,
+    action: z.string(),
+    target: z.string(),
+    result: z.enum(['success', 'failure']),
+    correlationId: z.string(),
+    sourceIp: z.string().nullable(),
+    details: z.record(z.string(), z.unknown()),
+    createdAt: z.iso.datetime(),
+    prevHash: z.string().regex(/^[0-9a-f]{64}$/),
+    hash: z.string().regex(/^[0-9a-f]{64}$/)
+});
+
+export const zAuditEventList = z.object({
+    items: z.array(zAuditEvent),
+    nextCursor: z.string().nullable()
+});
+
+export const zAuditVerification = z.object({
+    ok: z.boolean(),
+    checked: z.int(),
+    chains: z.int(),
+    chain: z.string().optional(),
+    firstBadSeq: z.int().optional(),
+    reason: z.enum([
+        'seq_gap',
+        'prev_hash_mismatch',
+        'hash_mismatch',
+        'head_mismatch',
+        'head_missing',
+        'wrong_chain'
+    ]).optional(),
+    problem: z.string().optional(),
+    verifiedAt: z.iso.datetime()
+});
+
+export const zAdminAuditEventList = z.object({
+    items: z.array(zAuditEvent),
+    nextCursor: z.string().nullable(),
+    verification: zAuditVerification.nullable()
+});
+
+export const zAgentStatus = z.enum([
+    'active',
+    'suspended',
+    'revoked'
+]);
+
+export const zEnrolmentTokenCreate = z.object({
+    name: z.string().min(1).max(100),
+    ttlSeconds: z.int().gte(60).lte(2592000).optional()
+});
+
+export const zEnrolmentToken = z.object({
+    id: z.uuid(),
+    token: z.string(),
+    name: z.string(),
+    expiresAt: z.iso.datetime(),
+    command: z.string()
+});
+
+export const zAgent = z.object({
+    id: z.uuid(),
+    name: z.string(),
+    status: zAgentStatus,
+    certificateSerial: z.string(),
+    enrolledAt: z.iso.datetime(),
+    suspendedAt: z.iso.datetime().nullable(),
+    revokedAt: z.iso.datetime().nullable(),
+    revocationReason: z.string().nullable(),
+    lastSeenAt: z.iso.datetime().nullable()
+});
+
+export const zAgentList = z.object({
+    items: z.array(zAgent),
+    nextCursor: z.string().nullable()
+});
+
+export const zAgentStatusChange = z.object({
+    status: zAgentStatus,
+    reason: z.string().min(1).max(500).optional()
+});
+
+export const zAgentEnrolmentRequest = z.object({
+    csr: z.string().min(100).max(16384)
+});
+
+export const zAgentEnrolment = z.object({
+    agentId: z.uuid(),
+    certificate: z.string(),
+    caCertificates: z.array(z.string()),
+    proofEncryptionCertificate: z.string()
+});
+
+export const zProofStatus = z.enum([
+    'RECEIVED',
+    'VALIDATING',
+    'CERTIFIED_PENDING_ANCHOR',
+    'CERTIFIED',
+    'CERTIFIED_NO_ANCHOR',
+    'REJECTED',
+    'FAILED_RETRYABLE'
+]);
+
+/**
+ * Why a proof was rejected (permanent), explained in the handbook's
+ * rejection codes page and in `rejectionExplanation`.
+ *
+ */
+export const zRejectionCode = z.enum([
+    'proof_malformed',
+    'proof_decryption_failed',
+    'proof_invalid_signature',
+    'agent_unknown',
+    'agent_certificate_untrusted',
+    'agent_revoked',
+    'report_schema_invalid',
+    'proof_duplicate',
+    'licence_exhausted'
+]);
+
+export const zProofAccepted = z.object({
+    publicId: z.string(),
+    status: zProofStatus,
+    duplicate: z.boolean()
+});
+
+export const zProofStatusView = z.object({
+    publicId: z.string(),
+    status: zProofStatus,
+    rejectionCode: zRejectionCode.nullable(),
+    rejectionExplanation: z.string().nullable(),
+    certificateId: z.string().nullable()
+});
+
+export const zDeviceSummary = z.object({
+    type: z.string().optional(),
+    manufacturer: z.string().optional(),
+    model: z.string().optional(),
+    serial: z.string().optional(),
+    capacityBytes: z.int().optional(),
+    assetTag: z.string().optional(),
+    result: z.string().optional(),
+    method: z.string().optional()
+});
+
+export const zProofSummary = z.object({
+    publicId: z.string(),
+    status: zProofStatus,
+    source: z.enum([
+        'ingest',
+        'api',
+        'bulk'
+    ]),
+    filename: z.string().nullable(),
+    sizeBytes: z.int(),
+    contentSha256: z.string(),
+    rejectionCode: zRejectionCode.nullable(),
+    rejectionExplanation: z.string().nullable(),
+    receivedAt: z.iso.datetime(),
+    updatedAt: z.iso.datetime(),
+    device: zDeviceSummary.nullable(),
+    certificateId: z.string().nullable()
+});
+
+export const zProofList = z.object({
+    items: z.array(zProofSummary),
+    nextCursor: z.string().nullable()
+});
+
+export const zProofTimelineEntry = z.object({
+    from: zProofStatus.nullable(),
+    to: zProofStatus,
+    code: z.string().nullable(),
+    detail: z.string().nullable(),
+    actor: z.string(),
+    at: z.iso.datetime()
+});
+
+export const zProofDetail = z.object({
+    publicId: z.string(),
+    status: zProofStatus,
+    source: z.enum([
+        'ingest',
+        'api',
+        'bulk'
+    ]),
+    filename: z.string().nullable(),
+    sizeBytes: z.int(),
+    contentSha256: z.string(),
+    rejectionCode: zRejectionCode.nullable(),
+    rejectionExplanation: z.string().nullable(),
+    receivedAt: z.iso.datetime(),
+    updatedAt: z.iso.datetime(),
+    device: zDeviceSummary.nullable(),
+    certificateId: z.string().nullable(),
+    agentId: z.uuid().nullable(),
+    reprocessable: z.boolean(),
+    timeline: z.array(zProofTimelineEntry)
+});
+
+export const zBulkItem = z.object({
+    name: z.string(),
+    publicId: z.string().optional(),
+    status: zProofStatus.optional(),
+    duplicate: z.boolean().optional(),
+    error: z.object({
+        code: zErrorCode,
+        message: z.string()
+    }).optional()
+});
+
+export const zBulkSubmission = z.object({
+    items: z.array(zBulkItem),
+    accepted: z.int(),
+    failed: z.int()
+});
+
+export const zCertificateStatus = z.enum([
+    'issuing',
+    'valid',
+    'revoked'
+]);
+
+export const zCertificate = z.object({
+    publicId: z.string(),
+    proofId: z.string(),
+    status: zCertificateStatus,
+    issuedAt: z.iso.datetime().nullable(),
+    revokedAt: z.iso.datetime().nullable(),
+    revocationReason: z.string().nullable(),
+    logIndex: z.int().nullable(),
+    device: zDeviceSummary.nullable(),
+    verifyUrl: z.string()
+});
+
+export const zCertificateList = z.object({
+    items: z.array(zCertificate),
+    nextCursor: z.string().nullable()
+});
+
+export const zRevocationRequest = z.object({
+    reason: z.string().min(3).max(500)
+});
+
+export const zLedgerKind = z.enum([
+    'grant',
+    'top_up',
+    'consumption',
+    'refund',
+    'correction'
+]);
+
+export const zLedgerEntry = z.object({
+    id: z.int(),
+    kind: zLedgerKind,
+    amount: z.int(),
+    balanceAfter: z.int(),
+    proofId: z.string().nullable(),
+    reason: z.string().nullable(),
+    createdAt: z.iso.datetime()
+});
+
+export const zLedgerEntryList = z.object({
+    items: z.array(zLedgerEntry),
+    nextCursor: z.string().nullable()
+});
+
+export const zLicenceBalance = z.object({
+    balance: z.int(),
+    granted: z.int(),
+    consumed: z.int(),
+    refunded: z.int(),
+    corrected: z.int()
+});
+
+export const zTenantLicences = z.object({
+    tenantId: z.uuid(),
+    balance: zLicenceBalance,
+    ledger: zLedgerEntryList
+});
+
+export const zLicenceGrant = z.object({
+    tenantId: z.uuid(),
+    kind: z.enum([
+        'grant',
+        'top_up',
+        'correction'
+    ]),
+    amount: z.int().gte(-1000000).lte(1000000),
+    reason: z.string().min(3).max(500)
+});
+
+export const zLicenceRefund = z.object({
+    certificateId: z.string(),
+    reason: z.string().min(3).max(500)
+});
+
+export const zAgentId = z.uuid();
+
+/**
+ * The proof's public ID.
+ */
+export const zProofId = z.string().regex(/^prf_[a-z2-7]{26}$/);
+
+/**
+ * The certificate's public ID.
+ */
+export const zCertificateId = z.string().regex(/^wc_[a-z2-7]{26}$/);
+
+/**
+ * The `nextCursor` of the previous page.
+ */
+export const zCursor = z.string().max(512);
+
+export const zLimit = z.int().gte(1).lte(200).default(50);
+
+export const zSessionId = z.string().regex(/^[0-9a-f]{64}$/);
+
+export const zMemberId = z.uuid();
+
+export const zTenantId = z.uuid();
+
+export const zServiceAccountId = z.uuid();
+
+/**
+ * Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header):
+ * the first request with a key runs and its answer is stored with the change, in
+ * one transaction; the same key and request within IDEMPOTENCY_TTL gets the stored
+ * answer again with `Idempotent-Replayed: true`; the same key with another request
+ * is 409 `idempotency_key_reused`; while the first is still running, a duplicate
+ * waits, then gets its answer (or 409 `conflict` with Retry-After after
+ * IDEMPOTENCY_WAIT_TIMEOUT). Keys are per caller. A UUID v4 is a good key.
+ *
+ */
+export const zIdempotencyKey = z.string().min(1).max(255).regex(/^[\x20-\x7E]+$/);
+
+/**
+ * Exact action (`member.invite`), or a prefix ending in `*` (`member.*`).
+ */
+export const zAuditAction = z.string().max(100);
+
+/**
+ * Rows written by this actor (user or service account id).
+ */
+export const zAuditActorId = z.string().max(200);
+
+/**
+ * Exact target (`membership:…`), or a prefix ending in `*`.
+ */
+export const zAuditTarget = z.string().max(500);
+
+export const zAuditResult = z.enum(['success', 'failure']);
+
+/**
+ * Rows created at or after this instant.
+ */
+export const zAuditFrom = z.iso.datetime();
+
+/**
+ * Rows created before this instant.
+ */
+export const zAuditTo = z.iso.datetime();
+
+/**
+ * Rows of one request (its X-Request-Id / error correlationId).
+ */
+export const zAuditCorrelationId = z.string().max(200);
+
 /**
  * The process is alive.
  */
@@ -97,3 +614,403 @@ export const zGetBuildinfoResponse = zBuildInfo;
  * Readiness of each dependency.
  */
 export const zGetHealthResponse = zReadiness;
+
+/**
+ * The caller.
+ */
+export const zGetMeResponse = zMe;
+
+export const zRevokeAllSessionsHeaders = z.object({
+    'Idempotency-Key': z.string().min(1).max(255).regex(/^[\x20-\x7E]+$/).optional()
+});
+
+/**
+ * All sessions ended.
+ */
+export const zRevokeAllSessionsResponse = z.void();
+
+/**
+ * Open sessions.
+ */
+export const zListSessionsResponse = zSessionList;
+
+export const zRevokeSessionHeaders = z.object({
+    'Idempotency-Key': z.string().min(1).max(255).regex(/^[\x20-\x7E]+$/).optional()
+});
+
+export const zRevokeSessionPath = z.object({
+    id: z.string().regex(/^[0-9a-f]{64}$/)
+});
+
+/**
+ * The session ended.
+ */
+export const zRevokeSessionResponse = z.void();
+
+export const zListMembersQuery = z.object({
+    cursor: z.string().max(512).optional(),
+    limit: z.int().gte(1).lte(200).optional().default(50)
+});
+
+/**
+ * Members and pending invitations, oldest first.
+ */
+export const zListMembersResponse = zMemberList;
+
+export const zInviteMemberBody = zMemberInvite;
+
+export const zInviteMemberHeaders = z.object({
+    'Idempotency-Key': z.string().min(1).max(255).regex(/^[\x20-\x7E]+$/).optional()
+});
+
+/**
+ * Invited.
+ */
+export const zInviteMemberResponse = zMember;
+
+export const zRemoveMemberHeaders = z.object({
+    'Idempotency-Key': z.string().min(1).max(255).regex(/^[\x20-\x7E]+$/).optional()
+});
+
+export const zRemoveMemberPath = z.object({
+    id: z.uuid()
+});
+
+/**
+ * Removed.
+ */
+export const zRemoveMemberResponse = z.void();
+
+export const zChangeMemberRoleBody = zMemberRoleChange;
+
+export const zChangeMemberRoleHeaders = z.object({
+    'Idempotency-Key': z.string().min(1).max(255).regex(/^[\x20-\x7E]+$/).optional()
+});
+
+export const zChangeMemberRolePath = z.object({
+    id: z.uuid()
+});
+
+/**
+ * The member with the new role.
+ */
+export const zChangeMemberRoleResponse = zMember;
+
+export const zListTenantsQuery = z.object({
+    cursor: z.string().max(512).optional(),
+    limit: z.int().gte(1).lte(200).optional().default(50)
+});
+
+/**
+ * Tenants by short name.
+ */
+export const zListTenantsResponse = zTenantList;
+
+export const zCreateTenantBody = zTenantCreate;
+
+export const zCreateTenantHeaders = z.object({
+    'Idempotency-Key': z.string().min(1).max(255).regex(/^[\x20-\x7E]+$/).optional()
+});
+
+/**
+ * Created.
+ */
+export const zCreateTenantResponse = zTenant;
+
+export const zGetTenantPath = z.object({
+    id: z.uuid()
+});
+
+/**
+ * The tenant.
+ */
+export const zGetTenantResponse = zTenant;
+
+export const zListServiceAccountsPath = z.object({
+    id: z.uuid()
+});
+
+/**
+ * The tenant's service accounts, newest first.
+ */
+export const zListServiceAccountsResponse = zServiceAccountList;
+
+export const zRegisterServiceAccountBody = zServiceAccountCreate;
+
+export const zRegisterServiceAccountHeaders = z.object({
+    'Idempotency-Key': z.string().min(1).max(255).regex(/^[\x20-\x7E]+$/).optional()
+});
+
+export const zRegisterServiceAccountPath = z.object({
+    id: z.uuid()
+});
+
+/**
+ * Registered.
+ */
+export const zRegisterServiceAccountResponse = zServiceAccount;
+
+export const zDisableServiceAccountHeaders = z.object({
+    'Idempotency-Key': z.string().min(1).max(255).regex(/^[\x20-\x7E]+$/).optional()
+});
+
+export const zDisableServiceAccountPath = z.object({
+    id: z.uuid()
+});
+
+/**
+ * Disabled.
+ */
+export const zDisableServiceAccountResponse = z.void();
+
+export const zListAuditEventsQuery = z.object({
+    cursor: z.string().max(512).optional(),
+    limit: z.int().gte(1).lte(200).optional().default(50),
+    action: z.string().max(100).optional(),
+    actorId: z.string().max(200).optional(),
+    target: z.string().max(500).optional(),
+    result: z.enum(['success', 'failure']).optional(),
+    from: z.iso.datetime().optional(),
+    to: z.iso.datetime().optional(),
+    correlationId: z.string().max(200).optional()
+});
+
+/**
+ * Audit rows, newest first.
+ */
+export const zListAuditEventsResponse = zAuditEventList;
+
+export const zListAdminAuditEventsQuery = z.object({
+    cursor: z.string().max(512).optional(),
+    limit: z.int().gte(1).lte(200).optional().default(50),
+    tenantId: z.string().regex(/^(platform|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$/).optional(),
+    action: z.string().max(100).optional(),
+    actorId: z.string().max(200).optional(),
+    target: z.string().max(500).optional(),
+    result: z.enum(['success', 'failure']).optional(),
+    from: z.iso.datetime().optional(),
+    to: z.iso.datetime().optional(),
+    correlationId: z.string().max(200).optional(),
+    verify: z.enum(['true', 'false']).optional().default('true')
+});
+
+/**
+ * Audit rows, newest first, and the chains' verification.
+ */
+export const zListAdminAuditEventsResponse = zAdminAuditEventList;
+
+export const zCreateEnrolmentTokenBody = zEnrolmentTokenCreate;
+
+export const zCreateEnrolmentTokenHeaders = z.object({
+    'Idempotency-Key': z.string().min(1).max(255).regex(/^[\x20-\x7E]+$/).optional()
+});
+
+/**
+ * The token (shown once) and the command that enrols an agent with it.
+ */
+export const zCreateEnrolmentTokenResponse = zEnrolmentToken;
+
+export const zListAgentsQuery = z.object({
+    cursor: z.string().max(512).optional(),
+    limit: z.int().gte(1).lte(200).optional().default(50),
+    status: zAgentStatus.optional()
+});
+
+/**
+ * Agents, newest enrolment first.
+ */
+export const zListAgentsResponse = zAgentList;
+
+export const zGetAgentPath = z.object({
+    id: z.uuid()
+});
+
+/**
+ * The agent.
+ */
+export const zGetAgentResponse = zAgent;
+
+export const zChangeAgentStatusBody = zAgentStatusChange;
+
+export const zChangeAgentStatusHeaders = z.object({
+    'Idempotency-Key': z.string().min(1).max(255).regex(/^[\x20-\x7E]+$/).optional()
+});
+
+export const zChangeAgentStatusPath = z.object({
+    id: z.uuid()
+});
+
+/**
+ * The agent with its new status.
+ */
+export const zChangeAgentStatusResponse = zAgent;
+
+export const zListProofsQuery = z.object({
+    cursor: z.string().max(512).optional(),
+    limit: z.int().gte(1).lte(200).optional().default(50),
+    status: zProofStatus.optional(),
+    q: z.string().min(1).max(200).optional()
+});
+
+/**
+ * Proofs, newest first.
+ */
+export const zListProofsResponse = zProofList;
+
+export const zSubmitProofBody = z.string();
+
+export const zSubmitProofHeaders = z.object({
+    'Idempotency-Key': z.string().min(1).max(255).regex(/^[\x20-\x7E]+$/).optional(),
+    'X-Filename': z.string().max(255).optional()
+});
+
+/**
+ * Accepted; validation runs in the background.
+ */
+export const zSubmitProofResponse = zProofAccepted;
+
+export const zSubmitProofsBulkBody = z.record(z.string(), z.string());
+
+export const zSubmitProofsBulkHeaders = z.object({
+    'Idempotency-Key': z.string().min(1).max(255).regex(/^[\x20-\x7E]+$/).optional()
+});
+
+/**
+ * One result per file, in upload order.
+ */
+export const zSubmitProofsBulkResponse = zBulkSubmission;
+
+export const zGetProofPath = z.object({
+    id: z.string().regex(/^prf_[a-z2-7]{26}$/)
+});
+
+/**
+ * The proof, its state timeline and, once issued, its certificate's public ID.
+ */
+export const zGetProofResponse = zProofDetail;
+
+export const zReprocessProofHeaders = z.object({
+    'Idempotency-Key': z.string().min(1).max(255).regex(/^[\x20-\x7E]+$/).optional()
+});
+
+export const zReprocessProofPath = z.object({
+    id: z.string().regex(/^prf_[a-z2-7]{26}$/)
+});
+
+/**
+ * Queued again.
+ */
+export const zReprocessProofResponse = zProofAccepted;
+
+export const zListCertificatesQuery = z.object({
+    cursor: z.string().max(512).optional(),
+    limit: z.int().gte(1).lte(200).optional().default(50),
+    status: zCertificateStatus.optional()
+});
+
+/**
+ * Certificates, newest first.
+ */
+export const zListCertificatesResponse = zCertificateList;
+
+export const zGetCertificatePath = z.object({
+    id: z.string().regex(/^wc_[a-z2-7]{26}$/)
+});
+
+/**
+ * The certificate.
+ */
+export const zGetCertificateResponse = zCertificate;
+
+export const zRevokeCertificateBody = zRevocationRequest;
+
+export const zRevokeCertificateHeaders = z.object({
+    'Idempotency-Key': z.string().min(1).max(255).regex(/^[\x20-\x7E]+$/).optional()
+});
+
+export const zRevokeCertificatePath = z.object({
+    id: z.string().regex(/^wc_[a-z2-7]{26}$/)
+});
+
+/**
+ * The revoked certificate.
+ */
+export const zRevokeCertificateResponse = zCertificate;
+
+/**
+ * The balance and its totals by kind, computed from the ledger.
+ */
+export const zGetLicenceBalanceResponse = zLicenceBalance;
+
+export const zListLicenceLedgerQuery = z.object({
+    cursor: z.string().max(512).optional(),
+    limit: z.int().gte(1).lte(200).optional().default(50)
+});
+
+/**
+ * Ledger rows, newest first.
+ */
+export const zListLicenceLedgerResponse = zLedgerEntryList;
+
+export const zGrantLicencesBody = zLicenceGrant;
+
+export const zGrantLicencesHeaders = z.object({
+    'Idempotency-Key': z.string().min(1).max(255).regex(/^[\x20-\x7E]+$/).optional()
+});
+
+/**
+ * The booked row.
+ */
+export const zGrantLicencesResponse = zLedgerEntry;
+
+export const zRefundLicenceBody = zLicenceRefund;
+
+export const zRefundLicenceHeaders = z.object({
+    'Idempotency-Key': z.string().min(1).max(255).regex(/^[\x20-\x7E]+$/).optional()
+});
+
+/**
+ * The booked row.
+ */
+export const zRefundLicenceResponse = zLedgerEntry;
+
+export const zGetTenantLicencesPath = z.object({
+    id: z.uuid()
+});
+
+export const zGetTenantLicencesQuery = z.object({
+    cursor: z.string().max(512).optional(),
+    limit: z.int().gte(1).lte(200).optional().default(50)
+});
+
+/**
+ * Balance and ledger page.
+ */
+export const zGetTenantLicencesResponse = zTenantLicences;
+
+export const zEnrolAgentBody = zAgentEnrolmentRequest;
+
+/**
+ * Enrolled.
+ */
+export const zEnrolAgentResponse = zAgentEnrolment;
+
+export const zIngestProofBody = z.string();
+
+export const zIngestProofHeaders = z.object({
+    'Idempotency-Key': z.string().min(1).max(255).regex(/^[\x20-\x7E]+$/).optional()
+});
+
+/**
+ * Accepted; validation runs in the background.
+ */
+export const zIngestProofResponse = zProofAccepted;
+
+export const zGetIngestedProofPath = z.object({
+    id: z.string().regex(/^prf_[a-z2-7]{26}$/)
+});
+
+/**
+ * The proof's status.
+ */
+export const zGetIngestedProofResponse = zProofStatusView;

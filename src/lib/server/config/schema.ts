@@ -32,6 +32,22 @@ const url = (protocols: string[]) =>
 const optional = <T extends z.ZodType>(schema: T) =>
 	z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
 
+/**
+ * A rate limit as `LIMIT/SECONDS` (at most LIMIT requests per fixed window of
+ * SECONDS per client address), or `off`. Parsed to `{ limit, windowSeconds }`
+ * or null (off).
+ */
+const rateLimit = (fallback: string) =>
+	z
+		.string()
+		.regex(/^(off|[1-9]\d{0,6}\/[1-9]\d{0,5})$/, 'must be LIMIT/SECONDS (e.g. 20/60) or off')
+		.default(fallback)
+		.transform((v) => {
+			if (v === 'off') return null;
+			const [limit, windowSeconds] = v.split('/').map(Number);
+			return { limit, windowSeconds };
+		});
+
 export const settings = {
 	NODE_ENV: {
 		schema: z.enum(['development', 'production', 'test']).default('development'),
@@ -198,6 +214,56 @@ export const settings = {
 		schema: optional(z.string().min(1)),
 		doc: { default: '', example: 'change-me', description: 'OIDC client secret (generated in dev mode).', secret: true }
 	},
+	OIDC_API_AUDIENCE: {
+		schema: z.string().min(1).default('wipecert-api'),
+		doc: {
+			default: 'wipecert-api',
+			example: 'wipecert-api',
+			description:
+				'Audience (`aud`) a service account\'s bearer JWT must carry (Keycloak: an audience mapper on the service client).'
+		}
+	},
+	OIDC_SCOPES: {
+		schema: z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/, 'must be space-separated scope names').default('openid profile email'),
+		doc: {
+			default: 'openid profile email',
+			example: 'openid profile email',
+			description: 'Scopes the web app asks for at sign-in (`openid` is always added).'
+		}
+	},
+	OIDC_TENANT_CLAIM: {
+		schema: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be a claim name').default('groups'),
+		doc: {
+			default: 'groups',
+			example: 'groups',
+			description:
+				'ID-token claim listing group paths `/tenants/<tenant>/<role>` (Keycloak group membership mapper, full path); memberships follow it at every sign-in.'
+		}
+	},
+	ADMIN_BOOTSTRAP_EMAILS: {
+		schema: z
+			.string()
+			.regex(/^$|^[^\s,@]+@[^\s,@]+(,[^\s,@]+@[^\s,@]+)*$/, 'must be a comma-separated list of e-mail addresses')
+			.default(''),
+		doc: {
+			default: '',
+			example: 'alice@example.com,bob@example.com',
+			description:
+				'People who become platform admins when they sign in with this verified e-mail address (the first admins of a new instance).'
+		}
+	},
+	SESSION_IDLE_TIMEOUT: {
+		schema: int(60, 7 * 24 * 3600).default(1800),
+		doc: { default: '1800', example: '900', description: 'Seconds without a request after which a session ends.' }
+	},
+	SESSION_ABSOLUTE_TIMEOUT: {
+		schema: int(300, 90 * 24 * 3600).default(43200),
+		doc: {
+			default: '43200',
+			example: '28800',
+			description: 'Seconds after sign-in after which a session ends however active it is.'
+		}
+	},
 	SESSION_SECRET: {
 		schema: optional(z.string().min(32, 'must be at least 32 characters')),
 		doc: {
@@ -293,6 +359,111 @@ export const settings = {
 			description:
 				'Outer request-body cap read by adapter-node. Each route enforces its own limit (PROOF_MAX_BYTES, JSON_BODY_MAX_BYTES, BULK_MAX_BYTES) with a 413 in the error envelope.'
 		}
+	},
+	TRUSTED_PROXY_HOPS: {
+		schema: int(0, 10).default(0),
+		doc: {
+			default: '0',
+			example: '1',
+			description:
+				'Reverse proxies in front of the app that append to X-Forwarded-For. 0: the header is ignored and the socket address is the client (rate limits, audit source IP); N: the Nth address from the right is the client. Never set it higher than the proxies you run, or clients can choose their own address.'
+		}
+	},
+	RATE_LIMIT_SIGNIN: {
+		schema: rateLimit('20/60'),
+		doc: {
+			default: '20/60',
+			example: '10/60',
+			description: 'Sign-in attempts per client address: LIMIT/SECONDS (fixed window) or `off`. Above it: 429 with Retry-After.'
+		}
+	},
+	RATE_LIMIT_TOKEN: {
+		schema: rateLimit('60/60'),
+		doc: { default: '60/60', example: '120/60', description: 'Token-endpoint requests per client address: LIMIT/SECONDS or `off`.' }
+	},
+	RATE_LIMIT_INGEST: {
+		schema: rateLimit('6000/60'),
+		doc: {
+			default: '6000/60',
+			example: 'off',
+			description: 'Agent and API proof submissions per client address (a site of agents behind one NAT shares it): LIMIT/SECONDS or `off`.'
+		}
+	},
+	RATE_LIMIT_VERIFY: {
+		schema: rateLimit('120/60'),
+		doc: { default: '120/60', example: '60/60', description: 'Public certificate verifications per client address: LIMIT/SECONDS or `off`.' }
+	},
+	RATE_LIMIT_DEFAULT: {
+		schema: rateLimit('300/60'),
+		doc: { default: '300/60', example: '600/60', description: 'Limit of any other rate-limited bucket: LIMIT/SECONDS or `off`.' }
+	},
+	IDEMPOTENCY_TTL: {
+		schema: int(60, 30 * 24 * 3600).default(86400),
+		doc: {
+			default: '86400',
+			example: '172800',
+			description: 'Seconds an Idempotency-Key and its stored answer are kept; a retry within it gets the same answer.'
+		}
+	},
+	IDEMPOTENCY_WAIT_TIMEOUT: {
+		schema: int(1, 600).default(10),
+		doc: {
+			default: '10',
+			example: '30',
+			description:
+				'Seconds a request waits for an in-flight request with the same Idempotency-Key before answering 409 conflict (retry later).'
+		}
+	},
+	ENROLMENT_TOKEN_TTL: {
+		schema: int(60, 30 * 24 * 3600).default(86400),
+		doc: {
+			default: '86400',
+			example: '3600',
+			description: 'Seconds an agent enrolment token stays usable (it is single-use either way).'
+		}
+	},
+	AGENT_SIGNATURE_WINDOW: {
+		schema: int(5, 3600).default(300),
+		doc: {
+			default: '300',
+			example: '60',
+			description:
+				'Seconds an agent request signature (RFC 9421 `created`) may be old or ahead of the server clock; its nonce is remembered that long to refuse replays.'
+		}
+	},
+	PROOF_CLAIM_TIMEOUT: {
+		schema: int(1, 86400).default(300),
+		doc: {
+			default: '300',
+			example: '600',
+			description:
+				'Seconds a proof worker holds a claimed batch; a batch of a worker that died is taken up again after it.'
+		}
+	},
+	PROOF_RETRY_BASE_DELAY: {
+		schema: int(1, 86400).default(30),
+		doc: {
+			default: '30',
+			example: '10',
+			description: 'Seconds before the first retry of a FAILED_RETRYABLE proof (signer or storage down); doubled per attempt.'
+		}
+	},
+	PROOF_RETRY_MAX_DELAY: {
+		schema: int(1, 7 * 86400).default(3600),
+		doc: { default: '3600', example: '900', description: 'Longest wait between two retries of a FAILED_RETRYABLE proof (seconds).' }
+	},
+	PROOF_RETRY_LIMIT: {
+		schema: int(0, 1000).default(20),
+		doc: {
+			default: '20',
+			example: '5',
+			description:
+				'Automatic retries of a FAILED_RETRYABLE proof; past it the proof waits for an operator to reprocess it.'
+		}
+	},
+	BULK_CONCURRENCY: {
+		schema: int(1, 64).default(4),
+		doc: { default: '4', example: '8', description: 'Files of one bulk upload stored and registered at once.' }
 	}
 } as const satisfies Record<string, { schema: z.ZodType; doc: SettingDoc }>;
 

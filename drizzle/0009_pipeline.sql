@@ -1,0 +1,1 @@
+ALTER TABLE "licence_ledger" ADD COLUMN "proof_public_id" text;

@@ -1,0 +1,70 @@
+import { lt, sql } from 'drizzle-orm';
+import type { DbOrTx } from '#lib/server/db/client';
+import { ApiError } from '#lib/server/http/errors';
+import { publicKeyFromSpki, verifyRequest } from './http-signature';
+import { agentById } from './manage';
+import { agentActivity, agentRequestNonces, type Agent } from './schema';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Authenticates a signed `/ingest/v1` request (RFC 9421, see
+ * http-signature.ts) and returns the agent. The nonce is stored in
+ * `agent_request_nonces` (primary key: a second use is a replay). A suspended
+ * agent is 403 `agent_suspended`; a revoked one 401 `agent_revoked`.
+ *
+ * `targetUris`: ORIGIN + path (what agents are told to use) and the URL the
+ * request reached; the signature must cover one of them.
+ */
+export async function authenticateAgent(
+	db: DbOrTx,
+	request: { method: string; headers: Headers; url: URL },
+	body: Uint8Array,
+	opts: { origin: string; windowSeconds: number }
+): Promise<Agent> {
+	let agent: Agent | null = null;
+	const pathAndQuery = request.url.pathname + request.url.search;
+	await verifyRequest({
+		method: request.method,
+		targetUris: [...new Set([opts.origin + pathAndQuery, request.url.href])],
+		headers: request.headers,
+		body,
+		windowSeconds: opts.windowSeconds,
+		findKey: async (keyId) => {
+			if (!UUID.test(keyId)) return null;
+			agent = await agentById(db, keyId.toLowerCase());
+			return agent ? { publicKey: publicKeyFromSpki(agent.publicKeySpki) } : null;
+		},
+		rememberNonce: async (keyId, nonce) => {
+			const rows = await db
+				.insert(agentRequestNonces)
+				.values({ agentId: keyId.toLowerCase(), nonce })
+				.onConflictDoNothing()
+				.returning({ nonce: agentRequestNonces.nonce });
+			return rows.length === 1;
+		}
+	});
+	const found = agent as Agent | null;
+	if (!found) throw new ApiError('agent_signature_invalid');
+	if (found.status === 'revoked') throw new ApiError('agent_revoked');
+	if (found.status === 'suspended') throw new ApiError('agent_suspended');
+	// Last seen, written at most every 30 s per agent so a busy agent does not update a row per request.
+	await db
+		.insert(agentActivity)
+		.values({ agentId: found.id, lastSeenAt: sql`now()` })
+		.onConflictDoUpdate({
+			target: agentActivity.agentId,
+			set: { lastSeenAt: sql`now()` },
+			setWhere: lt(agentActivity.lastSeenAt, sql`now() - interval '30 seconds'`)
+		});
+	return found;
+}
+
+/** Retry sweep: nonces older than the signature window can no longer be replayed (their `created` is refused). */
+export async function purgeRequestNonces(db: DbOrTx, windowSeconds: number): Promise<number> {
+	const rows = await db
+		.delete(agentRequestNonces)
+		.where(lt(agentRequestNonces.createdAt, sql`now() - make_interval(secs => ${windowSeconds * 2})`))
+		.returning({ nonce: agentRequestNonces.nonce });
+	return rows.length;
+}

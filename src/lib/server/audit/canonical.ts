@@ -1,0 +1,54 @@
+/**
+ * JSON Canonicalization Scheme (RFC 8785): the exact bytes an audit row is
+ * hashed over. Object keys sorted by UTF-16 code units (§3.2.3), no
+ * whitespace, strings and numbers serialised as ECMAScript's JSON.stringify
+ * does (§3.2.2.2, §3.2.2.3 — ES Number-to-String is the shortest round-trip
+ * form). Values JSON cannot carry (NaN, Infinity, undefined in an array,
+ * functions, bigint) are refused instead of silently changed.
+ */
+export function canonicalJson(value: unknown): string {
+	if (value === null || typeof value === 'boolean' || typeof value === 'string') return JSON.stringify(value);
+	if (typeof value === 'number') {
+		if (!Number.isFinite(value)) throw new TypeError('canonical JSON cannot carry NaN or Infinity');
+		return JSON.stringify(value);
+	}
+	if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v)).join(',')}]`;
+	if (value instanceof Date) return JSON.stringify(value.toISOString());
+	if (typeof value === 'object') {
+		const entries = Object.entries(value as Record<string, unknown>)
+			.filter(([, v]) => v !== undefined)
+			.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+		return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+	}
+	throw new TypeError(`canonical JSON cannot carry a ${typeof value}`);
+}
+
+/**
+ * Makes audit details storable in PostgreSQL `jsonb` and stable across a
+ * round trip through it: drops undefined members, turns Dates into ISO
+ * strings, replaces NUL (which jsonb refuses) and lone surrogates (which
+ * jsonb's \u escapes refuse) with U+FFFD, and refuses non-JSON values.
+ * After this, `canonicalJson(x)` equals `canonicalJson(x read back from jsonb)`.
+ */
+export function storableJson(value: unknown): unknown {
+	if (value === null || typeof value === 'boolean') return value;
+	if (typeof value === 'string') return storableString(value);
+	if (typeof value === 'number') {
+		if (!Number.isFinite(value)) throw new TypeError('audit details cannot carry NaN or Infinity');
+		return Object.is(value, -0) ? 0 : value;
+	}
+	if (value instanceof Date) return value.toISOString();
+	if (Array.isArray(value)) return value.map((v) => (v === undefined ? null : storableJson(v)));
+	if (typeof value === 'object') {
+		const out: Record<string, unknown> = {};
+		for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+			if (v !== undefined) out[storableString(k)] = storableJson(v);
+		}
+		return out;
+	}
+	throw new TypeError(`audit details cannot carry a ${typeof value}`);
+}
+
+export function storableString(value: string): string {
+	return value.toWellFormed().replaceAll('\u0000', '\uFFFD');
+}

@@ -1,0 +1,30 @@
+import type { RequestEvent } from '@sveltejs/kit';
+import type { Actor } from './guard';
+
+/**
+ * Authentication and authorization: who is calling (sessions, service
+ * accounts) and what they may do (policy). Routes use `requireActor`.
+ */
+export { requireActor, requireTenant, requireAuthenticated, requireUser, type Actor, type Action, type Role } from './guard';
+export { describeActor } from './me';
+export { can, ACTIONS, ROLES, ROLE_ACTIONS, PLATFORM_ACTIONS, actionsOf, isAction } from './policy';
+export { identitySettings, DEV_REALM_PATH, type IdentitySettings } from './settings';
+export { beginSignIn, completeSignIn, signOut, safeReturnTo, endSessions, revokeRefreshTokens } from './signin';
+export { listUserSessions, purgeExpiredSessions } from './session';
+export { ensureServiceAccount, activeServiceAccount, assignableScopes, listServiceAccounts, registerServiceAccount, disableServiceAccount } from './service-accounts';
+
+/** The strongest role, as one word for audit rows. */
+export function primaryRole(actor: Actor): string {
+	if (actor.kind === 'service') return 'service';
+	for (const r of ['platform_admin', 'tenant_admin', 'operator', 'viewer'] as const) if (actor.roles.includes(r)) return r;
+	return 'none';
+}
+
+/** The acting part of an audit entry for this request (issue 4 §6: actor, role, correlation id, source IP). */
+export function auditContext(event: Pick<RequestEvent, 'locals' | 'getClientAddress'>, actor: Actor) {
+	return {
+		actor: { kind: actor.kind, id: actor.id, role: primaryRole(actor) },
+		correlationId: event.locals.correlationId,
+		sourceIp: event.getClientAddress()
+	};
+}

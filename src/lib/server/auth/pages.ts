@@ -1,0 +1,30 @@
+import { error, redirect, type RequestEvent } from '@sveltejs/kit';
+
+/**
+ * Pages of the dashboard send an anonymous visitor to sign-in (and back
+ * afterwards) instead of showing an empty page.
+ */
+export function signInFirst(event: Pick<RequestEvent, 'locals' | 'url'>): void {
+	if (!event.locals.actor) redirect(303, `/auth/login?returnTo=${encodeURIComponent(event.url.pathname + event.url.search)}`);
+}
+
+/** Maps an API error answer (the envelope) of a page load to Kit's error page or the sign-in. */
+export function failLoad(event: Pick<RequestEvent, 'locals' | 'url'>, status: number | undefined, problem: unknown): never {
+	if (status === 401) redirect(303, `/auth/login?returnTo=${encodeURIComponent(event.url.pathname)}`);
+	const body = typeof problem === 'object' && problem !== null && 'error' in problem ? (problem as { error: { code?: unknown; message?: unknown } }).error : null;
+	error(status ?? 500, {
+		code: typeof body?.code === 'string' ? body.code : 'internal_error',
+		message: typeof body?.message === 'string' ? body.message : 'The page could not be loaded.',
+		correlationId: event.locals.correlationId
+	});
+}
+
+/** The envelope's message of a failed API call, for a form to show. */
+export function problemMessage(problem: unknown): string {
+	if (typeof problem === 'object' && problem !== null && 'error' in problem) {
+		const e = (problem as { error: { message?: unknown; details?: { field?: string; problem: string }[] } }).error;
+		const details = Array.isArray(e.details) ? e.details.map((d) => (d.field ? `${d.field}: ${d.problem}` : d.problem)).join('; ') : '';
+		if (typeof e.message === 'string') return details ? `${e.message} (${details})` : e.message;
+	}
+	return 'The request failed.';
+}

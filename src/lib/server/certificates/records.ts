@@ -1,0 +1,247 @@
+import { createHash } from 'node:crypto';
+import { and, desc, eq, inArray, lt, or, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import { recordAudit } from '#lib/server/audit';
+import type { DbOrTx, Tx } from '#lib/server/db/client';
+import { publishEvent } from '#lib/server/events';
+import { ApiError } from '#lib/server/http/errors';
+import type { AuditContext } from '#lib/server/tenancy';
+import { decodeCursor, encodeCursor } from '#lib/server/tenancy/cursor';
+import { certificates, type Certificate, type CertificateStatus } from './schema';
+
+/**
+ * Canonical JSON (RFC 8785 style: object keys sorted by UTF-16 code units, no
+ * whitespace, ECMAScript number and string forms). The receipt signs these
+ * bytes and the transparency log's leaf hashes them, so anyone holding the
+ * record can recompute both.
+ */
+export function canonicalJson(value: unknown): string {
+	if (value === null || typeof value === 'number' || typeof value === 'boolean' || typeof value === 'string') {
+		if (typeof value === 'number' && !Number.isFinite(value)) throw new Error('canonical JSON has no NaN or Infinity');
+		return JSON.stringify(value);
+	}
+	if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+	if (typeof value === 'object') {
+		const entries = Object.entries(value as Record<string, unknown>)
+			.filter(([, v]) => v !== undefined)
+			.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+		return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+	}
+	throw new Error(`canonical JSON cannot hold ${typeof value}`);
+}
+
+export const canonicalRecordBytes = (record: unknown) => Buffer.from(canonicalJson(record), 'utf8');
+export const recordSha256 = (record: unknown) => createHash('sha256').update(canonicalRecordBytes(record)).digest('hex');
+
+/** Version 1 of the certificate record: the platform's facts around the agent's report. */
+export type CertificateRecord = {
+	version: 1;
+	certificateId: string;
+	issuer: { tenant: string; name: string };
+	issuedAt: string;
+	proof: { id: string; sha256: string; receivedAt: string };
+	agent: { id: string; certificateSerial: string };
+	/** the validated erasure report, as the agent signed it */
+	report: unknown;
+};
+
+/** The device and result summary lists show, read leniently from a report (schema owned by proofs/format). */
+const summarySchema = z.looseObject({
+	device: z
+		.looseObject({
+			type: z.string().optional(),
+			manufacturer: z.string().optional(),
+			vendor: z.string().optional(),
+			model: z.string().optional(),
+			serial: z.string().optional(),
+			serialNumber: z.string().optional(),
+			capacityBytes: z.number().int().optional()
+		})
+		.optional(),
+	sanitisation: z.looseObject({ method: z.string().optional() }).optional(),
+	result: z.union([z.string(), z.looseObject({ status: z.string().optional() })]).optional(),
+	assetTag: z.string().optional()
+});
+
+export type DeviceSummary = {
+	type?: string;
+	manufacturer?: string;
+	model?: string;
+	serial?: string;
+	capacityBytes?: number;
+	assetTag?: string;
+	result?: string;
+	method?: string;
+};
+
+export function deviceSummary(report: unknown): DeviceSummary | null {
+	const r = summarySchema.safeParse(report);
+	if (!r.success) return null;
+	const d = r.data.device ?? {};
+	const result = typeof r.data.result === 'string' ? r.data.result : r.data.result?.status;
+	const out: DeviceSummary = {
+		type: d.type,
+		manufacturer: d.manufacturer ?? d.vendor,
+		model: d.model,
+		serial: d.serial ?? d.serialNumber,
+		capacityBytes: d.capacityBytes,
+		assetTag: r.data.assetTag,
+		result,
+		method: r.data.sanitisation?.method
+	};
+	for (const k of Object.keys(out) as (keyof DeviceSummary)[]) if (out[k] === undefined) delete out[k];
+	return out;
+}
+
+/** One proof's certificate row (see createCertificateRecords). */
+export async function createCertificateRecord(tx: Tx, input: { tenantId: string; proofId: string; publicId: string; record: CertificateRecord }): Promise<Certificate> {
+	const [row] = await createCertificateRecords(tx, [input]);
+	return row;
+}
+
+export async function certificatesForProofs(db: DbOrTx, proofIds: string[]): Promise<Certificate[]> {
+	if (!proofIds.length) return [];
+	return db.select().from(certificates).where(inArray(certificates.proofId, proofIds));
+}
+
+/**
+ * Creates the `issuing` certificate rows of proofs, or returns those that
+ * exist (a retry after a crash: unique `proof_id`, so never two). One statement.
+ */
+export async function createCertificateRecords(tx: Tx, rows: { tenantId: string; proofId: string; publicId: string; record: CertificateRecord }[]): Promise<Certificate[]> {
+	if (!rows.length) return [];
+	const created = await tx
+		.insert(certificates)
+		.values(rows.map((r) => ({ tenantId: r.tenantId, proofId: r.proofId, publicId: r.publicId, record: r.record, recordSha256: recordSha256(r.record) })))
+		.onConflictDoNothing({ target: certificates.proofId })
+		.returning();
+	if (created.length === rows.length) return created;
+	const have = new Set(created.map((c) => c.proofId));
+	const rest = rows.filter((r) => !have.has(r.proofId)).map((r) => r.proofId);
+	return [...created, ...(await tx.select().from(certificates).where(inArray(certificates.proofId, rest)))];
+}
+
+export type Issued = { id: string; receiptKeyId: string; receiptSignature: string; receiptAlgorithm: string; logIndex: number | null; pdfObjectKey: string | null };
+
+/** Receipt, log index and PDF recorded; the certificates become `valid`. Idempotent; one statement. */
+export async function completeIssuance(tx: Tx, done: Issued[]): Promise<void> {
+	if (!done.length) return;
+	await tx.execute(sql`
+		update ${certificates} c set status = 'valid', issued_at = coalesce(c.issued_at, now()),
+			receipt_key_id = v."receiptKeyId", receipt_signature = v."receiptSignature", receipt_algorithm = v."receiptAlgorithm",
+			log_index = v."logIndex", pdf_object_key = v."pdfObjectKey"
+		from jsonb_to_recordset(${JSON.stringify(done)}::jsonb)
+			as v(id uuid, "receiptKeyId" text, "receiptSignature" text, "receiptAlgorithm" text, "logIndex" bigint, "pdfObjectKey" text)
+		where c.id = v.id and c.status = 'issuing'`);
+}
+
+/** Records receipts as soon as they exist, so a crash after signing never signs twice; one statement. */
+export async function recordReceipts(db: DbOrTx, receipts: { id: string; keyId: string; signature: string; algorithm: string }[]): Promise<void> {
+	if (!receipts.length) return;
+	await db.execute(sql`
+		update ${certificates} c set receipt_key_id = v."keyId", receipt_signature = v.signature, receipt_algorithm = v.algorithm
+		from jsonb_to_recordset(${JSON.stringify(receipts)}::jsonb) as v(id uuid, "keyId" text, signature text, algorithm text)
+		where c.id = v.id and c.receipt_signature is null`);
+}
+
+export type CertificateView = {
+	publicId: string;
+	proofId: string;
+	status: CertificateStatus;
+	issuedAt: string | null;
+	revokedAt: string | null;
+	revocationReason: string | null;
+	logIndex: number | null;
+	device: DeviceSummary | null;
+	verifyUrl: string;
+};
+
+function view(c: Certificate, origin: string): CertificateView {
+	const record = c.record as Partial<CertificateRecord>;
+	return {
+		publicId: c.publicId,
+		proofId: record.proof?.id ?? '',
+		status: c.status,
+		issuedAt: c.issuedAt?.toISOString() ?? null,
+		revokedAt: c.revokedAt?.toISOString() ?? null,
+		revocationReason: c.revocationReason,
+		logIndex: c.logIndex,
+		device: deviceSummary(record.report),
+		verifyUrl: `${origin}/verify/${c.publicId}`
+	};
+}
+
+/** Certificates of a tenant, newest first (cursor: createdAt|id). */
+export async function listCertificates(db: DbOrTx, tenantId: string, q: { cursor?: string; limit?: number; status?: CertificateStatus }, origin: string) {
+	const limit = q.limit ?? 50;
+	let after: { at: Date; id: string } | null = null;
+	if (q.cursor) {
+		const [at, id] = decodeCursor(q.cursor).split('|');
+		const d = new Date(at);
+		if (!id || Number.isNaN(d.getTime())) throw new ApiError('bad_request', 'The cursor is not one this list handed out.');
+		after = { at: d, id };
+	}
+	const rows = await db
+		.select()
+		.from(certificates)
+		.where(
+			and(
+				eq(certificates.tenantId, tenantId),
+				q.status ? eq(certificates.status, q.status) : undefined,
+				after ? or(lt(certificates.createdAt, after.at), and(eq(certificates.createdAt, after.at), lt(certificates.id, after.id))) : undefined
+			)
+		)
+		.orderBy(desc(certificates.createdAt), desc(certificates.id))
+		.limit(limit + 1);
+	const items = rows.slice(0, limit).map((c) => view(c, origin));
+	const last = rows[limit - 1];
+	return { items, nextCursor: rows.length > limit ? encodeCursor(`${last.createdAt.toISOString()}|${last.id}`) : null };
+}
+
+/** One certificate of the tenant by public ID; 404 otherwise (another tenant's too). */
+export async function getCertificate(db: DbOrTx, tenantId: string, publicId: string, origin: string): Promise<CertificateView> {
+	const [c] = await db
+		.select()
+		.from(certificates)
+		.where(and(eq(certificates.tenantId, tenantId), eq(certificates.publicId, publicId)));
+	if (!c) throw new ApiError('not_found', 'No certificate with this id in your tenant.');
+	return view(c, origin);
+}
+
+/** A certificate by public ID across tenants (public verification, refunds by platform admins). */
+export async function certificateByPublicId(db: DbOrTx, publicId: string): Promise<Certificate | null> {
+	const [c] = await db.select().from(certificates).where(eq(certificates.publicId, publicId));
+	return c ?? null;
+}
+
+/**
+ * Revokes a certificate of the tenant with a reason (issue 6 §5); audited.
+ * Final: a revoked certificate answers 409; one still being issued too.
+ */
+export async function revokeCertificate(tx: Tx, tenantId: string, publicId: string, reason: string, ctx: AuditContext, origin: string): Promise<CertificateView> {
+	const [c] = await tx
+		.select()
+		.from(certificates)
+		.where(and(eq(certificates.tenantId, tenantId), eq(certificates.publicId, publicId)))
+		.for('update');
+	if (!c) throw new ApiError('not_found', 'No certificate with this id in your tenant.');
+	if (c.status === 'revoked') throw new ApiError('conflict', 'This certificate is revoked already.');
+	if (c.status === 'issuing') throw new ApiError('conflict', 'This certificate is still being issued; try again in a moment.');
+	const [updated] = await tx
+		.update(certificates)
+		.set({ status: 'revoked', revokedAt: sql`now()`, revocationReason: reason, revokedByKind: ctx.actor?.kind ?? null, revokedById: ctx.actor?.id ?? null })
+		.where(eq(certificates.id, c.id))
+		.returning();
+	await publishEvent(tx, tenantId, 'certificate.revoked', { publicId });
+	await recordAudit(tx, {
+		actor: ctx.actor,
+		tenantId,
+		action: 'certificate.revoke',
+		target: `certificate:${publicId}`,
+		result: 'success',
+		correlationId: ctx.correlationId,
+		sourceIp: ctx.sourceIp,
+		details: { reason }
+	});
+	return view(updated, origin);
+}

@@ -1,0 +1,112 @@
+import type { RequestEvent } from '@sveltejs/kit';
+import { DEV_REALM_PATH, identitySettings } from '#lib/server/auth/settings';
+import { ensureServiceAccount } from '#lib/server/auth/service-accounts';
+import type { ResolvedConfig } from '#lib/server/config';
+import type { Db } from '#lib/server/db/client';
+import { ApiError, errorResponse } from '#lib/server/http/errors';
+import { enforceRateLimit } from '#lib/server/ratelimit';
+import { ensureDevTenants } from '#lib/server/tenancy';
+import type { Logger } from '#lib/server/telemetry/logger';
+import { DevAccounts } from './accounts';
+import { purgeExpiredArtifacts } from './adapter';
+import { loadOrCreateRealmKeys } from './keys';
+import { messagePage, PAGE_CSP } from './pages';
+import { createDevRealm, KEYCLOAK_ROUTES } from './provider';
+import { DEV_SERVICE_CLIENTS, DEV_SERVICE_SCOPES } from './seed';
+import { listenDevRealm, type DevRealmServer } from './server';
+
+export { DEV_USERS, DEV_PASSWORD, DEV_SERVICE_CLIENTS } from './seed';
+export { purgeExpiredArtifacts } from './adapter';
+
+let running: DevRealmServer | undefined;
+
+/**
+ * Starts the built-in dev realm (embedded/dev mode only: OIDC_ISSUER unset,
+ * never with NODE_ENV=production) and the dev seed it needs: tenants acme
+ * and globex and the two automation clients as service accounts.
+ */
+export async function startDevRealm(config: ResolvedConfig, db: Db, log: Logger): Promise<boolean> {
+	const ids = identitySettings(config);
+	if (!ids.devRealm || running) return ids.devRealm;
+	const tenants = await ensureDevTenants(db);
+	for (const c of DEV_SERVICE_CLIENTS) {
+		await ensureServiceAccount(db, { clientId: c.clientId, tenantId: tenants[c.tenant], name: c.name, scopes: DEV_SERVICE_SCOPES });
+	}
+	await purgeExpiredArtifacts(db);
+	const accounts = new DevAccounts();
+	const jwks = await loadOrCreateRealmKeys(config.dataDir);
+	const makeProvider = () => {
+		const provider = createDevRealm({
+			issuer: ids.issuer,
+			origin: config.origin,
+			db,
+			jwks,
+			accounts,
+			webClient: { id: ids.clientId, secret: ids.clientSecret },
+			apiAudience: ids.apiAudience,
+			cookieSecret: config.sessionSecret
+		});
+		provider.on('server_error', (_ctx, err) => log.error({ err }, 'dev realm error'));
+		return provider;
+	};
+	running = await listenDevRealm(makeProvider, accounts, DEV_REALM_PATH, log.child({ component: 'dev-realm' }));
+	log.info({ issuer: ids.issuer }, 'dev identity provider ready (development only)');
+	return true;
+}
+
+export async function stopDevRealm(): Promise<void> {
+	const r = running;
+	running = undefined;
+	await r?.close();
+}
+
+export const isDevRealmPath = (pathname: string) => pathname === DEV_REALM_PATH || pathname.startsWith(`${DEV_REALM_PATH}/`);
+
+const HOP_BY_HOP = ['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'te', 'trailer', 'host', 'accept-encoding'];
+const MAX_BODY = 64 * 1024;
+
+/**
+ * Forwards ORIGIN/realms/dev/* to the realm's loopback port: method, headers,
+ * body, and X-Forwarded-Host/Proto from ORIGIN so the issuer and every URL the
+ * realm prints are the public ones. Sign-in and token requests are rate limited.
+ */
+export async function forwardToDevRealm(event: RequestEvent, config: ResolvedConfig): Promise<Response> {
+	if (!running) return errorResponse('not_found', event.locals.correlationId, { message: 'No dev identity provider runs here.' });
+	const { request, url } = event;
+	if (request.method === 'POST') {
+		if (/^\/realms\/dev\/interaction\/[^/]+\/login$/.test(url.pathname)) {
+			// Password attempts: the brute-force surface. A person gets a page, not JSON.
+			try {
+				await enforceRateLimit(event, 'signin');
+			} catch (error) {
+				if (!(error instanceof ApiError) || error.code !== 'rate_limited') throw error;
+				return new Response(messagePage('Too many attempts', 'Too many sign-in attempts from your address. Wait a minute, then try again.'), {
+					status: 429,
+					headers: { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': PAGE_CSP, ...error.headers }
+				});
+			}
+		} else if (url.pathname === `${DEV_REALM_PATH}${KEYCLOAK_ROUTES.token}`) await enforceRateLimit(event, 'token');
+	}
+	const headers = new Headers();
+	for (const [name, value] of request.headers) if (!HOP_BY_HOP.includes(name) && !name.startsWith('x-forwarded-')) headers.set(name, value);
+	const origin = new URL(config.origin);
+	headers.set('x-forwarded-host', origin.host);
+	headers.set('x-forwarded-proto', origin.protocol.replace(':', ''));
+	headers.set('x-forwarded-for', event.getClientAddress());
+	headers.set('accept-encoding', 'identity');
+	let body: ArrayBuffer | undefined;
+	if (request.method !== 'GET' && request.method !== 'HEAD') {
+		body = await request.arrayBuffer();
+		if (body.byteLength > MAX_BODY) return errorResponse('payload_too_large', event.locals.correlationId);
+	}
+	const upstream = await fetch(`http://127.0.0.1:${running.port}${url.pathname}${url.search}`, {
+		method: request.method,
+		headers,
+		body,
+		redirect: 'manual'
+	});
+	const out = new Headers();
+	for (const [name, value] of upstream.headers) if (!HOP_BY_HOP.includes(name) && name !== 'content-length' && name !== 'set-cookie') out.set(name, value);
+	for (const cookie of upstream.headers.getSetCookie()) out.append('set-cookie', cookie);
+	return new Response(request.method === 'HEAD' ? null : upstream.body, { status: upstream.status, statusText: upstream.statusText, headers: out });
+}

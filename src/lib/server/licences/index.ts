@@ -1,0 +1,133 @@
+/**
+ * Licences (issue 5 §6): an append-only ledger per tenant — grants, top-ups,
+ * consumptions, refunds, corrections — whose balance is computed. A proof is
+ * charged once (unique consumption per proof); with no balance left the proof
+ * is rejected `licence_exhausted` and can be reprocessed after a top-up.
+ */
+import { and, eq } from 'drizzle-orm';
+import { recordAudit } from '#lib/server/audit';
+import { identitySettings } from '#lib/server/auth/settings';
+import type { ResolvedConfig } from '#lib/server/config';
+import type { Db, DbOrTx, Tx } from '#lib/server/db/client';
+import { ApiError } from '#lib/server/http/errors';
+import { platform } from '#lib/server/platform';
+import { ensureDevTenants, getTenant, type AuditContext } from '#lib/server/tenancy';
+import { appendRow, consumptionOf, ledgerView, licenceTotals, listLedger, lockLedger, type LedgerView } from './ledger';
+import { licenceLedger } from './schema';
+
+export { consumeLicences, currentBalance, licenceTotals, listLedger, consumptionOf, type ConsumptionOutcome, type LicenceTotals, type LedgerView } from './ledger';
+export { LEDGER_KINDS, type LedgerKind, type LedgerEntry } from './schema';
+
+export type GrantInput = { tenantId: string; kind: 'grant' | 'top_up' | 'correction'; amount: number; reason: string };
+
+/**
+ * A platform admin books a grant, top-up or correction for a tenant, with a
+ * reason; audited in the same transaction. Unknown tenant → 404; a grant or
+ * top-up must be positive, a correction non-zero and must not take the balance
+ * below zero (409).
+ */
+export async function grantLicences(tx: Tx, input: GrantInput, ctx: AuditContext): Promise<LedgerView> {
+	if (!(await getTenant(tx, input.tenantId))) throw new ApiError('not_found', 'No tenant with this id.');
+	if (input.kind !== 'correction' && input.amount <= 0) {
+		throw new ApiError('validation_failed', undefined, [{ field: 'amount', problem: 'must be positive for a grant or top-up' }]);
+	}
+	if (input.amount === 0) throw new ApiError('validation_failed', undefined, [{ field: 'amount', problem: 'a correction must not be zero' }]);
+	await lockLedger(tx, input.tenantId);
+	const row = await appendRow(tx, input.tenantId, {
+		kind: input.kind,
+		amount: input.amount,
+		reason: input.reason,
+		actor: ctx.actor && { kind: ctx.actor.kind, id: ctx.actor.id }
+	});
+	await recordAudit(tx, {
+		actor: ctx.actor,
+		tenantId: input.tenantId,
+		action: `licence.${input.kind}`,
+		target: `tenant:${input.tenantId}`,
+		result: 'success',
+		correlationId: ctx.correlationId,
+		sourceIp: ctx.sourceIp,
+		details: { amount: input.amount, balanceAfter: row.balanceAfter, reason: input.reason, ledgerId: row.id }
+	});
+	return ledgerView(row);
+}
+
+/**
+ * Gives back the licence a proof consumed (the caller has checked why: a
+ * revoked certificate). Once per proof: a second refund, or a refund of a
+ * proof never charged, is 409. Audited.
+ */
+export async function refundProof(
+	tx: Tx,
+	tenantId: string,
+	proof: { id: string; publicId: string },
+	reason: string,
+	ctx: AuditContext,
+	target: string
+): Promise<LedgerView> {
+	await lockLedger(tx, tenantId);
+	if (!(await consumptionOf(tx, proof.id))) throw new ApiError('conflict', 'This proof was never charged a licence.');
+	const [refunded] = await tx
+		.select({ id: licenceLedger.id })
+		.from(licenceLedger)
+		.where(and(eq(licenceLedger.kind, 'refund'), eq(licenceLedger.proofId, proof.id)));
+	if (refunded) throw new ApiError('conflict', 'The licence of this certificate was refunded already.');
+	const row = await appendRow(tx, tenantId, {
+		kind: 'refund',
+		amount: 1,
+		proofId: proof.id,
+		proofPublicId: proof.publicId,
+		reason,
+		actor: ctx.actor && { kind: ctx.actor.kind, id: ctx.actor.id }
+	});
+	await recordAudit(tx, {
+		actor: ctx.actor,
+		tenantId,
+		action: 'licence.refund',
+		target,
+		result: 'success',
+		correlationId: ctx.correlationId,
+		sourceIp: ctx.sourceIp,
+		details: { proof: proof.publicId, balanceAfter: row.balanceAfter, reason, ledgerId: row.id }
+	});
+	return ledgerView(row);
+}
+
+/** A tenant's balance and a page of its ledger (console); unknown tenant → 404. */
+export async function tenantLicences(db: DbOrTx, tenantId: string, page: { cursor?: string; limit?: number }) {
+	if (!(await getTenant(db, tenantId))) throw new ApiError('not_found', 'No tenant with this id.');
+	return { tenantId, balance: await licenceTotals(db, tenantId), ledger: await listLedger(db, tenantId, page) };
+}
+
+/** ARCHITECTURE "Dev seed": licence pools acme 1,000 and globex 100. */
+export const DEV_LICENCE_POOLS = { acme: 1000, globex: 100 } as const;
+
+/**
+ * Dev seed (embedded/dev mode only; the caller decides): books the pools once
+ * per tenant (a unique reference on the grant row), so restarts add nothing.
+ */
+export async function ensureDevLicencePools(db: Db): Promise<void> {
+	const ids = await ensureDevTenants(db);
+	for (const [slug, amount] of Object.entries(DEV_LICENCE_POOLS) as [keyof typeof DEV_LICENCE_POOLS, number][]) {
+		const tenantId = ids[slug];
+		await db.transaction(async (tx) => {
+			await lockLedger(tx, tenantId);
+			const [seeded] = await tx
+				.select({ id: licenceLedger.id })
+				.from(licenceLedger)
+				.where(and(eq(licenceLedger.tenantId, tenantId), eq(licenceLedger.reference, 'dev-seed')));
+			if (seeded) return;
+			await appendRow(tx, tenantId, { kind: 'grant', amount, reason: 'Development seed pool', reference: 'dev-seed' });
+		});
+	}
+}
+
+/**
+ * Start-up of the web entry: the dev licence pools when the dev seed runs
+ * (embedded/dev mode: no OIDC_ISSUER, never in production; same rule as the
+ * dev tenants).
+ */
+export async function startLicences(config: ResolvedConfig): Promise<void> {
+	if ((process.env.WIPECERT_ENTRY ?? 'web') !== 'web' || !identitySettings(config).devRealm) return;
+	await ensureDevLicencePools(platform().database.db);
+}

@@ -1,0 +1,192 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
+import busboy from 'busboy';
+import yauzl from 'yauzl';
+import { ApiError, type ErrorCode } from '#lib/server/http/errors';
+import { readIdempotencyKey, withIdempotency, type IdempotentOutcome } from '#lib/server/idempotency';
+import type { ProofStatus } from './schema';
+import { checkDer, registerProof } from './submission';
+import { storeOrUnavailable, type SubmitContext, type SubmittedBy } from './submit';
+
+export type BulkItem = { name: string; publicId?: string; status?: ProofStatus; duplicate?: boolean; error?: { code: ErrorCode; message: string } };
+export type BulkSubmission = { items: BulkItem[]; accepted: number; failed: number };
+
+export type BulkLimits = { proofMaxBytes: number; bulkMaxBytes: number; concurrency: number; tmpDir: string };
+
+const tooLarge = (max: number) => new ApiError('payload_too_large', `The upload is larger than ${max} bytes.`);
+
+/**
+ * Spools the request body to a file under DATA_DIR/tmp with a hard byte cap
+ * and its SHA-256 (the Idempotency-Key request hash), so neither the upload
+ * size nor a slow consumer can grow memory.
+ */
+async function spool(request: Request, file: string, max: number): Promise<string> {
+	const declared = Number(request.headers.get('content-length') ?? NaN);
+	if (Number.isFinite(declared) && declared > max) throw tooLarge(max);
+	if (!request.body) throw new ApiError('bad_request', 'The upload is empty.');
+	const hash = createHash('sha256');
+	let size = 0;
+	const meter = new Transform({
+		transform(chunk: Buffer, _enc, done) {
+			size += chunk.length;
+			if (size > max) return done(tooLarge(max));
+			hash.update(chunk);
+			done(null, chunk);
+		}
+	});
+	await pipeline(Readable.fromWeb(request.body as NodeReadableStream), meter, createWriteStream(file, { mode: 0o600 }));
+	return hash.digest('hex');
+}
+
+/** Runs async tasks with at most `limit` in flight; `wait()` resolves when a slot is free. */
+function pool(limit: number) {
+	let active = 0;
+	const waiters: (() => void)[] = [];
+	const all: Promise<unknown>[] = [];
+	return {
+		async wait() {
+			while (active >= limit) await new Promise<void>((r) => waiters.push(r));
+		},
+		run(task: () => Promise<void>) {
+			active++;
+			const p = task().finally(() => {
+				active--;
+				waiters.shift()?.();
+			});
+			all.push(p);
+		},
+		done: () => Promise.all(all)
+	};
+}
+
+async function collect(stream: Readable, max: number): Promise<Buffer | null> {
+	const chunks: Buffer[] = [];
+	let size = 0;
+	for await (const chunk of stream as AsyncIterable<Buffer>) {
+		size += chunk.length;
+		if (size > max) {
+			stream.destroy();
+			return null;
+		}
+		chunks.push(chunk);
+	}
+	return Buffer.concat(chunks);
+}
+
+/**
+ * `POST /api/v1/proofs/bulk` (issue 5 §4): multipart/form-data (one part per
+ * file) or one zip. The body is spooled to disk, then the files are taken one
+ * by one — at most BULK_CONCURRENCY in memory at once, each at most
+ * PROOF_MAX_BYTES — and each is stored and registered on its own (its own
+ * transaction), with its own result. With an Idempotency-Key the whole answer
+ * is stored: a retry with the same body gets it back; a retry after a crash
+ * re-registers nothing twice (content de-duplication per tenant).
+ */
+export async function submitBulk(ctx: SubmitContext, http: { request: Request; url: URL }, by: SubmittedBy, limits: BulkLimits): Promise<IdempotentOutcome> {
+	const type = (http.request.headers.get('content-type') ?? '').toLowerCase();
+	const kind = type.startsWith('multipart/form-data') ? 'multipart' : /^application\/(zip|x-zip-compressed)\b/.test(type) ? 'zip' : null;
+	if (!kind) throw new ApiError('unsupported_media_type', 'Send multipart/form-data with one part per proof, or one application/zip archive.');
+	const key = readIdempotencyKey(http.request);
+	await mkdir(limits.tmpDir, { recursive: true, mode: 0o700 });
+	const file = join(limits.tmpDir, `bulk-${randomBytes(8).toString('hex')}`);
+	try {
+		const requestHash = await spool(http.request, file, limits.bulkMaxBytes);
+		const run = async () => ({ status: 202, body: await processSpool(ctx, by, limits, file, kind, type) });
+		if (key === null) return { ...(await run()), replayed: false };
+		return await withIdempotency(ctx.db, { scope: by.scope, key, method: http.request.method, path: http.url.pathname, requestHash: `${requestHash}:${type}` }, run);
+	} finally {
+		await rm(file, { force: true });
+	}
+}
+
+async function processSpool(ctx: SubmitContext, by: SubmittedBy, limits: BulkLimits, file: string, kind: 'multipart' | 'zip', contentType: string): Promise<BulkSubmission> {
+	const items: BulkItem[] = [];
+	const tasks = pool(limits.concurrency);
+	const one = async (index: number, name: string, bytes: Buffer | null) => {
+		try {
+			if (!bytes) throw new ApiError('payload_too_large', `This file is larger than ${limits.proofMaxBytes} bytes.`);
+			checkDer(bytes);
+			const stored = await storeOrUnavailable(ctx.storage, by.tenantId, bytes);
+			const r = await ctx.db.transaction((tx) =>
+				registerProof(tx, ctx.queue, stored, { source: 'bulk', submitter: by.submitter, filename: name, agentId: by.agentId })
+			);
+			items[index] = { name, publicId: r.publicId, status: r.status, duplicate: r.duplicate };
+		} catch (error) {
+			if (!(error instanceof ApiError)) throw error;
+			items[index] = { name, error: { code: error.code, message: error.message } };
+		}
+	};
+	if (kind === 'zip') await eachZipEntry(file, limits, tasks, one);
+	else await eachPart(file, contentType, limits, tasks, one);
+	await tasks.done();
+	const accepted = items.filter((i) => i.publicId).length;
+	return { items, accepted, failed: items.length - accepted };
+}
+
+type Pool = ReturnType<typeof pool>;
+type Handle = (index: number, name: string, bytes: Buffer | null) => Promise<void>;
+
+async function eachZipEntry(file: string, limits: BulkLimits, tasks: Pool, one: Handle): Promise<void> {
+	let zip: yauzl.ZipFile;
+	try {
+		zip = await yauzl.openPromise(file, { lazyEntries: true, validateEntrySizes: true, strictFileNames: true });
+	} catch (error) {
+		throw new ApiError('unsupported_media_type', `The upload is not a readable zip archive: ${(error as Error).message}.`);
+	}
+	let index = 0;
+	try {
+		for await (const entry of zip.eachEntry()) {
+			if (entry.fileName.endsWith('/')) continue;
+			const i = index++;
+			await tasks.wait();
+			// Checked before inflating: a zip bomb's entry never reaches memory.
+			const bytes = entry.uncompressedSize > limits.proofMaxBytes ? null : await collect(await zip.openReadStreamPromise(entry), limits.proofMaxBytes);
+			tasks.run(() => one(i, entry.fileName, bytes));
+		}
+	} catch (error) {
+		if (error instanceof ApiError) throw error;
+		throw new ApiError('bad_request', `The zip archive is damaged: ${(error as Error).message}.`);
+	} finally {
+		zip.close();
+	}
+}
+
+async function eachPart(file: string, contentType: string, limits: BulkLimits, tasks: Pool, one: Handle): Promise<void> {
+	let bb: busboy.Busboy;
+	try {
+		bb = busboy({ headers: { 'content-type': contentType }, limits: { fileSize: limits.proofMaxBytes, fieldSize: 1024 } });
+	} catch {
+		throw new ApiError('bad_request', 'The multipart body has no boundary.');
+	}
+	const source = createReadStream(file);
+	let index = 0;
+	await new Promise<void>((resolve, reject) => {
+		bb.on('file', (_field, stream, info) => {
+			const i = index++;
+			const name = info.filename || `part-${i + 1}`;
+			// Back-pressure: stop reading the spool while BULK_CONCURRENCY files are in flight.
+			const chunks: Buffer[] = [];
+			stream.on('data', (c: Buffer) => chunks.push(c));
+			stream.on('end', () => {
+				const bytes = (stream as Readable & { truncated?: boolean }).truncated ? null : Buffer.concat(chunks);
+				source.pause();
+				tasks
+					.wait()
+					.then(() => {
+						tasks.run(() => one(i, name, bytes));
+						source.resume();
+					})
+					.catch(reject);
+			});
+		});
+		bb.on('error', (error) => reject(new ApiError('bad_request', `The multipart body is malformed: ${(error as Error).message}.`)));
+		bb.on('close', () => resolve());
+		source.on('error', reject);
+		source.pipe(bb);
+	});
+}

@@ -1,0 +1,391 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import { agentByCertificateSerial, type Agent } from '#lib/server/agents';
+import {
+	canonicalRecordBytes,
+	certificatesForProofs,
+	completeIssuance,
+	createCertificateRecords,
+	deviceSummary,
+	recordReceipts,
+	type Certificate,
+	type CertificateRecord
+} from '#lib/server/certificates';
+import type { Db, Tx } from '#lib/server/db/client';
+import { consumeLicences } from '#lib/server/licences';
+import { lockLedger } from '#lib/server/licences/ledger';
+import { sendInTx, type Queue } from '#lib/server/queue';
+import type { ObjectStore } from '#lib/server/storage';
+import { getTenant } from '#lib/server/tenancy';
+import type { Logger } from '#lib/server/telemetry/logger';
+import { newPublicId } from './ids';
+import { ProofRejection, RetryableFailure, type RejectionCode } from './rejections';
+import { proofs, type Proof } from './schema';
+import { moveClaimed, recordTransitions, type Transition } from './transitions';
+
+/** What the proof format hands back for a proof it could decrypt and verify (crypto engineer's proofs/format). */
+export type OpenedProof = {
+	/** the erasure report, validated against the report schema */
+	report: unknown;
+	/** the canonical bytes of the report, HMACed for duplicate detection */
+	canonicalReport: Uint8Array;
+	/** lower-case hex serial of the agent certificate that signed it (chained to the tenant's agent CA) */
+	signerSerialHex: string;
+};
+
+/**
+ * The outside parts the pipeline calls; `pipelineParts()` in the job module
+ * binds them to the real signer, proof format, log and PDF modules. Each
+ * throws ProofRejection (permanent) or RetryableFailure (try later).
+ */
+export type PipelineParts = {
+	/** decrypt (signer), verify the CMS signature and the chain to the tenant's agent CA, validate the report schema */
+	open(der: Uint8Array, ctx: { tenantId: string; receivedAt: Date }): Promise<OpenedProof>;
+	/** hex HMAC of canonical report bytes with the signer's key */
+	hmac(bytes: Uint8Array): Promise<string>;
+	/** one signed receipt per record, signed as one batch by one keyring key; never twice per record id */
+	signReceipts(records: { id: string; bytes: Uint8Array }[]): Promise<Map<string, { keyId: string; signature: string; algorithm: string }>>;
+	/** transparency log: leaf index per certificate id (optional until the log module is in the build) */
+	appendToLog?(certificates: Certificate[]): Promise<Map<string, number>>;
+	/** renders, signs and stores the PDF; object key per certificate id (optional until the PDF module is in the build) */
+	renderPdfs?(certificates: Certificate[]): Promise<Map<string, string>>;
+};
+
+export type PipelineContext = {
+	db: Db;
+	queue: Queue;
+	storage: ObjectStore;
+	log: Logger;
+	parts: PipelineParts;
+	settings: {
+		batchSize: number;
+		claimTimeoutSeconds: number;
+		retryBaseDelay: number;
+		retryMaxDelay: number;
+		retryLimit: number;
+		/** CHAIN != noop: certificates wait for an anchor (CERTIFIED_PENDING_ANCHOR + certificates.to_anchor) */
+		anchor: boolean;
+		/** a notifications worker is in the build: send notifications.to_send */
+		notify: boolean;
+	};
+};
+
+export const workerIdentity = () => `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+
+/**
+ * Claims up to `batchSize` proofs (the hinted one first): RECEIVED ones, and
+ * VALIDATING ones whose claim ran out (their worker died). SKIP LOCKED lets
+ * any number of workers claim side by side; each proof is held by one worker
+ * until `claimed_until`.
+ */
+export async function claimBatch(ctx: PipelineContext, workerId: string, hint?: string): Promise<Proof[]> {
+	return ctx.db.transaction(async (tx) => {
+		const rows = await tx.execute<{ id: string; prev: Proof['status'] }>(sql`
+			with c as (
+				select id, status from ${proofs}
+				where status = 'RECEIVED' or (status = 'VALIDATING' and claimed_until < now())
+				order by (id = ${hint ?? null}::uuid) is true desc, received_at
+				limit ${ctx.settings.batchSize}
+				for update skip locked
+			)
+			update ${proofs} p set status = 'VALIDATING', claimed_by = ${workerId},
+				claimed_until = now() + make_interval(secs => ${ctx.settings.claimTimeoutSeconds}),
+				attempts = p.attempts + 1, updated_at = now()
+			from c where p.id = c.id
+			returning p.id, c.status as prev`);
+		if (!rows.length) return [];
+		const claimed = await tx.select().from(proofs).where(inArray(proofs.id, rows.map((r) => r.id)));
+		const prev = new Map(rows.map((r) => [r.id, r.prev]));
+		// a re-claim after a crash is not a state change; only RECEIVED → VALIDATING goes on the timeline
+		await recordTransitions(
+			tx,
+			`worker:${workerId}`,
+			claimed.filter((p) => prev.get(p.id) === 'RECEIVED').map((p) => ({ proofId: p.id, publicId: p.publicId, tenantId: p.tenantId, from: 'RECEIVED', to: 'VALIDATING' }))
+		);
+		return claimed;
+	});
+}
+
+type Validated = { proof: Proof; opened: OpenedProof; agentId: string; hmac: string };
+type Outcome = { proof: Proof } & ({ kind: 'valid'; v: Validated } | { kind: 'rejected'; code: RejectionCode; detail?: string } | { kind: 'retry'; error: string });
+
+/** Decrypt, verify, check the agent and HMAC one proof; never throws. */
+type AgentLookup = (tenantId: string, serialHex: string) => Promise<Agent | null>;
+
+/** Agent lookups of one batch, memoised: a batch is mostly proofs of a few agents. */
+function batchAgents(ctx: PipelineContext): AgentLookup {
+	const seen = new Map<string, Promise<Agent | null>>();
+	return (tenantId, serialHex) => {
+		const key = `${tenantId}/${serialHex.toLowerCase()}`;
+		let found = seen.get(key);
+		if (!found) seen.set(key, (found = agentByCertificateSerial(ctx.db, tenantId, serialHex)));
+		return found;
+	};
+}
+
+async function validateOne(ctx: PipelineContext, proof: Proof, agents: AgentLookup): Promise<Outcome> {
+	try {
+		let der: Uint8Array | null;
+		try {
+			der = await ctx.storage.getBytes(proof.objectKey);
+		} catch (error) {
+			throw new RetryableFailure(`object storage: ${(error as Error).message}`, { cause: error });
+		}
+		if (!der) throw new RetryableFailure('the proof object is missing from storage');
+		const opened = await ctx.parts.open(der, { tenantId: proof.tenantId, receivedAt: proof.receivedAt });
+		const agent = await agents(proof.tenantId, opened.signerSerialHex);
+		if (!agent) throw new ProofRejection('agent_unknown', `certificate serial ${opened.signerSerialHex}`);
+		// "not revoked at receipt" (issue 5 §5): a revocation after the proof arrived does not reject it
+		if (agent.revokedAt && agent.revokedAt <= proof.receivedAt) {
+			throw new ProofRejection('agent_revoked', `agent revoked at ${agent.revokedAt.toISOString()}`);
+		}
+		const hmac = await ctx.parts.hmac(opened.canonicalReport);
+		return { proof, kind: 'valid', v: { proof, opened, agentId: agent.id, hmac } };
+	} catch (error) {
+		if (error instanceof ProofRejection) return { proof, kind: 'rejected', code: error.code, detail: error.detail };
+		// Anything else (signer or storage down, a bug) is retried with backoff, never dropped.
+		const message = error instanceof Error ? error.message : String(error);
+		if (!(error instanceof RetryableFailure)) ctx.log.error({ err: error, proof: proof.publicId }, 'unexpected error while validating a proof');
+		return { proof, kind: 'retry', error: message.slice(0, 1000) };
+	}
+}
+
+function backoffSeconds(ctx: PipelineContext, retries: number): number {
+	return Math.min(ctx.settings.retryMaxDelay, ctx.settings.retryBaseDelay * 2 ** Math.min(retries, 30));
+}
+
+/**
+ * FAILED_RETRYABLE with the next attempt after the backoff from settings; the
+ * `proofs.retry` job that takes it up commits with the change. Past
+ * PROOF_RETRY_LIMIT no job is sent: the proof waits for a reprocess.
+ */
+async function markRetryable(ctx: PipelineContext, tx: Tx, workerId: string, failed: { proof: Proof; error: string }[]): Promise<Transition[]> {
+	const changes: Transition[] = [];
+	for (const { proof, error } of failed) {
+		const giveUp = proof.retries >= ctx.settings.retryLimit;
+		const delay = backoffSeconds(ctx, proof.retries);
+		const moved = await moveClaimed(tx, workerId, [proof.id], 'FAILED_RETRYABLE', {
+			retries: proof.retries + 1,
+			lastError: error,
+			nextAttemptAt: giveUp ? null : sql`now() + make_interval(secs => ${delay})`
+		});
+		if (!moved.length) continue;
+		if (!giveUp) await sendInTx(ctx.queue, tx, 'proofs.retry', { proofId: proof.id }, { startAfter: delay });
+		changes.push({
+			proofId: proof.id,
+			publicId: proof.publicId,
+			tenantId: proof.tenantId,
+			from: 'VALIDATING',
+			to: 'FAILED_RETRYABLE',
+			detail: giveUp ? `${error} (automatic retries exhausted; reprocess it)` : `${error} (next attempt in ${delay} s)`
+		});
+	}
+	return changes;
+}
+
+async function reject(tx: Tx, workerId: string, list: { proof: Proof; code: RejectionCode; detail?: string }[]): Promise<Transition[]> {
+	const changes: Transition[] = [];
+	for (const r of list) {
+		const moved = await moveClaimed(tx, workerId, [r.proof.id], 'REJECTED', { rejectionCode: r.code, rejectionDetail: r.detail ?? null });
+		if (moved.length) changes.push({ proofId: r.proof.id, publicId: r.proof.publicId, tenantId: r.proof.tenantId, from: 'VALIDATING', to: 'REJECTED', code: r.code, detail: r.detail });
+	}
+	return changes;
+}
+
+/**
+ * The decision for one tenant's valid proofs, in one transaction under the
+ * tenant's ledger lock: duplicates (same report HMAC as a certified or
+ * in-issue proof) are rejected, one licence is consumed per remaining proof
+ * (none left: `licence_exhausted`), and each charged proof gets its
+ * certificate row. The licence and the certificate row commit together, so a
+ * crash cannot charge without a certificate or issue without a charge.
+ */
+async function decide(ctx: PipelineContext, workerId: string, tenantId: string, valid: Validated[]): Promise<Certificate[]> {
+	const tenant = await getTenant(ctx.db, tenantId);
+	return ctx.db.transaction(async (tx) => {
+		await lockLedger(tx, tenantId);
+		// still ours? (a worker that overran its claim must not act on a proof another took over)
+		const held = await tx
+			.select({ id: proofs.id })
+			.from(proofs)
+			.where(and(inArray(proofs.id, valid.map((v) => v.proof.id)), eq(proofs.status, 'VALIDATING'), eq(proofs.claimedBy, workerId)))
+			.for('update');
+		const heldIds = new Set(held.map((h) => h.id));
+		const mine = valid.filter((v) => heldIds.has(v.proof.id));
+		const taken = await tx
+			.select({ id: proofs.id, hmac: proofs.contentHmac, publicId: proofs.publicId })
+			.from(proofs)
+			.where(and(eq(proofs.tenantId, tenantId), inArray(proofs.contentHmac, mine.map((v) => v.hmac))));
+		const owner = new Map(taken.map((t) => [t.hmac!, t]));
+		const rejected: { proof: Proof; code: RejectionCode; detail?: string }[] = [];
+		const eligible: Validated[] = [];
+		for (const v of mine) {
+			const o = owner.get(v.hmac);
+			if (o && o.id !== v.proof.id) rejected.push({ proof: v.proof, code: 'proof_duplicate', detail: `same report as proof ${o.publicId}` });
+			else {
+				owner.set(v.hmac, { id: v.proof.id, hmac: v.hmac, publicId: v.proof.publicId });
+				eligible.push(v);
+			}
+		}
+		const { exhausted } = await consumeLicences(tx, tenantId, eligible.map((v) => ({ id: v.proof.id, publicId: v.proof.publicId })));
+		const charged = eligible.filter((v) => !exhausted.has(v.proof.id));
+		for (const v of eligible) if (exhausted.has(v.proof.id)) rejected.push({ proof: v.proof, code: 'licence_exhausted' });
+		const issuedAt = new Date().toISOString();
+		const facts = charged.map((v) => {
+			const summary = deviceSummary(v.opened.report);
+			return { id: v.proof.id, contentHmac: v.hmac, agentId: v.agentId, summary, deviceSerial: summary?.serial ?? null, assetTag: summary?.assetTag ?? null };
+		});
+		if (facts.length) {
+			await tx.execute(sql`
+				update ${proofs} p set content_hmac = v."contentHmac", agent_id = v."agentId", summary = v.summary,
+					device_serial = v."deviceSerial", asset_tag = v."assetTag", updated_at = now()
+				from jsonb_to_recordset(${JSON.stringify(facts)}::jsonb)
+					as v(id uuid, "contentHmac" text, "agentId" uuid, summary jsonb, "deviceSerial" text, "assetTag" text)
+				where p.id = v.id`);
+		}
+		const certs = await createCertificateRecords(
+			tx,
+			charged.map((v) => {
+				const publicId = newPublicId('certificate');
+				const record: CertificateRecord = {
+					version: 1,
+					certificateId: publicId,
+					issuer: { tenant: tenant?.slug ?? tenantId, name: tenant?.name ?? '' },
+					issuedAt,
+					proof: { id: v.proof.publicId, sha256: v.proof.contentSha256, receivedAt: v.proof.receivedAt.toISOString() },
+					agent: { id: v.agentId, certificateSerial: v.opened.signerSerialHex.toLowerCase() },
+					report: v.opened.report
+				};
+				return { tenantId, proofId: v.proof.id, publicId, record };
+			})
+		);
+		await recordTransitions(tx, `worker:${workerId}`, await reject(tx, workerId, rejected));
+		return certs;
+	});
+}
+
+/**
+ * Receipt, log leaf and PDF for certificates still `issuing`, then the final
+ * state. Every step is skipped when its result is recorded already, so a
+ * retry after a crash continues where the crash happened: the receipt is
+ * stored the moment it is signed (never signed twice), the log append and the
+ * PDF are idempotent per certificate.
+ */
+async function issue(ctx: PipelineContext, workerId: string, certs: Certificate[], proofsById: Map<string, Proof>): Promise<Transition[]> {
+	const pending = certs.filter((c) => c.status === 'issuing');
+	const unsigned = pending.filter((c) => !c.receiptSignature);
+	if (unsigned.length) {
+		const receipts = await ctx.parts.signReceipts(unsigned.map((c) => ({ id: c.publicId, bytes: canonicalRecordBytes(c.record) })));
+		const rows = unsigned.map((c) => {
+			const r = receipts.get(c.publicId);
+			if (!r) throw new RetryableFailure(`the signer returned no receipt for ${c.publicId}`);
+			return { id: c.id, ...r };
+		});
+		await recordReceipts(ctx.db, rows);
+		for (const [i, c] of unsigned.entries()) Object.assign(c, { receiptKeyId: rows[i].keyId, receiptSignature: rows[i].signature, receiptAlgorithm: rows[i].algorithm });
+	}
+	const unlogged = pending.filter((c) => c.logIndex === null);
+	const logIndexes = ctx.parts.appendToLog && unlogged.length ? await ctx.parts.appendToLog(unlogged) : new Map<string, number>();
+	const pdfs = ctx.parts.renderPdfs ? await ctx.parts.renderPdfs(pending.filter((c) => !c.pdfObjectKey)) : new Map<string, string>();
+	const to = ctx.settings.anchor ? 'CERTIFIED_PENDING_ANCHOR' : 'CERTIFIED_NO_ANCHOR';
+	return ctx.db.transaction(async (tx) => {
+		await completeIssuance(
+			tx,
+			pending.map((c) => ({
+				id: c.id,
+				receiptKeyId: c.receiptKeyId!,
+				receiptSignature: c.receiptSignature!,
+				receiptAlgorithm: c.receiptAlgorithm!,
+				logIndex: c.logIndex ?? logIndexes.get(c.id) ?? null,
+				pdfObjectKey: c.pdfObjectKey ?? pdfs.get(c.id) ?? null
+			}))
+		);
+		const moved = new Set((await moveClaimed(tx, workerId, certs.map((c) => c.proofId), to)).map((m) => m.id));
+		const changes: Transition[] = [];
+		for (const c of certs) {
+			if (!moved.has(c.proofId)) continue;
+			const proof = proofsById.get(c.proofId)!;
+			changes.push({ proofId: proof.id, publicId: proof.publicId, tenantId: proof.tenantId, from: 'VALIDATING', to, detail: `certificate ${c.publicId}` });
+			if (ctx.settings.anchor) await sendInTx(ctx.queue, tx, 'certificates.to_anchor', { certificateId: c.id });
+			if (ctx.settings.notify) await sendInTx(ctx.queue, tx, 'notifications.to_send', { kind: 'certificate.issued', tenantId: c.tenantId, certificateId: c.id });
+		}
+		await recordTransitions(tx, `worker:${workerId}`, changes);
+		return changes;
+	});
+}
+
+export type BatchResult = { claimed: number; certified: number; rejected: number; retryable: number; ms: Record<string, number> };
+
+/**
+ * One pass of the proof worker (issue 5 §5): claim a batch, validate each
+ * proof, decide per tenant (duplicates, licences, certificate rows), sign the
+ * receipts as one batch, append to the log, render the PDFs, and record the
+ * final states. Permanent failures end REJECTED with a code; signer or storage
+ * outages end FAILED_RETRYABLE for the retry worker.
+ */
+export async function processBatch(ctx: PipelineContext, workerId: string, hint?: string): Promise<BatchResult> {
+	const ms: Record<string, number> = {};
+	const time = async <T>(step: string, fn: () => Promise<T>): Promise<T> => {
+		const t = performance.now();
+		try {
+			return await fn();
+		} finally {
+			ms[step] = (ms[step] ?? 0) + performance.now() - t;
+		}
+	};
+	const batch = await time('claim', () => claimBatch(ctx, workerId, hint));
+	const result: BatchResult = { claimed: batch.length, certified: 0, rejected: 0, retryable: 0, ms };
+	if (!batch.length) return result;
+	const byId = new Map(batch.map((p) => [p.id, p]));
+
+	// Proofs whose certificate row exists already (a crash after the decision) skip straight to issuance.
+	const existing = await certificatesForProofs(ctx.db, batch.map((p) => p.id));
+	const resumed = new Set(existing.map((c) => c.proofId));
+	const outcomes = await time('validate', async () => {
+		const out: Outcome[] = [];
+		const agents = batchAgents(ctx);
+		for (const p of batch) if (!resumed.has(p.id)) out.push(await validateOne(ctx, p, agents));
+		return out;
+	});
+
+	const rejected = outcomes.filter((o): o is Outcome & { kind: 'rejected' } => o.kind === 'rejected');
+	const retry: { proof: Proof; error: string }[] = outcomes.filter((o): o is Outcome & { kind: 'retry' } => o.kind === 'retry');
+	const valid = outcomes.filter((o): o is Outcome & { kind: 'valid' } => o.kind === 'valid').map((o) => o.v);
+
+	const certs: Certificate[] = [...existing];
+	await time('decide', async () => {
+		const tenants = [...new Set(valid.map((v) => v.proof.tenantId))].sort();
+		for (const t of tenants) certs.push(...(await decide(ctx, workerId, t, valid.filter((v) => v.proof.tenantId === t))));
+	});
+	const decided = new Set(certs.map((c) => c.proofId));
+	const finalRejected = await time('reject', () =>
+		ctx.db.transaction(async (tx) => {
+			const changes = await reject(tx, workerId, rejected);
+			await recordTransitions(tx, `worker:${workerId}`, changes);
+			return changes;
+		})
+	);
+	result.rejected = finalRejected.length + valid.filter((v) => !decided.has(v.proof.id)).length;
+
+	let issued: Transition[] = [];
+	try {
+		issued = await time('issue', () => issue(ctx, workerId, certs, byId));
+	} catch (error) {
+		if (!(error instanceof RetryableFailure)) ctx.log.error({ err: error }, 'unexpected error while issuing certificates');
+		const message = error instanceof Error ? error.message : String(error);
+		for (const c of certs) retry.push({ proof: byId.get(c.proofId)!, error: message.slice(0, 1000) });
+	}
+	result.certified = issued.length;
+	if (retry.length) {
+		const changes = await time('retryable', () =>
+			ctx.db.transaction(async (tx) => {
+				const c = await markRetryable(ctx, tx, workerId, retry);
+				await recordTransitions(tx, `worker:${workerId}`, c);
+				return c;
+			})
+		);
+		result.retryable = changes.length;
+	}
+	return result;
+}

@@ -1,0 +1,45 @@
+import type { Db } from '#lib/server/db/client';
+import { ApiError } from '#lib/server/http/errors';
+import { hashRequest, runIdempotent, type IdempotentOutcome } from '#lib/server/idempotency';
+import type { Queue } from '#lib/server/queue';
+import type { ObjectStore } from '#lib/server/storage';
+import type { ProofSource } from './schema';
+import { checkDer, checkProofContentType, registerProof, storeProof, type StoredProof, type Submitter } from './submission';
+
+export type SubmitContext = { db: Db; queue: Queue; storage: ObjectStore };
+
+export type SubmittedBy = {
+	tenantId: string;
+	submitter: Submitter;
+	/** the agent of a /ingest/v1 submission */
+	agentId?: string | null;
+	source: ProofSource;
+	/** Idempotency-Key space of the caller (`idempotencyScope`) */
+	scope: string;
+};
+
+/** Stores a proof object; storage trouble is a 503 the client can retry, not a 500. */
+export async function storeOrUnavailable(storage: ObjectStore, tenantId: string, bytes: Uint8Array): Promise<StoredProof> {
+	try {
+		return await storeProof(storage, tenantId, bytes);
+	} catch (error) {
+		throw new ApiError('service_unavailable', 'Proof storage is unavailable; retry later.', undefined, { 'retry-after': '5' });
+	}
+}
+
+/**
+ * One proof, from `POST /api/v1/proofs` or `POST /ingest/v1/proofs` (issue 5
+ * §4): content type (415), DER shape (415 `proof_not_der`), object stored
+ * first, then row + job in one transaction; `Idempotency-Key` replays the
+ * first answer (same key, other body: 409). Answers 202 `{ publicId, status,
+ * duplicate }`.
+ */
+export async function submitProof(ctx: SubmitContext, http: { request: Request; url: URL }, by: SubmittedBy, body: Uint8Array, filename?: string | null): Promise<IdempotentOutcome> {
+	checkProofContentType(http.request.headers.get('content-type'));
+	checkDer(body);
+	const stored = await storeOrUnavailable(ctx.storage, by.tenantId, body);
+	return runIdempotent(ctx.db, http, { scope: by.scope, requestHash: hashRequest(body) }, async (tx) => ({
+		status: 202,
+		body: await registerProof(tx, ctx.queue, stored, { source: by.source, submitter: by.submitter, filename, agentId: by.agentId })
+	}));
+}

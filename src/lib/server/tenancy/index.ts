@@ -1,0 +1,11 @@
+/**
+ * Tenancy: tenants → organisations → memberships, and the people in them.
+ * Every function touching tenant data takes the tenant id from the caller
+ * (always the actor's, via `requireTenant`), never from request input.
+ */
+export { createTenant, ensureTenant, getTenant, listTenants, defaultOrganisation, TENANT_SLUG, type TenantSummary } from './tenants';
+export { upsertUserFromClaims, membershipsOf, getUser, type IdentityClaims, type MembershipView } from './users';
+export { listMembers, inviteMember, changeMemberRole, removeMember, type Member } from './members';
+export { ensureDevTenants, DEV_TENANTS } from './seed';
+export type { AuditContext } from './audit-context';
+export { MEMBERSHIP_ROLES, type MembershipRole, type Tenant, type User } from './schema';
