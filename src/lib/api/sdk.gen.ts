@@ -2,10 +2,10 @@
 
 import * as z from 'zod';
 
-import { type Client, type ClientMeta, formDataBodySerializer, type Options as Options2, type RequestResult, type TDataShape } from './client';
+import { type Client, type ClientMeta, formDataBodySerializer, type Options as Options2, type RequestResult, type ServerSentEventsResult, type TDataShape } from './client';
 import { client } from './client.gen';
-import type { ChangeAgentStatusData, ChangeAgentStatusErrors, ChangeAgentStatusResponses, ChangeMemberRoleData, ChangeMemberRoleErrors, ChangeMemberRoleResponses, CreateEnrolmentTokenData, CreateEnrolmentTokenErrors, CreateEnrolmentTokenResponses, CreateTenantData, CreateTenantErrors, CreateTenantResponses, DisableServiceAccountData, DisableServiceAccountErrors, DisableServiceAccountResponses, EnrolAgentData, EnrolAgentErrors, EnrolAgentResponses, GetAgentData, GetAgentErrors, GetAgentResponses, GetBuildinfoData, GetBuildinfoErrors, GetBuildinfoResponses, GetCertificateData, GetCertificateErrors, GetCertificateResponses, GetHealthData, GetHealthErrors, GetHealthResponses, GetHealthzData, GetHealthzResponses, GetIngestedProofData, GetIngestedProofErrors, GetIngestedProofResponses, GetLicenceBalanceData, GetLicenceBalanceErrors, GetLicenceBalanceResponses, GetMeData, GetMeErrors, GetMeResponses, GetMetricsData, GetMetricsResponses, GetProofData, GetProofErrors, GetProofResponses, GetReadyzData, GetReadyzErrors, GetReadyzResponses, GetTenantData, GetTenantErrors, GetTenantLicencesData, GetTenantLicencesErrors, GetTenantLicencesResponses, GetTenantResponses, GrantLicencesData, GrantLicencesErrors, GrantLicencesResponses, IngestProofData, IngestProofErrors, IngestProofResponses, InviteMemberData, InviteMemberErrors, InviteMemberResponses, ListAdminAuditEventsData, ListAdminAuditEventsErrors, ListAdminAuditEventsResponses, ListAgentsData, ListAgentsErrors, ListAgentsResponses, ListAuditEventsData, ListAuditEventsErrors, ListAuditEventsResponses, ListCertificatesData, ListCertificatesErrors, ListCertificatesResponses, ListLicenceLedgerData, ListLicenceLedgerErrors, ListLicenceLedgerResponses, ListMembersData, ListMembersErrors, ListMembersResponses, ListProofsData, ListProofsErrors, ListProofsResponses, ListServiceAccountsData, ListServiceAccountsErrors, ListServiceAccountsResponses, ListSessionsData, ListSessionsErrors, ListSessionsResponses, ListTenantsData, ListTenantsErrors, ListTenantsResponses, RefundLicenceData, RefundLicenceErrors, RefundLicenceResponses, RegisterServiceAccountData, RegisterServiceAccountErrors, RegisterServiceAccountResponses, RemoveMemberData, RemoveMemberErrors, RemoveMemberResponses, ReprocessProofData, ReprocessProofErrors, ReprocessProofResponses, RevokeAllSessionsData, RevokeAllSessionsErrors, RevokeAllSessionsResponses, RevokeCertificateData, RevokeCertificateErrors, RevokeCertificateResponses, RevokeSessionData, RevokeSessionErrors, RevokeSessionResponses, SubmitProofData, SubmitProofErrors, SubmitProofResponses, SubmitProofsBulkData, SubmitProofsBulkErrors, SubmitProofsBulkResponses } from './types.gen';
-import { zChangeAgentStatusBody, zChangeAgentStatusHeaders, zChangeAgentStatusPath, zChangeAgentStatusResponse, zChangeMemberRoleBody, zChangeMemberRoleHeaders, zChangeMemberRolePath, zChangeMemberRoleResponse, zCreateEnrolmentTokenBody, zCreateEnrolmentTokenHeaders, zCreateEnrolmentTokenResponse, zCreateTenantBody, zCreateTenantHeaders, zCreateTenantResponse, zDisableServiceAccountHeaders, zDisableServiceAccountPath, zDisableServiceAccountResponse, zEnrolAgentBody, zEnrolAgentResponse, zGetAgentPath, zGetAgentResponse, zGetBuildinfoResponse, zGetCertificatePath, zGetCertificateResponse, zGetHealthResponse, zGetHealthzResponse, zGetIngestedProofPath, zGetIngestedProofResponse, zGetLicenceBalanceResponse, zGetMeResponse, zGetMetricsResponse, zGetProofPath, zGetProofResponse, zGetReadyzResponse, zGetTenantLicencesPath, zGetTenantLicencesQuery, zGetTenantLicencesResponse, zGetTenantPath, zGetTenantResponse, zGrantLicencesBody, zGrantLicencesHeaders, zGrantLicencesResponse, zIngestProofBody, zIngestProofHeaders, zIngestProofResponse, zInviteMemberBody, zInviteMemberHeaders, zInviteMemberResponse, zListAdminAuditEventsQuery, zListAdminAuditEventsResponse, zListAgentsQuery, zListAgentsResponse, zListAuditEventsQuery, zListAuditEventsResponse, zListCertificatesQuery, zListCertificatesResponse, zListLicenceLedgerQuery, zListLicenceLedgerResponse, zListMembersQuery, zListMembersResponse, zListProofsQuery, zListProofsResponse, zListServiceAccountsPath, zListServiceAccountsResponse, zListSessionsResponse, zListTenantsQuery, zListTenantsResponse, zRefundLicenceBody, zRefundLicenceHeaders, zRefundLicenceResponse, zRegisterServiceAccountBody, zRegisterServiceAccountHeaders, zRegisterServiceAccountPath, zRegisterServiceAccountResponse, zRemoveMemberHeaders, zRemoveMemberPath, zRemoveMemberResponse, zReprocessProofHeaders, zReprocessProofPath, zReprocessProofResponse, zRevokeAllSessionsHeaders, zRevokeAllSessionsResponse, zRevokeCertificateBody, zRevokeCertificateHeaders, zRevokeCertificatePath, zRevokeCertificateResponse, zRevokeSessionHeaders, zRevokeSessionPath, zRevokeSessionResponse, zSubmitProofBody, zSubmitProofHeaders, zSubmitProofResponse, zSubmitProofsBulkBody, zSubmitProofsBulkHeaders, zSubmitProofsBulkResponse } from './zod.gen';
+import type { ChangeAgentStatusData, ChangeAgentStatusErrors, ChangeAgentStatusResponses, ChangeMemberRoleData, ChangeMemberRoleErrors, ChangeMemberRoleResponses, ChangePlatformUserData, ChangePlatformUserErrors, ChangePlatformUserResponses, ChangeTenantStatusData, ChangeTenantStatusErrors, ChangeTenantStatusResponses, CreateEnrolmentTokenData, CreateEnrolmentTokenErrors, CreateEnrolmentTokenResponses, CreateTenantData, CreateTenantErrors, CreateTenantResponses, DisableServiceAccountData, DisableServiceAccountErrors, DisableServiceAccountResponses, DiscardDeadLetterData, DiscardDeadLetterErrors, DiscardDeadLetterResponses, EnrolAgentData, EnrolAgentErrors, EnrolAgentResponses, ExportCertificatesData, ExportCertificatesErrors, ExportCertificatesResponses, GetAgentData, GetAgentErrors, GetAgentResponses, GetBuildinfoData, GetBuildinfoErrors, GetBuildinfoResponses, GetCertificateData, GetCertificateErrors, GetCertificateResponses, GetHealthData, GetHealthErrors, GetHealthResponses, GetHealthzData, GetHealthzResponses, GetIngestedProofData, GetIngestedProofErrors, GetIngestedProofResponses, GetLicenceBalanceData, GetLicenceBalanceErrors, GetLicenceBalanceResponses, GetMeData, GetMeErrors, GetMeResponses, GetMetricsData, GetMetricsResponses, GetOverviewStatsData, GetOverviewStatsErrors, GetOverviewStatsResponses, GetProofData, GetProofErrors, GetProofResponses, GetReadyzData, GetReadyzErrors, GetReadyzResponses, GetSystemStatusData, GetSystemStatusErrors, GetSystemStatusResponses, GetTenantData, GetTenantErrors, GetTenantLicencesData, GetTenantLicencesErrors, GetTenantLicencesResponses, GetTenantLogoData, GetTenantLogoErrors, GetTenantLogoResponses, GetTenantResponses, GetTenantSettingsData, GetTenantSettingsErrors, GetTenantSettingsResponses, GrantLicencesData, GrantLicencesErrors, GrantLicencesResponses, IngestProofData, IngestProofErrors, IngestProofResponses, InviteMemberData, InviteMemberErrors, InviteMemberResponses, ListAdminAuditEventsData, ListAdminAuditEventsErrors, ListAdminAuditEventsResponses, ListAgentsData, ListAgentsErrors, ListAgentsResponses, ListAuditEventsData, ListAuditEventsErrors, ListAuditEventsResponses, ListCertificatesData, ListCertificatesErrors, ListCertificatesResponses, ListDeadLettersData, ListDeadLettersErrors, ListDeadLettersResponses, ListLicenceLedgerData, ListLicenceLedgerErrors, ListLicenceLedgerResponses, ListMembersData, ListMembersErrors, ListMembersResponses, ListPlatformUsersData, ListPlatformUsersErrors, ListPlatformUsersResponses, ListProofsData, ListProofsErrors, ListProofsResponses, ListQueuesData, ListQueuesErrors, ListQueuesResponses, ListServiceAccountsData, ListServiceAccountsErrors, ListServiceAccountsResponses, ListSessionsData, ListSessionsErrors, ListSessionsResponses, ListTenantsData, ListTenantsErrors, ListTenantsResponses, PutTenantLogoData, PutTenantLogoErrors, PutTenantLogoResponses, RefundLicenceData, RefundLicenceErrors, RefundLicenceResponses, RegisterServiceAccountData, RegisterServiceAccountErrors, RegisterServiceAccountResponses, RemoveMemberData, RemoveMemberErrors, RemoveMemberResponses, ReprocessProofData, ReprocessProofErrors, ReprocessProofResponses, RetryDeadLetterData, RetryDeadLetterErrors, RetryDeadLetterResponses, RevokeAllSessionsData, RevokeAllSessionsErrors, RevokeAllSessionsResponses, RevokeCertificateData, RevokeCertificateErrors, RevokeCertificateResponses, RevokeSessionData, RevokeSessionErrors, RevokeSessionResponses, StreamEventsData, StreamEventsErrors, StreamEventsResponse, StreamEventsResponses, SubmitProofData, SubmitProofErrors, SubmitProofResponses, SubmitProofsBulkData, SubmitProofsBulkErrors, SubmitProofsBulkResponses, UpdateTenantSettingsData, UpdateTenantSettingsErrors, UpdateTenantSettingsResponses } from './types.gen';
+import { zChangeAgentStatusBody, zChangeAgentStatusHeaders, zChangeAgentStatusPath, zChangeAgentStatusResponse, zChangeMemberRoleBody, zChangeMemberRoleHeaders, zChangeMemberRolePath, zChangeMemberRoleResponse, zChangePlatformUserBody, zChangePlatformUserHeaders, zChangePlatformUserPath, zChangePlatformUserResponse, zChangeTenantStatusBody, zChangeTenantStatusHeaders, zChangeTenantStatusPath, zChangeTenantStatusResponse, zCreateEnrolmentTokenBody, zCreateEnrolmentTokenHeaders, zCreateEnrolmentTokenResponse, zCreateTenantBody, zCreateTenantHeaders, zCreateTenantResponse, zDisableServiceAccountHeaders, zDisableServiceAccountPath, zDisableServiceAccountResponse, zDiscardDeadLetterHeaders, zDiscardDeadLetterPath, zDiscardDeadLetterResponse, zEnrolAgentBody, zEnrolAgentResponse, zExportCertificatesQuery, zExportCertificatesResponse, zGetAgentPath, zGetAgentResponse, zGetBuildinfoResponse, zGetCertificatePath, zGetCertificateResponse, zGetHealthResponse, zGetHealthzResponse, zGetIngestedProofPath, zGetIngestedProofResponse, zGetLicenceBalanceResponse, zGetMeResponse, zGetMetricsResponse, zGetOverviewStatsQuery, zGetOverviewStatsResponse, zGetProofPath, zGetProofResponse, zGetReadyzResponse, zGetSystemStatusResponse, zGetTenantLicencesPath, zGetTenantLicencesQuery, zGetTenantLicencesResponse, zGetTenantLogoResponse, zGetTenantPath, zGetTenantResponse, zGetTenantSettingsResponse, zGrantLicencesBody, zGrantLicencesHeaders, zGrantLicencesResponse, zIngestProofBody, zIngestProofHeaders, zIngestProofResponse, zInviteMemberBody, zInviteMemberHeaders, zInviteMemberResponse, zListAdminAuditEventsQuery, zListAdminAuditEventsResponse, zListAgentsQuery, zListAgentsResponse, zListAuditEventsQuery, zListAuditEventsResponse, zListCertificatesQuery, zListCertificatesResponse, zListDeadLettersPath, zListDeadLettersQuery, zListDeadLettersResponse, zListLicenceLedgerQuery, zListLicenceLedgerResponse, zListMembersQuery, zListMembersResponse, zListPlatformUsersQuery, zListPlatformUsersResponse, zListProofsQuery, zListProofsResponse, zListQueuesResponse, zListServiceAccountsPath, zListServiceAccountsResponse, zListSessionsResponse, zListTenantsQuery, zListTenantsResponse, zPutTenantLogoBody, zPutTenantLogoHeaders, zPutTenantLogoResponse, zRefundLicenceBody, zRefundLicenceHeaders, zRefundLicenceResponse, zRegisterServiceAccountBody, zRegisterServiceAccountHeaders, zRegisterServiceAccountPath, zRegisterServiceAccountResponse, zRemoveMemberHeaders, zRemoveMemberPath, zRemoveMemberResponse, zReprocessProofHeaders, zReprocessProofPath, zReprocessProofResponse, zRetryDeadLetterHeaders, zRetryDeadLetterPath, zRetryDeadLetterResponse, zRevokeAllSessionsHeaders, zRevokeAllSessionsResponse, zRevokeCertificateBody, zRevokeCertificateHeaders, zRevokeCertificatePath, zRevokeCertificateResponse, zRevokeSessionHeaders, zRevokeSessionPath, zRevokeSessionResponse, zStreamEventsHeaders, zStreamEventsResponse, zSubmitProofBody, zSubmitProofHeaders, zSubmitProofResponse, zSubmitProofsBulkBody, zSubmitProofsBulkHeaders, zSubmitProofsBulkResponse, zUpdateTenantSettingsBody, zUpdateTenantSettingsHeaders, zUpdateTenantSettingsResponse } from './zod.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -956,6 +956,374 @@ export const getTenantLicences = <ThrowOnError extends boolean = false>(options:
             type: 'apiKey'
         }],
     url: '/api/v1/licences/tenants/{id}',
+    ...options
+});
+
+/**
+ * Live events of my tenant (server-sent events)
+ *
+ * A `text/event-stream` (WHATWG HTML §9.2) of the caller's tenant's events:
+ * `proofs.status` (`{items: [{publicId, status, code?}]}`) whenever proofs
+ * change state, and other worker progress. Each event has an `id:`; a
+ * reconnecting browser sends `Last-Event-ID` and receives what it missed
+ * first, in order. Without it the stream starts with the next event. A
+ * comment line every 15 s keeps proxies from closing an idle stream.
+ *
+ */
+export const streamEvents = <ThrowOnError extends boolean = false>(options?: Options<StreamEventsData, ThrowOnError, StreamEventsResponse>): Promise<ServerSentEventsResult<StreamEventsResponses>> => (options?.client ?? client).sse.get<StreamEventsResponses, StreamEventsErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        headers: zStreamEventsHeaders.optional(),
+        path: z.never().optional(),
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zStreamEventsResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }, {
+            key: 'bearerAuth',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/api/v1/events',
+    ...options
+});
+
+/**
+ * Dashboard overview figures of my tenant
+ *
+ * Certificates issued per UTC day for the last `days` days (zero days
+ * included), the licence balance and its burn-down (balance at the end of
+ * each day), rejections by code over the same window, and proofs in
+ * flight by status.
+ *
+ */
+export const getOverviewStats = <ThrowOnError extends boolean = false>(options?: Options<GetOverviewStatsData, ThrowOnError>): RequestResult<GetOverviewStatsResponses, GetOverviewStatsErrors, ThrowOnError> => (options?.client ?? client).get<GetOverviewStatsResponses, GetOverviewStatsErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: z.never().optional(),
+        query: zGetOverviewStatsQuery.optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zGetOverviewStatsResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }, {
+            key: 'bearerAuth',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/api/v1/stats/overview',
+    ...options
+});
+
+/**
+ * Export the certificates of my tenant (CSV or JSON)
+ *
+ * Every certificate of the tenant (optionally of one status), newest
+ * first, streamed page by page: `format=csv` (RFC 4180, header row) or
+ * `format=json` (one JSON array). Sent as an attachment.
+ *
+ */
+export const exportCertificates = <ThrowOnError extends boolean = false>(options: Options<ExportCertificatesData, ThrowOnError>): RequestResult<ExportCertificatesResponses, ExportCertificatesErrors, ThrowOnError> => (options.client ?? client).get<ExportCertificatesResponses, ExportCertificatesErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: z.never().optional(),
+        query: zExportCertificatesQuery
+    }).parseAsync(data),
+    responseValidator: async (data) => await zExportCertificatesResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }, {
+            key: 'bearerAuth',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/api/v1/certificates/export',
+    ...options
+});
+
+/**
+ * Settings of my tenant
+ */
+export const getTenantSettings = <ThrowOnError extends boolean = false>(options?: Options<GetTenantSettingsData, ThrowOnError>): RequestResult<GetTenantSettingsResponses, GetTenantSettingsErrors, ThrowOnError> => (options?.client ?? client).get<GetTenantSettingsResponses, GetTenantSettingsErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: z.never().optional(),
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zGetTenantSettingsResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }, {
+            key: 'bearerAuth',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/api/v1/tenant',
+    ...options
+});
+
+/**
+ * Change the settings of my tenant
+ *
+ * Display name and language (of certificates and mails). Audited.
+ */
+export const updateTenantSettings = <ThrowOnError extends boolean = false>(options: Options<UpdateTenantSettingsData, ThrowOnError>): RequestResult<UpdateTenantSettingsResponses, UpdateTenantSettingsErrors, ThrowOnError> => (options.client ?? client).patch<UpdateTenantSettingsResponses, UpdateTenantSettingsErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: zUpdateTenantSettingsBody,
+        headers: zUpdateTenantSettingsHeaders.optional(),
+        path: z.never().optional(),
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zUpdateTenantSettingsResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }, {
+            key: 'bearerAuth',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/api/v1/tenant',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * The logo of my tenant
+ */
+export const getTenantLogo = <ThrowOnError extends boolean = false>(options?: Options<GetTenantLogoData, ThrowOnError>): RequestResult<GetTenantLogoResponses, GetTenantLogoErrors, ThrowOnError> => (options?.client ?? client).get<GetTenantLogoResponses, GetTenantLogoErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: z.never().optional(),
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zGetTenantLogoResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }, {
+            key: 'bearerAuth',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/api/v1/tenant/logo',
+    ...options
+});
+
+/**
+ * Upload the logo of my tenant
+ *
+ * PNG, JPEG or WebP (checked by its magic bytes, not only the header), at most 256 KiB. SVG is refused (it can carry script). Audited.
+ */
+export const putTenantLogo = <ThrowOnError extends boolean = false>(options: Options<PutTenantLogoData, ThrowOnError>): RequestResult<PutTenantLogoResponses, PutTenantLogoErrors, ThrowOnError> => (options.client ?? client).put<PutTenantLogoResponses, PutTenantLogoErrors, ThrowOnError>({
+    bodySerializer: null,
+    requestValidator: async (data) => await z.object({
+        body: zPutTenantLogoBody,
+        headers: zPutTenantLogoHeaders.optional(),
+        path: z.never().optional(),
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zPutTenantLogoResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }, {
+            key: 'bearerAuth',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/api/v1/tenant/logo',
+    ...options,
+    headers: {
+        'Content-Type': 'image/png',
+        ...options.headers
+    }
+});
+
+/**
+ * Suspend or reactivate a tenant
+ *
+ * A suspended tenant's people, service accounts and agents can no longer submit proofs; what exists stays readable and verifiable. Audited.
+ */
+export const changeTenantStatus = <ThrowOnError extends boolean = false>(options: Options<ChangeTenantStatusData, ThrowOnError>): RequestResult<ChangeTenantStatusResponses, ChangeTenantStatusErrors, ThrowOnError> => (options.client ?? client).post<ChangeTenantStatusResponses, ChangeTenantStatusErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: zChangeTenantStatusBody,
+        headers: zChangeTenantStatusHeaders.optional(),
+        path: zChangeTenantStatusPath,
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zChangeTenantStatusResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/tenants/{id}/status',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * People of the platform with their roles
+ */
+export const listPlatformUsers = <ThrowOnError extends boolean = false>(options?: Options<ListPlatformUsersData, ThrowOnError>): RequestResult<ListPlatformUsersResponses, ListPlatformUsersErrors, ThrowOnError> => (options?.client ?? client).get<ListPlatformUsersResponses, ListPlatformUsersErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: z.never().optional(),
+        query: zListPlatformUsersQuery.optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zListPlatformUsersResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/users',
+    ...options
+});
+
+/**
+ * Grant or withdraw the platform admin role
+ *
+ * The last platform admin cannot withdraw their own role (409). Audited.
+ */
+export const changePlatformUser = <ThrowOnError extends boolean = false>(options: Options<ChangePlatformUserData, ThrowOnError>): RequestResult<ChangePlatformUserResponses, ChangePlatformUserErrors, ThrowOnError> => (options.client ?? client).patch<ChangePlatformUserResponses, ChangePlatformUserErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: zChangePlatformUserBody,
+        headers: zChangePlatformUserHeaders.optional(),
+        path: zChangePlatformUserPath,
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zChangePlatformUserResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/users/{id}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Queue depths, failures and dead letters
+ */
+export const listQueues = <ThrowOnError extends boolean = false>(options?: Options<ListQueuesData, ThrowOnError>): RequestResult<ListQueuesResponses, ListQueuesErrors, ThrowOnError> => (options?.client ?? client).get<ListQueuesResponses, ListQueuesErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: z.never().optional(),
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zListQueuesResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/queues',
+    ...options
+});
+
+/**
+ * Dead letters of one queue
+ */
+export const listDeadLetters = <ThrowOnError extends boolean = false>(options: Options<ListDeadLettersData, ThrowOnError>): RequestResult<ListDeadLettersResponses, ListDeadLettersErrors, ThrowOnError> => (options.client ?? client).get<ListDeadLettersResponses, ListDeadLettersErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: zListDeadLettersPath,
+        query: zListDeadLettersQuery.optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zListDeadLettersResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/queues/{queue}/dead-letters',
+    ...options
+});
+
+/**
+ * Discard a dead letter
+ *
+ * Removes the job for good. Audited.
+ */
+export const discardDeadLetter = <ThrowOnError extends boolean = false>(options: Options<DiscardDeadLetterData, ThrowOnError>): RequestResult<DiscardDeadLetterResponses, DiscardDeadLetterErrors, ThrowOnError> => (options.client ?? client).delete<DiscardDeadLetterResponses, DiscardDeadLetterErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        headers: zDiscardDeadLetterHeaders.optional(),
+        path: zDiscardDeadLetterPath,
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zDiscardDeadLetterResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/queues/{queue}/dead-letters/{jobId}',
+    ...options
+});
+
+/**
+ * Send a dead letter back to its queue
+ *
+ * The job is sent again to its queue with the same data and removed from the dead-letter queue, in one transaction. Audited.
+ */
+export const retryDeadLetter = <ThrowOnError extends boolean = false>(options: Options<RetryDeadLetterData, ThrowOnError>): RequestResult<RetryDeadLetterResponses, RetryDeadLetterErrors, ThrowOnError> => (options.client ?? client).post<RetryDeadLetterResponses, RetryDeadLetterErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        headers: zRetryDeadLetterHeaders.optional(),
+        path: zRetryDeadLetterPath,
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zRetryDeadLetterResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/queues/{queue}/dead-letters/{jobId}',
+    ...options
+});
+
+/**
+ * Readiness, workers and keyring use
+ */
+export const getSystemStatus = <ThrowOnError extends boolean = false>(options?: Options<GetSystemStatusData, ThrowOnError>): RequestResult<GetSystemStatusResponses, GetSystemStatusErrors, ThrowOnError> => (options?.client ?? client).get<GetSystemStatusResponses, GetSystemStatusErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: z.never().optional(),
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zGetSystemStatusResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/system',
     ...options
 });
 

@@ -4,6 +4,144 @@ export type ClientOptions = {
     baseUrl: `${string}://${string}` | (string & {});
 };
 
+export type DayCount = {
+    day: string;
+    count: number;
+};
+
+export type DayBalance = {
+    day: string;
+    /**
+     * Balance at the end of the day.
+     */
+    balance: number;
+    /**
+     * Licences consumed that day (net of refunds).
+     */
+    consumed: number;
+};
+
+export type OverviewStats = {
+    days: number;
+    certificatesPerDay: Array<DayCount>;
+    licences: LicenceBalance;
+    burnDown: Array<DayBalance>;
+    rejectionsByCode: Array<{
+        code: string;
+        count: number;
+    }>;
+    /**
+     * Proofs not yet final (RECEIVED, VALIDATING, FAILED_RETRYABLE, CERTIFIED_PENDING_ANCHOR), by status.
+     */
+    inFlight: Array<{
+        status: ProofStatus;
+        count: number;
+    }>;
+    totals: {
+        certificates: number;
+        revoked: number;
+        proofs: number;
+    };
+};
+
+export type TenantLanguage = 'en' | 'de';
+
+export type TenantStatus = 'active' | 'suspended';
+
+export type TenantSettings = {
+    id: string;
+    slug: string;
+    name: string;
+    language: TenantLanguage;
+    status: TenantStatus;
+    hasLogo: boolean;
+};
+
+export type TenantSettingsChange = {
+    name?: string;
+    language?: TenantLanguage;
+};
+
+export type TenantStatusChange = {
+    status: TenantStatus;
+    reason: string;
+};
+
+export type PlatformUser = {
+    id: string;
+    email: string | null;
+    displayName: string | null;
+    platformAdmin: boolean;
+    lastSignInAt: string | null;
+    memberships: Array<{
+        /**
+         * The tenant's short name.
+         */
+        tenant: string;
+        role: TenantRole;
+    }>;
+};
+
+export type PlatformUserList = {
+    items: Array<PlatformUser>;
+    nextCursor: string | null;
+};
+
+export type PlatformUserChange = {
+    platformAdmin: boolean;
+};
+
+export type QueueDepth = {
+    queue: string;
+    queued: number;
+    active: number;
+    failed: number;
+    deadLetters: number;
+};
+
+export type QueueOverview = {
+    items: Array<QueueDepth>;
+};
+
+export type DeadLetter = {
+    id: string;
+    queue: string;
+    createdAt: string;
+    /**
+     * The job's data as sent.
+     */
+    data: unknown;
+    /**
+     * The last failure of the original job, when known.
+     */
+    error: string | null;
+};
+
+export type DeadLetterList = {
+    items: Array<DeadLetter>;
+};
+
+export type DeadLetterOutcome = {
+    id: string;
+    outcome: 'retried' | 'discarded';
+};
+
+export type SystemStatus = {
+    readiness: Readiness;
+    /**
+     * Worker kinds running in this process (WORKERS=embedded runs all).
+     */
+    workers: Array<string>;
+    /**
+     * Keyring use per key; null when the signer does not report it.
+     */
+    keys: Array<{
+        keyId: string;
+        batches: number;
+        lastUsedAt: string | null;
+    }> | null;
+};
+
 /**
  * The closed catalogue of error codes. HTTP status per code:
  * bad_request 400, unauthenticated 401, forbidden 403, not_found 404,
@@ -11,10 +149,10 @@ export type ClientOptions = {
  * payload_too_large 413, unsupported_media_type 415, validation_failed 422,
  * rate_limited 429, internal_error 500, service_unavailable 503,
  * agent_signature_invalid 401, agent_signature_expired 401, agent_signature_replayed 401, agent_suspended 403,
- * agent_revoked 401, enrolment_token_invalid 401, content_digest_mismatch 400, proof_not_der 415.
+ * agent_revoked 401, enrolment_token_invalid 401, content_digest_mismatch 400, proof_not_der 415, tenant_suspended 403.
  *
  */
-export type ErrorCode = 'bad_request' | 'unauthenticated' | 'forbidden' | 'not_found' | 'method_not_allowed' | 'conflict' | 'idempotency_key_reused' | 'payload_too_large' | 'unsupported_media_type' | 'validation_failed' | 'rate_limited' | 'internal_error' | 'service_unavailable' | 'agent_signature_invalid' | 'agent_signature_expired' | 'agent_signature_replayed' | 'agent_suspended' | 'agent_revoked' | 'enrolment_token_invalid' | 'content_digest_mismatch' | 'proof_not_der';
+export type ErrorCode = 'bad_request' | 'unauthenticated' | 'forbidden' | 'not_found' | 'method_not_allowed' | 'conflict' | 'idempotency_key_reused' | 'payload_too_large' | 'unsupported_media_type' | 'validation_failed' | 'rate_limited' | 'internal_error' | 'service_unavailable' | 'agent_signature_invalid' | 'agent_signature_expired' | 'agent_signature_replayed' | 'agent_suspended' | 'agent_revoked' | 'enrolment_token_invalid' | 'content_digest_mismatch' | 'proof_not_der' | 'tenant_suspended';
 
 export type Error = {
     error: {
@@ -135,6 +273,8 @@ export type MemberRoleChange = {
 };
 
 export type Tenant = {
+    status: TenantStatus;
+    language: TenantLanguage;
     id: string;
     slug: string;
     name: string;
@@ -552,6 +692,13 @@ export type MemberId = string;
 export type TenantId = string;
 
 export type ServiceAccountId = string;
+
+/**
+ * A queue of the catalogue (`proofs.validated`, …).
+ */
+export type QueueName = string;
+
+export type JobId = string;
 
 /**
  * Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header):
@@ -2283,6 +2430,655 @@ export type GetTenantLicencesResponses = {
 };
 
 export type GetTenantLicencesResponse = GetTenantLicencesResponses[keyof GetTenantLicencesResponses];
+
+export type StreamEventsData = {
+    body?: never;
+    headers?: {
+        /**
+         * The id of the last event received (replay after it).
+         */
+        'Last-Event-ID'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/events';
+};
+
+export type StreamEventsErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type StreamEventsError = StreamEventsErrors[keyof StreamEventsErrors];
+
+export type StreamEventsResponses = {
+    /**
+     * The event stream (stays open).
+     */
+    200: string;
+};
+
+export type StreamEventsResponse = StreamEventsResponses[keyof StreamEventsResponses];
+
+export type GetOverviewStatsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        days?: number;
+    };
+    url: '/api/v1/stats/overview';
+};
+
+export type GetOverviewStatsErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type GetOverviewStatsError = GetOverviewStatsErrors[keyof GetOverviewStatsErrors];
+
+export type GetOverviewStatsResponses = {
+    /**
+     * The figures.
+     */
+    200: OverviewStats;
+};
+
+export type GetOverviewStatsResponse = GetOverviewStatsResponses[keyof GetOverviewStatsResponses];
+
+export type ExportCertificatesData = {
+    body?: never;
+    path?: never;
+    query: {
+        format: 'csv' | 'json';
+        status?: CertificateStatus;
+    };
+    url: '/api/v1/certificates/export';
+};
+
+export type ExportCertificatesErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type ExportCertificatesError = ExportCertificatesErrors[keyof ExportCertificatesErrors];
+
+export type ExportCertificatesResponses = {
+    /**
+     * The export file.
+     */
+    200: Array<Certificate>;
+};
+
+export type ExportCertificatesResponse = ExportCertificatesResponses[keyof ExportCertificatesResponses];
+
+export type GetTenantSettingsData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/tenant';
+};
+
+export type GetTenantSettingsErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type GetTenantSettingsError = GetTenantSettingsErrors[keyof GetTenantSettingsErrors];
+
+export type GetTenantSettingsResponses = {
+    /**
+     * Display name, language, logo presence.
+     */
+    200: TenantSettings;
+};
+
+export type GetTenantSettingsResponse = GetTenantSettingsResponses[keyof GetTenantSettingsResponses];
+
+export type UpdateTenantSettingsData = {
+    body: TenantSettingsChange;
+    headers?: {
+        /**
+         * Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header):
+         * the first request with a key runs and its answer is stored with the change, in
+         * one transaction; the same key and request within IDEMPOTENCY_TTL gets the stored
+         * answer again with `Idempotent-Replayed: true`; the same key with another request
+         * is 409 `idempotency_key_reused`; while the first is still running, a duplicate
+         * waits, then gets its answer (or 409 `conflict` with Retry-After after
+         * IDEMPOTENCY_WAIT_TIMEOUT). Keys are per caller. A UUID v4 is a good key.
+         *
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/tenant';
+};
+
+export type UpdateTenantSettingsErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type UpdateTenantSettingsError = UpdateTenantSettingsErrors[keyof UpdateTenantSettingsErrors];
+
+export type UpdateTenantSettingsResponses = {
+    /**
+     * The settings now.
+     */
+    200: TenantSettings;
+};
+
+export type UpdateTenantSettingsResponse = UpdateTenantSettingsResponses[keyof UpdateTenantSettingsResponses];
+
+export type GetTenantLogoData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/tenant/logo';
+};
+
+export type GetTenantLogoErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * Nothing with this id in the caller's tenant (`not_found`); another tenant's object answers the same.
+     */
+    404: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type GetTenantLogoError = GetTenantLogoErrors[keyof GetTenantLogoErrors];
+
+export type GetTenantLogoResponses = {
+    /**
+     * The image.
+     */
+    200: Blob | File;
+};
+
+export type GetTenantLogoResponse = GetTenantLogoResponses[keyof GetTenantLogoResponses];
+
+export type PutTenantLogoData = {
+    body: Blob | File;
+    headers?: {
+        /**
+         * Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header):
+         * the first request with a key runs and its answer is stored with the change, in
+         * one transaction; the same key and request within IDEMPOTENCY_TTL gets the stored
+         * answer again with `Idempotent-Replayed: true`; the same key with another request
+         * is 409 `idempotency_key_reused`; while the first is still running, a duplicate
+         * waits, then gets its answer (or 409 `conflict` with Retry-After after
+         * IDEMPOTENCY_WAIT_TIMEOUT). Keys are per caller. A UUID v4 is a good key.
+         *
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/tenant/logo';
+};
+
+export type PutTenantLogoErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * An error in the one envelope.
+     */
+    413: Error;
+    /**
+     * An error in the one envelope.
+     */
+    415: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type PutTenantLogoError = PutTenantLogoErrors[keyof PutTenantLogoErrors];
+
+export type PutTenantLogoResponses = {
+    /**
+     * The settings now.
+     */
+    200: TenantSettings;
+};
+
+export type PutTenantLogoResponse = PutTenantLogoResponses[keyof PutTenantLogoResponses];
+
+export type ChangeTenantStatusData = {
+    body: TenantStatusChange;
+    headers?: {
+        /**
+         * Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header):
+         * the first request with a key runs and its answer is stored with the change, in
+         * one transaction; the same key and request within IDEMPOTENCY_TTL gets the stored
+         * answer again with `Idempotent-Replayed: true`; the same key with another request
+         * is 409 `idempotency_key_reused`; while the first is still running, a duplicate
+         * waits, then gets its answer (or 409 `conflict` with Retry-After after
+         * IDEMPOTENCY_WAIT_TIMEOUT). Keys are per caller. A UUID v4 is a good key.
+         *
+         */
+        'Idempotency-Key'?: string;
+    };
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/tenants/{id}/status';
+};
+
+export type ChangeTenantStatusErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * Nothing with this id in the caller's tenant (`not_found`); another tenant's object answers the same.
+     */
+    404: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type ChangeTenantStatusError = ChangeTenantStatusErrors[keyof ChangeTenantStatusErrors];
+
+export type ChangeTenantStatusResponses = {
+    /**
+     * The tenant.
+     */
+    200: Tenant;
+};
+
+export type ChangeTenantStatusResponse = ChangeTenantStatusResponses[keyof ChangeTenantStatusResponses];
+
+export type ListPlatformUsersData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * The `nextCursor` of the previous page.
+         */
+        cursor?: string;
+        limit?: number;
+    };
+    url: '/api/v1/admin/users';
+};
+
+export type ListPlatformUsersErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type ListPlatformUsersError = ListPlatformUsersErrors[keyof ListPlatformUsersErrors];
+
+export type ListPlatformUsersResponses = {
+    /**
+     * People by e-mail address.
+     */
+    200: PlatformUserList;
+};
+
+export type ListPlatformUsersResponse = ListPlatformUsersResponses[keyof ListPlatformUsersResponses];
+
+export type ChangePlatformUserData = {
+    body: PlatformUserChange;
+    headers?: {
+        /**
+         * Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header):
+         * the first request with a key runs and its answer is stored with the change, in
+         * one transaction; the same key and request within IDEMPOTENCY_TTL gets the stored
+         * answer again with `Idempotent-Replayed: true`; the same key with another request
+         * is 409 `idempotency_key_reused`; while the first is still running, a duplicate
+         * waits, then gets its answer (or 409 `conflict` with Retry-After after
+         * IDEMPOTENCY_WAIT_TIMEOUT). Keys are per caller. A UUID v4 is a good key.
+         *
+         */
+        'Idempotency-Key'?: string;
+    };
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/users/{id}';
+};
+
+export type ChangePlatformUserErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * Nothing with this id in the caller's tenant (`not_found`); another tenant's object answers the same.
+     */
+    404: Error;
+    /**
+     * The change conflicts with the current state (`conflict`).
+     */
+    409: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type ChangePlatformUserError = ChangePlatformUserErrors[keyof ChangePlatformUserErrors];
+
+export type ChangePlatformUserResponses = {
+    /**
+     * The person now.
+     */
+    200: PlatformUser;
+};
+
+export type ChangePlatformUserResponse = ChangePlatformUserResponses[keyof ChangePlatformUserResponses];
+
+export type ListQueuesData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/admin/queues';
+};
+
+export type ListQueuesErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type ListQueuesError = ListQueuesErrors[keyof ListQueuesErrors];
+
+export type ListQueuesResponses = {
+    /**
+     * One row per queue of the catalogue.
+     */
+    200: QueueOverview;
+};
+
+export type ListQueuesResponse = ListQueuesResponses[keyof ListQueuesResponses];
+
+export type ListDeadLettersData = {
+    body?: never;
+    path: {
+        /**
+         * A queue of the catalogue (`proofs.validated`, …).
+         */
+        queue: string;
+    };
+    query?: {
+        limit?: number;
+    };
+    url: '/api/v1/admin/queues/{queue}/dead-letters';
+};
+
+export type ListDeadLettersErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * Nothing with this id in the caller's tenant (`not_found`); another tenant's object answers the same.
+     */
+    404: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type ListDeadLettersError = ListDeadLettersErrors[keyof ListDeadLettersErrors];
+
+export type ListDeadLettersResponses = {
+    /**
+     * Oldest first.
+     */
+    200: DeadLetterList;
+};
+
+export type ListDeadLettersResponse = ListDeadLettersResponses[keyof ListDeadLettersResponses];
+
+export type DiscardDeadLetterData = {
+    body?: never;
+    headers?: {
+        /**
+         * Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header):
+         * the first request with a key runs and its answer is stored with the change, in
+         * one transaction; the same key and request within IDEMPOTENCY_TTL gets the stored
+         * answer again with `Idempotent-Replayed: true`; the same key with another request
+         * is 409 `idempotency_key_reused`; while the first is still running, a duplicate
+         * waits, then gets its answer (or 409 `conflict` with Retry-After after
+         * IDEMPOTENCY_WAIT_TIMEOUT). Keys are per caller. A UUID v4 is a good key.
+         *
+         */
+        'Idempotency-Key'?: string;
+    };
+    path: {
+        /**
+         * A queue of the catalogue (`proofs.validated`, …).
+         */
+        queue: string;
+        jobId: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/queues/{queue}/dead-letters/{jobId}';
+};
+
+export type DiscardDeadLetterErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * Nothing with this id in the caller's tenant (`not_found`); another tenant's object answers the same.
+     */
+    404: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type DiscardDeadLetterError = DiscardDeadLetterErrors[keyof DiscardDeadLetterErrors];
+
+export type DiscardDeadLetterResponses = {
+    /**
+     * Discarded.
+     */
+    200: DeadLetterOutcome;
+};
+
+export type DiscardDeadLetterResponse = DiscardDeadLetterResponses[keyof DiscardDeadLetterResponses];
+
+export type RetryDeadLetterData = {
+    body?: never;
+    headers?: {
+        /**
+         * Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header):
+         * the first request with a key runs and its answer is stored with the change, in
+         * one transaction; the same key and request within IDEMPOTENCY_TTL gets the stored
+         * answer again with `Idempotent-Replayed: true`; the same key with another request
+         * is 409 `idempotency_key_reused`; while the first is still running, a duplicate
+         * waits, then gets its answer (or 409 `conflict` with Retry-After after
+         * IDEMPOTENCY_WAIT_TIMEOUT). Keys are per caller. A UUID v4 is a good key.
+         *
+         */
+        'Idempotency-Key'?: string;
+    };
+    path: {
+        /**
+         * A queue of the catalogue (`proofs.validated`, …).
+         */
+        queue: string;
+        jobId: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/queues/{queue}/dead-letters/{jobId}';
+};
+
+export type RetryDeadLetterErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * Nothing with this id in the caller's tenant (`not_found`); another tenant's object answers the same.
+     */
+    404: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type RetryDeadLetterError = RetryDeadLetterErrors[keyof RetryDeadLetterErrors];
+
+export type RetryDeadLetterResponses = {
+    /**
+     * Queued again.
+     */
+    202: DeadLetterOutcome;
+};
+
+export type RetryDeadLetterResponse = RetryDeadLetterResponses[keyof RetryDeadLetterResponses];
+
+export type GetSystemStatusData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/admin/system';
+};
+
+export type GetSystemStatusErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type GetSystemStatusError = GetSystemStatusErrors[keyof GetSystemStatusErrors];
+
+export type GetSystemStatusResponses = {
+    /**
+     * The system's state as this process sees it.
+     */
+    200: SystemStatus;
+};
+
+export type GetSystemStatusResponse = GetSystemStatusResponses[keyof GetSystemStatusResponses];
 
 export type EnrolAgentData = {
     body: AgentEnrolmentRequest;

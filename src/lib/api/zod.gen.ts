@@ -2,6 +2,73 @@
 
 import * as z from 'zod';
 
+export const zDayCount = z.object({
+    day: z.iso.date(),
+    count: z.int()
+});
+
+export const zDayBalance = z.object({
+    day: z.iso.date(),
+    balance: z.int(),
+    consumed: z.int()
+});
+
+export const zTenantLanguage = z.enum(['en', 'de']);
+
+export const zTenantStatus = z.enum(['active', 'suspended']);
+
+export const zTenantSettings = z.object({
+    id: z.uuid(),
+    slug: z.string(),
+    name: z.string(),
+    language: zTenantLanguage,
+    status: zTenantStatus,
+    hasLogo: z.boolean()
+});
+
+export const zTenantSettingsChange = z.object({
+    name: z.string().min(1).max(200).optional(),
+    language: zTenantLanguage.optional()
+});
+
+export const zTenantStatusChange = z.object({
+    status: zTenantStatus,
+    reason: z.string().min(3).max(500)
+});
+
+export const zPlatformUserChange = z.object({
+    platformAdmin: z.boolean()
+});
+
+export const zQueueDepth = z.object({
+    queue: z.string(),
+    queued: z.int(),
+    active: z.int(),
+    failed: z.int(),
+    deadLetters: z.int()
+});
+
+export const zQueueOverview = z.object({
+    items: z.array(zQueueDepth)
+});
+
+export const zDeadLetter = z.object({
+    id: z.uuid(),
+    queue: z.string(),
+    createdAt: z.iso.datetime(),
+    data: z.unknown(),
+    error: z.string().nullable()
+});
+
+export const zDeadLetterList = z.object({
+    items: z.array(zDeadLetter)
+});
+
+export const zDeadLetterOutcome = z.object({
+    id: z.string(),
+    outcome: z.enum(['retried', 'discarded'])
+});
+
 /**
  * The closed catalogue of error codes. HTTP status per code:
  * bad_request 400, unauthenticated 401, forbidden 403, not_found 404,
@@ -9,7 +76,7 @@ import * as z from 'zod';
  * payload_too_large 413, unsupported_media_type 415, validation_failed 422,
  * rate_limited 429, internal_error 500, service_unavailable 503,
  * agent_signature_invalid 401, agent_signature_expired 401, agent_signature_replayed 401, agent_suspended 403,
- * agent_revoked 401, enrolment_token_invalid 401, content_digest_mismatch 400, proof_not_der 415.
+ * agent_revoked 401, enrolment_token_invalid 401, content_digest_mismatch 400, proof_not_der 415, tenant_suspended 403.
  *
  */
 export const zErrorCode = z.enum([
@@ -33,7 +100,8 @@ export const zErrorCode = z.enum([
     'agent_revoked',
     'enrolment_token_invalid',
     'content_digest_mismatch',
-    'proof_not_der'
+    'proof_not_der',
+    'tenant_suspended'
 ]);
 
 export const zError = z.object({
@@ -71,6 +139,16 @@ export const zReadiness = z.object({
     checks: z.array(zCheck)
 });
 
+export const zSystemStatus = z.object({
+    readiness: zReadiness,
+    workers: z.array(z.string()),
+    keys: z.array(z.object({
+        keyId: z.string(),
+        batches: z.int(),
+        lastUsedAt: z.iso.datetime().nullable()
+    })).nullable()
+});
+
 export const zReadyzResponse = z.object({
     status: z.enum(['ready', 'unavailable']),
     failed: z.array(z.enum([
@@ -93,6 +171,23 @@ export const zTenantRole = z.enum([
     'operator',
     'viewer'
 ]);
+
+export const zPlatformUser = z.object({
+    id: z.uuid(),
+    email: z.string().nullable(),
+    displayName: z.string().nullable(),
+    platformAdmin: z.boolean(),
+    lastSignInAt: z.iso.datetime().nullable(),
+    memberships: z.array(z.object({
+        tenant: z.string(),
+        role: zTenantRole
+    }))
+});
+
+export const zPlatformUserList = z.object({
+    items: z.array(zPlatformUser),
+    nextCursor: z.string().nullable()
+});
 
 /**
  * What a role or a service account's scope allows.
@@ -170,6 +265,8 @@ export const zMemberRoleChange = z.object({
 });
 
 export const zTenant = z.object({
+    status: zTenantStatus,
+    language: zTenantLanguage,
     id: z.uuid(),
     slug: z.string(),
     name: z.string(),
@@ -495,6 +592,26 @@ export const zLicenceBalance = z.object({
     corrected: z.int()
 });
 
+export const zOverviewStats = z.object({
+    days: z.int(),
+    certificatesPerDay: z.array(zDayCount),
+    licences: zLicenceBalance,
+    burnDown: z.array(zDayBalance),
+    rejectionsByCode: z.array(z.object({
+        code: z.string(),
+        count: z.int()
+    })),
+    inFlight: z.array(z.object({
+        status: zProofStatus,
+        count: z.int()
+    })),
+    totals: z.object({
+        certificates: z.int(),
+        revoked: z.int(),
+        proofs: z.int()
+    })
+});
+
 export const zTenantLicences = z.object({
     tenantId: z.uuid(),
     balance: zLicenceBalance,
@@ -543,6 +660,13 @@ export const zMemberId = z.uuid();
 export const zTenantId = z.uuid();
 
 export const zServiceAccountId = z.uuid();
+
+/**
+ * A queue of the catalogue (`proofs.validated`, …).
+ */
+export const zQueueName = z.string().regex(/^[a-z_.]{1,64}$/);
+
+export const zJobId = z.uuid();
 
 /**
  * Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header):
@@ -987,6 +1111,157 @@ export const zGetTenantLicencesQuery = z.object({
  * Balance and ledger page.
  */
 export const zGetTenantLicencesResponse = zTenantLicences;
+
+export const zStreamEventsHeaders = z.object({
+    'Last-Event-ID': z.string().regex(/^[0-9]{1,18}$/).optional()
+});
+
+/**
+ * The event stream (stays open).
+ */
+export const zStreamEventsResponse = z.string();
+
+export const zGetOverviewStatsQuery = z.object({
+    days: z.int().gte(7).lte(90).optional().default(30)
+});
+
+/**
+ * The figures.
+ */
+export const zGetOverviewStatsResponse = zOverviewStats;
+
+export const zExportCertificatesQuery = z.object({
+    format: z.enum(['csv', 'json']),
+    status: zCertificateStatus.optional()
+});
+
+/**
+ * The export file.
+ */
+export const zExportCertificatesResponse = z.array(zCertificate);
+
+/**
+ * Display name, language, logo presence.
+ */
+export const zGetTenantSettingsResponse = zTenantSettings;
+
+export const zUpdateTenantSettingsBody = zTenantSettingsChange;
+
+export const zUpdateTenantSettingsHeaders = z.object({
+    'Idempotency-Key': z.string().min(1).max(255).regex(/^[\x20-\x7E]+$/).optional()
+});
+
+/**
+ * The settings now.
+ */
+export const zUpdateTenantSettingsResponse = zTenantSettings;
+
+/**
+ * The image.
+ */
+export const zGetTenantLogoResponse = z.string();
+
+export const zPutTenantLogoBody = z.string();
+
+export const zPutTenantLogoHeaders = z.object({
+    'Idempotency-Key': z.string().min(1).max(255).regex(/^[\x20-\x7E]+$/).optional()
+});
+
+/**
+ * The settings now.
+ */
+export const zPutTenantLogoResponse = zTenantSettings;
+
+export const zChangeTenantStatusBody = zTenantStatusChange;
+
+export const zChangeTenantStatusHeaders = z.object({
+    'Idempotency-Key': z.string().min(1).max(255).regex(/^[\x20-\x7E]+$/).optional()
+});
+
+export const zChangeTenantStatusPath = z.object({
+    id: z.uuid()
+});
+
+/**
+ * The tenant.
+ */
+export const zChangeTenantStatusResponse = zTenant;
+
+export const zListPlatformUsersQuery = z.object({
+    cursor: z.string().max(512).optional(),
+    limit: z.int().gte(1).lte(200).optional().default(50)
+});
+
+/**
+ * People by e-mail address.
+ */
+export const zListPlatformUsersResponse = zPlatformUserList;
+
+export const zChangePlatformUserBody = zPlatformUserChange;
+
+export const zChangePlatformUserHeaders = z.object({
+    'Idempotency-Key': z.string().min(1).max(255).regex(/^[\x20-\x7E]+$/).optional()
+});
+
+export const zChangePlatformUserPath = z.object({
+    id: z.uuid()
+});
+
+/**
+ * The person now.
+ */
+export const zChangePlatformUserResponse = zPlatformUser;
+
+/**
+ * One row per queue of the catalogue.
+ */
+export const zListQueuesResponse = zQueueOverview;
+
+export const zListDeadLettersPath = z.object({
+    queue: z.string().regex(/^[a-z_.]{1,64}$/)
+});
+
+export const zListDeadLettersQuery = z.object({
+    limit: z.int().gte(1).lte(200).optional().default(50)
+});
+
+/**
+ * Oldest first.
+ */
+export const zListDeadLettersResponse = zDeadLetterList;
+
+export const zDiscardDeadLetterHeaders = z.object({
+    'Idempotency-Key': z.string().min(1).max(255).regex(/^[\x20-\x7E]+$/).optional()
+});
+
+export const zDiscardDeadLetterPath = z.object({
+    queue: z.string().regex(/^[a-z_.]{1,64}$/),
+    jobId: z.uuid()
+});
+
+/**
+ * Discarded.
+ */
+export const zDiscardDeadLetterResponse = zDeadLetterOutcome;
+
+export const zRetryDeadLetterHeaders = z.object({
+    'Idempotency-Key': z.string().min(1).max(255).regex(/^[\x20-\x7E]+$/).optional()
+});
+
+export const zRetryDeadLetterPath = z.object({
+    queue: z.string().regex(/^[a-z_.]{1,64}$/),
+    jobId: z.uuid()
+});
+
+/**
+ * Queued again.
+ */
+export const zRetryDeadLetterResponse = zDeadLetterOutcome;
+
+/**
+ * The system's state as this process sees it.
+ */
+export const zGetSystemStatusResponse = zSystemStatus;
 
 export const zEnrolAgentBody = zAgentEnrolmentRequest;
 

@@ -31,6 +31,8 @@ export {
 	type DeviceSummary
 } from './records';
 export { CERTIFICATE_STATUSES, type Certificate, type CertificateStatus } from './schema';
+export { certificatesPerDay, certificateTotals } from './stats';
+export { exportCertificates, csvField, EXPORT_COLUMNS } from './export';
 
 /**
  * A platform admin refunds the licence behind a revoked certificate (issue 5

@@ -29,7 +29,9 @@ export const ERROR_CATALOGUE = {
 	enrolment_token_invalid: { status: 401, message: 'The enrolment token is unknown, used or expired; ask an operator for a new one.' },
 	content_digest_mismatch: { status: 400, message: 'The body does not match its Content-Digest (RFC 9530).' },
 	// Proof submission (issue 5 §4)
-	proof_not_der: { status: 415, message: 'The body is not a DER-encoded CMS proof (it must start with a DER SEQUENCE).' }
+	proof_not_der: { status: 415, message: 'The body is not a DER-encoded CMS proof (it must start with a DER SEQUENCE).' },
+	// Tenants (issue 7 §4)
+	tenant_suspended: { status: 403, message: 'This tenant is suspended; ask the platform operator to reactivate it.' }
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

@@ -17,6 +17,7 @@ import { licenceLedger } from './schema';
 
 export { consumeLicences, currentBalance, licenceTotals, listLedger, consumptionOf, type ConsumptionOutcome, type LicenceTotals, type LedgerView } from './ledger';
 export { LEDGER_KINDS, type LedgerKind, type LedgerEntry } from './schema';
+export { dailyBalances } from './stats';
 
 export type GrantInput = { tenantId: string; kind: 'grant' | 'top_up' | 'correction'; amount: number; reason: string };
 

@@ -13,3 +13,4 @@ export { submitBulk, type BulkSubmission, type BulkItem, type BulkLimits } from 
 export { listProofs, getProof, proofStatusView, isReprocessable } from './queries';
 export { processBatch, claimBatch, workerIdentity, type PipelineContext, type PipelineParts, type OpenedProof, type BatchResult } from './pipeline';
 export { retryProof, sweepProofs, reprocessProof, ensureSweepSchedule, retryJob } from './retry';
+export { rejectionsByCode, proofsInFlight, proofCount, IN_FLIGHT } from './stats';

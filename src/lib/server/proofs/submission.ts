@@ -3,6 +3,7 @@ import { and, eq } from 'drizzle-orm';
 import type { Tx } from '#lib/server/db/client';
 import { ApiError } from '#lib/server/http/errors';
 import { sendInTx, type Queue } from '#lib/server/queue';
+import { tenantIsActive } from '#lib/server/tenancy';
 import type { ObjectStore } from '#lib/server/storage';
 import { newPublicId } from './ids';
 import { proofs, type ProofSource, type ProofStatus } from './schema';
@@ -79,6 +80,8 @@ export async function registerProof(
 	stored: StoredProof,
 	meta: { source: ProofSource; submitter: Submitter; filename?: string | null; agentId?: string | null }
 ): Promise<ProofAccepted> {
+	// A suspended tenant submits nothing (issue 7 §4); checked here so the API, bulk and the agent gateway agree.
+	if (!(await tenantIsActive(tx, stored.tenantId))) throw new ApiError('tenant_suspended');
 	const [created] = await tx
 		.insert(proofs)
 		.values({

@@ -9,3 +9,18 @@ export { listMembers, inviteMember, changeMemberRole, removeMember, type Member 
 export { ensureDevTenants, DEV_TENANTS } from './seed';
 export type { AuditContext } from './audit-context';
 export { MEMBERSHIP_ROLES, type MembershipRole, type Tenant, type User } from './schema';
+export {
+	getTenantSettings,
+	updateTenantSettings,
+	putTenantLogo,
+	getTenantLogo,
+	tenantIsActive,
+	changeTenantStatus,
+	listPlatformUsers,
+	setPlatformAdmin,
+	LOGO_MAX_BYTES,
+	type TenantSettingsView,
+	type TenantLanguage,
+	type TenantStatus,
+	type PlatformUserView
+} from './settings';

@@ -1,5 +1,7 @@
 import { sql } from 'drizzle-orm';
-import { boolean, check, index, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { boolean, check, customType, index, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+
+const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => 'bytea' });
 
 /**
  * Platform → tenant → organisation (ARCHITECTURE "Tenancy and roles").
@@ -13,13 +15,33 @@ export const tenants = pgTable(
 		/** stable short name, used in group paths `/tenants/<slug>/<role>` */
 		slug: text('slug').notNull(),
 		name: text('name').notNull(),
+		/** a suspended tenant submits nothing; its data stays readable and verifiable (issue 7 §4) */
+		status: text('status', { enum: ['active', 'suspended'] }).notNull().default('active'),
+		/** language of the tenant's certificates and mails (issue 7 §2, tenant settings) */
+		language: text('language', { enum: ['en', 'de'] }).notNull().default('en'),
 		createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow()
 	},
 	(t) => [
 		uniqueIndex('tenants_slug_key').on(t.slug),
-		check('tenants_slug_format', sql`${t.slug} ~ '^[a-z0-9][a-z0-9-]{1,62}$'`)
+		check('tenants_slug_format', sql`${t.slug} ~ '^[a-z0-9][a-z0-9-]{1,62}$'`),
+		check('tenants_status_check', sql`${t.status} in ('active', 'suspended')`),
+		check('tenants_language_check', sql`${t.language} in ('en', 'de')`)
 	]
 );
+
+/**
+ * A tenant's logo (tenant settings), small enough (≤ 256 KiB, checked on
+ * upload) to live in the database next to the tenant rather than in object
+ * storage: one row, replaced on upload.
+ */
+export const tenantLogos = pgTable('tenant_logos', {
+	tenantId: uuid('tenant_id')
+		.primaryKey()
+		.references(() => tenants.id, { onDelete: 'cascade' }),
+	contentType: text('content_type').notNull(),
+	bytes: bytea('bytes').notNull(),
+	updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow()
+});
 
 export const organisations = pgTable(
 	'organisations',

@@ -1,0 +1,33 @@
+import { requireActor, requireTenant } from '#lib/server/auth';
+import { ApiError } from '#lib/server/http/errors';
+import { eventHub, openEventStream } from '#lib/server/events/stream';
+import { platform } from '#lib/server/platform';
+import { zStreamEventsHeaders } from '#lib/api/zod.gen';
+import type { RequestHandler } from './$types';
+
+/**
+ * GET /api/v1/events — the caller's tenant's live events as server-sent events
+ * (proofs:read). `Last-Event-ID` (sent by EventSource on reconnect) replays
+ * what came after it; the stream ends when the client goes away.
+ */
+export const GET: RequestHandler = async (event) => {
+	const tenantId = requireTenant(requireActor(event, 'proofs:read'));
+	const headers = zStreamEventsHeaders.safeParse({ 'Last-Event-ID': event.request.headers.get('last-event-id') ?? undefined });
+	if (!headers.success) throw new ApiError('validation_failed', undefined, [{ field: 'Last-Event-ID', problem: 'must be an event id' }]);
+	const last = headers.data['Last-Event-ID'];
+	const stream = await openEventStream({
+		db: platform().database.db,
+		hub: eventHub(),
+		tenantId,
+		lastEventId: last === undefined ? null : Number(last),
+		signal: event.request.signal
+	});
+	return new Response(stream, {
+		headers: {
+			'content-type': 'text/event-stream; charset=utf-8',
+			'cache-control': 'no-cache, no-transform',
+			// nginx and similar proxies would otherwise buffer the stream
+			'x-accel-buffering': 'no'
+		}
+	});
+};
