@@ -45,6 +45,12 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
 			if (!config[name]) problems.push({ variable: name, problem: 'must be set when S3_ENDPOINT is set', example: settings[name].doc.example });
 		}
 	}
+	if (config.SIGNER_URL) {
+		// mutual TLS is the remote signer's only authentication (operations/signer.md)
+		for (const name of ['SIGNER_TLS_CERT', 'SIGNER_TLS_KEY', 'SIGNER_TLS_CA'] as const) {
+			if (!config[name]) problems.push({ variable: name, problem: 'must be set when SIGNER_URL is set', example: settings[name].doc.example });
+		}
+	}
 	if (problems.length) throw new ConfigError(problems);
 	return config;
 }

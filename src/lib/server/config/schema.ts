@@ -310,12 +310,86 @@ export const settings = {
 			description: 'Records signed by one key per batch; fixed for the life of a process.'
 		}
 	},
+	SIGNER_TLS_CERT: {
+		schema: optional(z.string().min(1)),
+		doc: {
+			default: '',
+			example: '/etc/wipecert/tls/signer-client.crt',
+			description:
+				'Remote signer mTLS: certificate (PEM file, or the PEM itself). On the app: its client certificate; on the `signer` service: its server certificate.'
+		}
+	},
+	SIGNER_TLS_KEY: {
+		schema: optional(z.string().min(1)),
+		doc: {
+			default: '',
+			example: '/etc/wipecert/tls/signer-client.key',
+			description: 'Remote signer mTLS: private key (PEM file, or the PEM itself) of SIGNER_TLS_CERT.',
+			secret: true
+		}
+	},
+	SIGNER_TLS_CA: {
+		schema: optional(z.string().min(1)),
+		doc: {
+			default: '',
+			example: '/etc/wipecert/tls/signer-ca.crt',
+			description:
+				'Remote signer mTLS: CA (PEM file, or the PEM itself). On the app: the CA of the signer\'s server certificate; on the `signer` service: the only CA whose client certificates it accepts.'
+		}
+	},
+	SIGNER_HOST: {
+		schema: z.string().min(1).default('127.0.0.1'),
+		doc: { default: '127.0.0.1', example: '0.0.0.0', description: 'Interface the `signer` service listens on.' }
+	},
+	SIGNER_PORT: {
+		schema: int(0, 65535).default(8443),
+		doc: { default: '8443', example: '9443', description: 'Port of the `signer` service.' }
+	},
+	SIGNER_TIMEOUT: {
+		schema: int(1, 600).default(10),
+		doc: {
+			default: '10',
+			example: '30',
+			description: 'Seconds the app waits for the remote signer before the call counts as unavailable (proof FAILED_RETRYABLE).'
+		}
+	},
+	SIGNER_KEY_PASSPHRASE: {
+		schema: optional(z.string().min(16, 'must be at least 16 characters')),
+		doc: {
+			default: '',
+			example: 'a-long-random-passphrase',
+			description:
+				'Encrypts the keyring\'s private keys at rest in DATA_DIR/keys (PKCS#8 PBES2; the HMAC key AES-256-GCM). Set it before the first start; unset: files of mode 0600.',
+			secret: true
+		}
+	},
+	SIGNER_AGENT_CERT_DAYS: {
+		schema: int(1, 3650).default(730),
+		doc: { default: '730', example: '365', description: 'Days an agent certificate issued at enrolment is valid.' }
+	},
 	CHAIN: {
 		schema: z.enum(['noop', 'evm']).default('noop'),
 		doc: {
 			default: 'noop',
 			example: 'evm',
 			description: '`noop` ends certificates as CERTIFIED_NO_ANCHOR; `evm` anchors log heads on an EVM chain.'
+		}
+	},
+	TSA_URL: {
+		schema: optional(url(['http', 'https'])),
+		doc: {
+			default: '',
+			example: 'https://freetsa.org/tsr',
+			description:
+				'RFC 3161 timestamp authority: when set, certificate PDF signatures carry a signature timestamp (PAdES-B-T). Unset: PAdES-B-B.'
+		}
+	},
+	LOG_ORIGIN: {
+		schema: optional(z.string().regex(/^[^\s]+$/, 'must be one word, e.g. wipecert.example.com/log')),
+		doc: {
+			default: '',
+			example: 'wipecert.example.com/log',
+			description: 'Origin line of the transparency log checkpoints (C2SP tlog-checkpoint). Unset: `<host of ORIGIN>/log`. Never change it once the log has entries.'
 		}
 	},
 	SMTP_URL: {
@@ -459,6 +533,26 @@ export const settings = {
 			example: '5',
 			description:
 				'Automatic retries of a FAILED_RETRYABLE proof; past it the proof waits for an operator to reprocess it.'
+		}
+	},
+	MAINTENANCE_CRON: {
+		schema: z
+			.string()
+			.regex(/^\S+( \S+){4}$/, 'must be a five-field cron expression (minute hour day month weekday, UTC)')
+			.default('*/10 * * * *'),
+		doc: {
+			default: '*/10 * * * *',
+			example: '0 * * * *',
+			description:
+				'When the maintenance worker purges expired sessions, dev-realm artifacts, rate-limit windows, Idempotency-Keys, old tenant events and agent nonces (cron, UTC; pg-boss schedules created at worker start).'
+		}
+	},
+	EVENT_RETENTION_DAYS: {
+		schema: int(1, 3650).default(7),
+		doc: {
+			default: '7',
+			example: '30',
+			description: 'Days live tenant events are kept for reconnecting browsers (Last-Event-ID replay); older ones are purged by maintenance.'
 		}
 	},
 	BULK_CONCURRENCY: {

@@ -1,0 +1,68 @@
+/**
+ * The signer (ARCHITECTURE: signer; issue 5 §7): every private key of the
+ * platform behind one interface. `getSigner()` is the process's one signer:
+ * the in-process keyring over DATA_DIR/keys when SIGNER_URL is unset, the
+ * remote signer service over mTLS otherwise.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { getConfig, type ResolvedConfig } from '#lib/server/config';
+import { createKeyringSigner, type KeyringSigner } from './keyring';
+import { RemoteSigner } from './remote';
+import type { Signer } from './types';
+
+export { SignerUnavailable, type Signer, type BatchSignature, type PublishedKeys } from './types';
+export { createKeyringSigner, KeyringSigner, RECEIPT_ALGORITHM, noteKeyHash, type KeyringOptions } from './keyring';
+export { RemoteSigner, type RemoteSignerOptions } from './remote';
+export { createSignerServer, type SignerServerOptions } from './server';
+
+/** A TLS setting is a PEM file path or the PEM itself. */
+export function pemSetting(value: string): string {
+	return value.includes('-----BEGIN') ? value : readFileSync(value, 'utf8');
+}
+
+/** Key name of the checkpoint key: LOG_ORIGIN, or ORIGIN's host + `/log` (C2SP: key name = log origin). */
+export function noteKeyNameFor(config: Pick<ResolvedConfig, 'origin'> & { LOG_ORIGIN?: string }): string {
+	return config.LOG_ORIGIN ?? `${new URL(config.origin).host}/log`;
+}
+
+/** The in-process keyring as the settings describe it (also what the `signer` service serves). */
+export function keyringFromConfig(config: ResolvedConfig): Promise<KeyringSigner> {
+	return createKeyringSigner(join(config.dataDir, 'keys'), {
+		keys: config.SIGNER_KEYS,
+		batchSize: config.SIGNER_BATCH_SIZE,
+		passphrase: config.SIGNER_KEY_PASSPHRASE,
+		agentCertificateDays: config.SIGNER_AGENT_CERT_DAYS,
+		noteKeyName: noteKeyNameFor(config)
+	});
+}
+
+export function remoteFromConfig(config: ResolvedConfig): RemoteSigner {
+	return new RemoteSigner({
+		url: config.SIGNER_URL!,
+		cert: pemSetting(config.SIGNER_TLS_CERT!),
+		key: pemSetting(config.SIGNER_TLS_KEY!),
+		ca: pemSetting(config.SIGNER_TLS_CA!),
+		timeoutMs: config.SIGNER_TIMEOUT * 1000
+	});
+}
+
+let current: Promise<Signer> | undefined;
+
+/** The process's signer, created on first use from the settings. */
+export function getSigner(): Promise<Signer> {
+	if (!current) {
+		const config = getConfig();
+		current = config.SIGNER_URL ? Promise.resolve(remoteFromConfig(config)) : keyringFromConfig(config);
+		// a failed first start (e.g. a wrong passphrase) is tried again on the next call, not cached
+		current.catch(() => (current = undefined));
+	}
+	return current;
+}
+
+/** Closes the process's signer (shutdown). */
+export async function closeSigner(): Promise<void> {
+	const s = current;
+	current = undefined;
+	if (s) await (await s.catch(() => null))?.close();
+}

@@ -1,0 +1,60 @@
+/**
+ * The signer contract (ARCHITECTURE: signer keyring; issue 5 §5, issue 6 §2–3).
+ * Every private key of the platform lives behind this interface: the in-process
+ * keyring (embedded default, keys under DATA_DIR/keys) and the remote signer
+ * (`SIGNER_URL`, mTLS) implement it alike, so callers never know which one they use.
+ * A call that cannot reach the keys throws `SignerUnavailable` (the pipeline maps it
+ * to FAILED_RETRYABLE); a bad input throws a plain Error.
+ */
+export class SignerUnavailable extends Error {
+	override name = 'SignerUnavailable';
+}
+
+export type BatchSignature = {
+	/** keyring key that signed the whole batch (stable id, e.g. `rk-007`) */
+	keyId: string;
+	/** e.g. `ECDSA-P256-SHA256` */
+	algorithm: string;
+	/** base64 signature per record id */
+	signatures: Map<string, string>;
+};
+
+export type PublishedKeys = {
+	/** PEM certificates of the keyring keys that sign receipts and PDFs, by key id */
+	signing: { keyId: string; algorithm: string; certificatePem: string; createdAt: string; retiredAt: string | null }[];
+	/** the platform root that issued the signing certificates (what an offline verifier trusts) */
+	rootCertificatePem: string;
+	/** proof-encryption certificate agents encrypt to */
+	proofEncryptionCertificatePem: string;
+	/** transparency-log checkpoint key, C2SP signed-note verifier key (`name+hash+base64(0x01‖pubkey)`) */
+	logVerifierKey: string;
+};
+
+export interface Signer {
+	/** Decrypts a CMS EnvelopedData (AES-256-GCM content, key transported to the proof-encryption key); returns the inner content bytes. */
+	decryptEnvelope(envelopedDer: Uint8Array): Promise<Uint8Array>;
+	/** hex HMAC-SHA-256 with the platform's de-duplication key */
+	hmac(bytes: Uint8Array): Promise<string>;
+	/**
+	 * Signs every record of one batch with one keyring key: least recently used key first,
+	 * never a key that another batch holds at that moment (ARCHITECTURE: keyring rules).
+	 */
+	signBatch(records: { id: string; bytes: Uint8Array }[]): Promise<BatchSignature>;
+	/**
+	 * PAdES (ETSI EN 319 142-1 B-B): a detached CMS SignedData over the given SHA-256 of the
+	 * PDF's signed byte range, with signed attributes content-type, message-digest and
+	 * signing-certificate-v2, the signing certificate embedded. Returns the DER ContentInfo.
+	 */
+	signPdfDigest(sha256: Uint8Array): Promise<{ keyId: string; cms: Uint8Array }>;
+	/** Ed25519 signature of a C2SP signed-note body; returns the note signature line's key name, key hash (4 bytes) and signature. */
+	signNote(body: string): Promise<{ keyName: string; keyHash: Uint8Array; signature: Uint8Array }>;
+	/** Issues an agent certificate from the tenant's agent CA (created on first use) for a PKCS#10 CSR (PEM). */
+	issueAgentCertificate(request: { tenantId: string; agentId: string; name: string; csrPem: string }): Promise<{ certificatePem: string; caCertificatePem: string; serialHex: string; notAfter: Date }>;
+	/** PEM of the tenant's agent CA certificate (created on first use) */
+	agentCaCertificate(tenantId: string): Promise<string>;
+	/** what `GET /api/v1/public/keys` publishes */
+	publicKeys(): Promise<PublishedKeys>;
+	/** per-key use for the admin console: key id, batches signed, last used */
+	keyUsage(): Promise<{ keyId: string; batches: number; lastUsedAt: string | null }[]>;
+	close(): Promise<void>;
+}
