@@ -15,6 +15,7 @@ export default defineConfig({
 		sourcemap: true,
 		rollupOptions: {
 			input: {
+				web: 'src/entries/web.ts',
 				worker: 'src/entries/worker.ts',
 				migrate: 'src/entries/migrate.ts',
 				ingest: 'src/entries/ingest.ts'

@@ -7,4 +7,7 @@ for (const args of [['vite', 'build'], ['vite', 'build', '--config', 'vite.entri
 	const r = spawnSync('npx', ['--no-install', ...args], { stdio: 'inherit' });
 	if (r.status !== 0) process.exit(r.status ?? 1);
 }
+// build/index.js (written by adapter-node) becomes our web entry: adapter-node's server with
+// WipeCert's defaults (HOST 127.0.0.1, ORIGIN honoured at run time); see src/entries/web.ts.
+writeFileSync('build/index.js', "export * from './web.js';\n");
 writeFileSync('build/.stamp', new Date().toISOString());

@@ -1,9 +1,8 @@
 #!/usr/bin/env node
 // `npm start`: builds when build/ is missing or older than the sources, then
-// serves the production build (adapter-node) with embedded defaults.
+// serves the production build. build/index.js is src/entries/web.ts: adapter-node's
+// server with WipeCert's defaults (HOST 127.0.0.1, BODY_SIZE_LIMIT Infinity, ORIGIN
+// honoured at run time) and embedded defaults for everything else.
 import './ensure-build.mjs';
 
-process.env.HOST ??= '127.0.0.1';
-// Each route enforces its own body limit (413 in the error envelope); see BODY_SIZE_LIMIT in .env.example.
-process.env.BODY_SIZE_LIMIT ??= 'Infinity';
 await import('../build/index.js');

@@ -34,11 +34,16 @@ export const init: ServerInit = async () => {
 		process.exit(1);
 	}
 	logger.info({ ms: Math.round(performance.now() - started), origin: config.origin, workers: config.WORKERS }, 'WipeCert ready');
+	// SHUTDOWN_TIMEOUT bounds the whole shutdown: adapter-node's HTTP drain (it reads the same
+	// variable) and then ours, so the platform gets what the drain left over.
+	let shutdownStarted = 0;
+	for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => (shutdownStarted ||= Date.now()));
 	// adapter-node emits this after it stopped accepting and drained HTTP requests.
 	process.once('sveltekit:shutdown' as 'beforeExit', async () => {
 		try {
+			const elapsed = shutdownStarted ? Date.now() - shutdownStarted : 0;
 			await stopIdentity();
-			await stopPlatform();
+			await stopPlatform(Math.max(0, config.SHUTDOWN_TIMEOUT * 1000 - elapsed));
 			await stopTracing();
 			process.exit(0);
 		} catch (error) {

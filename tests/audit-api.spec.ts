@@ -38,7 +38,8 @@ describe('GET /api/v1/audit', () => {
 		correlationId = `audit-test-${randomBytes(6).toString('hex')}`;
 		const r = await fetch(`${app.origin}/api/v1/members`, {
 			method: 'POST',
-			headers: { cookie: acmeAdmin.header(), origin: app.origin, 'content-type': 'application/json', 'x-request-id': correlationId },
+			// TRUSTED_PROXY_HOPS=0 (the default): a client-written X-Forwarded-For must not become the source IP
+			headers: { cookie: acmeAdmin.header(), origin: app.origin, 'content-type': 'application/json', 'x-request-id': correlationId, 'x-forwarded-for': '198.51.100.66' },
 			body: JSON.stringify({ email, role: 'viewer' })
 		});
 		expect(r.status).toBe(201);
@@ -142,5 +143,18 @@ describe('rate limits through the app', () => {
 		expect(body.error.code).toBe('rate_limited');
 		expect(body.error.correlationId).toBeTruthy();
 		expect((await token('203.0.113.2')).status).toBe(200);
+	});
+
+	it('audit rows record the trusted hop of X-Forwarded-For as the source IP, not the proxy’s socket', async () => {
+		const admin = await signInToApp(limited.origin, 'admin@acme.test');
+		const correlationId = `audit-xff-${randomBytes(6).toString('hex')}`;
+		const r = await fetch(`${limited.origin}/api/v1/members`, {
+			method: 'POST',
+			headers: { cookie: admin.header(), origin: limited.origin, 'content-type': 'application/json', 'x-request-id': correlationId, 'x-forwarded-for': '10.7.7.7, 203.0.113.50' },
+			body: JSON.stringify({ email: `xff-${randomBytes(4).toString('hex')}@acme.test`, role: 'viewer' })
+		});
+		expect(r.status).toBe(201);
+		const page = (await (await fetch(`${limited.origin}/api/v1/audit?action=member.invite`, { headers: { cookie: admin.header() } })).json()) as Page;
+		expect(page.items.find((i) => i.correlationId === correlationId)?.sourceIp).toBe('203.0.113.50');
 	});
 });

@@ -7,9 +7,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { prepareRequestOrigin } from '#lib/server/http/request-origin';
 
 process.env.WIPECERT_ENTRY = 'ingest';
 process.env.WORKERS = 'none';
+// Same defaults as the web entry (src/entries/web.ts): routes enforce their own body limits,
+// and ORIGIN / PROTOCOL_HEADER / HOST_HEADER decide event.url as adapter-node documents.
+process.env.BODY_SIZE_LIMIT ??= 'Infinity';
+const fixOrigin = prepareRequestOrigin();
 
 type Middleware = (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
 
@@ -32,6 +37,7 @@ function notHere(res: ServerResponse) {
 
 const server = createServer((req, res) => {
 	if (!allowed(req.url)) return notHere(res);
+	fixOrigin(req);
 	handler(req, res, () => notHere(res));
 });
 const port = Number(process.env.PORT ?? 3000);

@@ -7,7 +7,7 @@ import { loadConfigOrExit } from '#lib/server/config';
 import { isWorkerKind, WORKER_KINDS } from '#lib/server/queue';
 import { startPlatform, stopPlatform, platform } from '#lib/server/platform';
 import { logger } from '#lib/server/telemetry/logger';
-import { startTracing } from '#lib/server/telemetry/tracing';
+import { startTracing, stopTracing } from '#lib/server/telemetry/tracing';
 import { runOnce } from '#lib/server/workers/runner';
 
 process.env.WIPECERT_ENTRY = 'worker';
@@ -35,6 +35,7 @@ if (config.WORKER_ONCE) {
 	const handled = await runOnce(platform().queue, mod, { batchSize: config.WORKER_CONCURRENCY, log });
 	log.info({ handled }, 'one claim pass done');
 	await stopPlatform();
+	await stopTracing();
 	process.exit(0);
 }
 
@@ -46,6 +47,8 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 		log.info({ signal }, 'shutting down');
 		try {
 			await stopPlatform();
+			// process.exit skips `beforeExit`: flush the spans of the jobs that just finished.
+			await stopTracing();
 			process.exit(0);
 		} catch (error) {
 			log.error({ err: error }, 'shutdown failed');

@@ -95,18 +95,28 @@ export async function startPlatform(opts: StartOptions): Promise<Platform> {
  * Stops in the order issue #3 asks (HTTP is already drained by adapter-node
  * before `sveltekit:shutdown`): workers finish or release their jobs, the queue
  * closes, the pool closes, the embedded PostgreSQL stops.
+ *
+ * The whole stop fits in `timeoutMs` (default SHUTDOWN_TIMEOUT; the web entry
+ * passes what is left of it after the HTTP drain): the queue gets the budget
+ * minus a reserve for the pool, and the pool gets what is then left — at most
+ * 5 s, never more than the deadline allows (0: connections are ended at once).
  */
 export async function stopPlatform(timeoutMs?: number): Promise<void> {
 	const p = current;
 	if (!p) return;
 	current = undefined;
-	const budget = timeoutMs ?? p.config.SHUTDOWN_TIMEOUT * 1000;
+	const budget = Math.max(0, timeoutMs ?? p.config.SHUTDOWN_TIMEOUT * 1000);
+	const deadline = Date.now() + budget;
+	const poolReserve = Math.min(POOL_CLOSE_MS, Math.floor(budget / 4));
 	p.log.info({ timeoutMs: budget }, 'stopping workers and queue');
-	await p.queue.stop({ graceful: true, timeoutMs: budget });
-	await p.database.close(5);
+	await p.queue.stop({ graceful: true, timeoutMs: Math.max(0, budget - poolReserve) });
+	await p.database.close(Math.min(POOL_CLOSE_MS, Math.max(0, deadline - Date.now())) / 1000);
 	if (p.cluster?.owned) {
 		p.log.info('stopping embedded PostgreSQL');
 		await p.cluster.stop();
 	}
 	p.log.info('stopped');
 }
+
+/** Longest wait for busy pool connections to finish their query at shutdown. */
+const POOL_CLOSE_MS = 5000;

@@ -1,4 +1,5 @@
 import type { RequestEvent } from '@sveltejs/kit';
+import { requestClientAddress } from '#lib/server/ratelimit';
 import type { Actor } from './guard';
 
 /**
@@ -20,11 +21,16 @@ export function primaryRole(actor: Actor): string {
 	return 'none';
 }
 
-/** The acting part of an audit entry for this request (issue 4 §6: actor, role, correlation id, source IP). */
-export function auditContext(event: Pick<RequestEvent, 'locals' | 'getClientAddress'>, actor: Actor) {
+/**
+ * The acting part of an audit entry for this request (issue 4 §6: actor, role, correlation id, source IP).
+ * The source IP is the trusted client address (TRUSTED_PROXY_HOPS), the same one rate limits count:
+ * behind a proxy the socket address is the proxy's, and without trusted hops X-Forwarded-For is
+ * whatever the client wrote.
+ */
+export function auditContext(event: Pick<RequestEvent, 'locals' | 'request' | 'getClientAddress'>, actor: Actor) {
 	return {
 		actor: { kind: actor.kind, id: actor.id, role: primaryRole(actor) },
 		correlationId: event.locals.correlationId,
-		sourceIp: event.getClientAddress()
+		sourceIp: requestClientAddress(event)
 	};
 }

@@ -5,6 +5,7 @@ import { recordAudit } from '#lib/server/audit';
 import { and, eq } from 'drizzle-orm';
 import type { Db, Tx } from '#lib/server/db/client';
 import { ApiError } from '#lib/server/http/errors';
+import { requestClientAddress } from '#lib/server/ratelimit';
 import { membershipsOf, upsertUserFromClaims } from '#lib/server/tenancy';
 import type { Logger } from '#lib/server/telemetry/logger';
 import { discover, keycloakClient, verifyIdToken } from './oidc';
@@ -103,7 +104,7 @@ export async function completeSignIn(event: RequestEvent, db: Db, settings: Iden
 				userId: user.id,
 				tenantId: first?.tenantId ?? null,
 				userAgent: event.request.headers.get('user-agent'),
-				sourceIp: event.getClientAddress(),
+				sourceIp: requestClientAddress(event),
 				tokens: {
 					accessToken: tokens.accessToken(),
 					accessTokenExpiresAt: tokens.accessTokenExpiresAt(),
@@ -120,7 +121,7 @@ export async function completeSignIn(event: RequestEvent, db: Db, settings: Iden
 			target: `user:${user.id}`,
 			result: 'success',
 			correlationId: event.locals.correlationId,
-			sourceIp: event.getClientAddress()
+			sourceIp: requestClientAddress(event)
 		});
 		return created;
 	});

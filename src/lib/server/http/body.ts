@@ -1,10 +1,13 @@
 import type { z } from 'zod';
 import { ApiError } from './errors';
 
+const tooLarge = (maxBytes: number, headers?: Record<string, string>) =>
+	new ApiError('payload_too_large', `The body is larger than ${maxBytes} bytes.`, undefined, headers);
+
 /** Reads a request body with a hard byte cap (413 past it), whatever Content-Length says. */
 export async function readBodyLimited(request: Request, maxBytes: number): Promise<Uint8Array> {
 	const declared = Number(request.headers.get('content-length') ?? NaN);
-	if (Number.isFinite(declared) && declared > maxBytes) throw new ApiError('payload_too_large', `The body is larger than ${maxBytes} bytes.`);
+	if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge(maxBytes, { connection: 'close' });
 	if (!request.body) return new Uint8Array();
 	const reader = request.body.getReader();
 	const chunks: Uint8Array[] = [];
@@ -14,8 +17,13 @@ export async function readBodyLimited(request: Request, maxBytes: number): Promi
 		if (done) break;
 		size += value.byteLength;
 		if (size > maxBytes) {
-			await reader.cancel();
-			throw new ApiError('payload_too_large', `The body is larger than ${maxBytes} bytes.`);
+			// Stop reading, but do not cancel: cancelling destroys the request socket (Kit's
+			// getRequest), so the client never saw the 413 and kept waiting or got a reset.
+			// Released, the rest is discarded by Kit after the answer is written, and
+			// `Connection: close` ends the connection there (RFC 9110 §15.5.14: the server
+			// may close the connection to stop a client that keeps sending).
+			reader.releaseLock();
+			throw tooLarge(maxBytes, { connection: 'close' });
 		}
 		chunks.push(value);
 	}

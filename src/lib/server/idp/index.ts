@@ -4,7 +4,7 @@ import { ensureServiceAccount } from '#lib/server/auth/service-accounts';
 import type { ResolvedConfig } from '#lib/server/config';
 import type { Db } from '#lib/server/db/client';
 import { ApiError, errorResponse } from '#lib/server/http/errors';
-import { enforceRateLimit } from '#lib/server/ratelimit';
+import { enforceRateLimit, requestClientAddress } from '#lib/server/ratelimit';
 import { ensureDevTenants } from '#lib/server/tenancy';
 import type { Logger } from '#lib/server/telemetry/logger';
 import { DevAccounts } from './accounts';
@@ -92,7 +92,7 @@ export async function forwardToDevRealm(event: RequestEvent, config: ResolvedCon
 	const origin = new URL(config.origin);
 	headers.set('x-forwarded-host', origin.host);
 	headers.set('x-forwarded-proto', origin.protocol.replace(':', ''));
-	headers.set('x-forwarded-for', event.getClientAddress());
+	headers.set('x-forwarded-for', requestClientAddress(event));
 	headers.set('accept-encoding', 'identity');
 	let body: ArrayBuffer | undefined;
 	if (request.method !== 'GET' && request.method !== 'HEAD') {

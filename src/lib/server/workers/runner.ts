@@ -5,7 +5,12 @@ import { jobOutcomes } from '#lib/server/telemetry/metrics';
 
 /** What a worker kind handles: one function per queue, one job at a time. */
 export type JobHandler = (job: Job<unknown>) => Promise<unknown>;
-export type JobModule = { kind: WorkerKind; handlers: Partial<Record<QueueName, JobHandler>> };
+export type JobModule = {
+	kind: WorkerKind;
+	handlers: Partial<Record<QueueName, JobHandler>>;
+	/** runs once when the kind starts in a process (long-running or WORKER_ONCE), e.g. to create its schedules */
+	start?: () => Promise<void>;
+};
 
 async function runOne(queueName: QueueName, handler: JobHandler, job: Job<unknown>, log: Logger) {
 	const started = performance.now();
@@ -29,6 +34,7 @@ async function runOne(queueName: QueueName, handler: JobHandler, job: Job<unknow
  */
 export async function startWorkers(queue: Queue, modules: JobModule[], opts: { concurrency: number; log: Logger }) {
 	for (const mod of modules) {
+		await mod.start?.();
 		for (const [name, handler] of Object.entries(mod.handlers) as [QueueName, JobHandler][]) {
 			const log = opts.log.child({ worker: mod.kind });
 			await queue.boss.work<unknown>(
@@ -44,6 +50,7 @@ export async function startWorkers(queue: Queue, modules: JobModule[], opts: { c
 /** WORKER_ONCE=true: one claim pass over the kind's queues, then return. */
 export async function runOnce(queue: Queue, mod: JobModule, opts: { batchSize: number; log: Logger }) {
 	let handled = 0;
+	await mod.start?.();
 	for (const [name, handler] of Object.entries(mod.handlers) as [QueueName, JobHandler][]) {
 		const jobs = await queue.boss.fetch<unknown>(name, { batchSize: opts.batchSize });
 		for (const job of jobs) {
