@@ -1,0 +1,70 @@
+import type { Db } from '#lib/server/db/client';
+import { ApiError } from '#lib/server/http/errors';
+import { inclusionProof, latestCheckpoint, leafHash, leafIndexOf } from '#lib/server/log';
+import type { Signer } from '#lib/server/signer/types';
+import type { ObjectStore } from '#lib/server/storage';
+import { getTenantLogo, getTenantSettings } from '#lib/server/tenancy';
+import { BUNDLE_FORMAT, type VerificationBundle } from './bundle';
+import { signPdf } from './pades';
+import { buildCertificatePdf } from './pdf';
+import { PDF_LABELS } from './pdf-labels';
+import { canonicalJson, canonicalRecordBytes, type CertificateRecord } from './records';
+import type { Certificate } from './schema';
+
+export type PdfDeps = { db: Db; storage: ObjectStore; signer: Pick<Signer, 'signPdfDigest'>; origin: string; tsaUrl?: string };
+
+export const pdfObjectKey = (publicId: string) => `certificates/${publicId}.pdf`;
+
+/** The verification bundle of a logged certificate: its leaf index and an inclusion proof to the newest checkpoint. */
+export async function verificationBundle(db: Db, c: Pick<Certificate, 'publicId' | 'record'>, origin: string): Promise<{ bundle: VerificationBundle; checkpoint: { treeSize: number; rootHash: string } }> {
+	const leafIndex = await leafIndexOf(db, leafHash(canonicalRecordBytes(c.record)));
+	const cp = await latestCheckpoint(db);
+	if (leafIndex === null || !cp || cp.treeSize <= leafIndex) throw new Error(`certificate ${c.publicId} is not in the transparency log yet`);
+	const proof = await inclusionProof(db, leafIndex, cp.treeSize);
+	return {
+		bundle: {
+			format: BUNDLE_FORMAT,
+			publicId: c.publicId,
+			record: canonicalJson(c.record),
+			leafIndex,
+			inclusion: { treeSize: proof.treeSize, hashes: proof.hashes },
+			checkpoint: cp.note,
+			verifyUrl: `${origin}/verify/${c.publicId}`
+		},
+		checkpoint: { treeSize: cp.treeSize, rootHash: cp.rootHash }
+	};
+}
+
+async function tenantLogo(db: Db, tenantId: string) {
+	try {
+		return await getTenantLogo(db, tenantId);
+	} catch (e) {
+		if (e instanceof ApiError) return null;
+		throw e;
+	}
+}
+
+/**
+ * Renders, signs (PAdES-B-B, B-T with TSA_URL) and stores one certificate's
+ * PDF (issue 6 §1–3); returns its object key and the bytes. Idempotent per
+ * certificate: the key is the public ID, a re-render replaces the object.
+ */
+export async function issueCertificatePdf(deps: PdfDeps, c: Certificate): Promise<{ key: string; pdf: Uint8Array; keyId: string }> {
+	const record = c.record as CertificateRecord;
+	const settings = await getTenantSettings(deps.db, c.tenantId);
+	const logo = settings.hasLogo ? await tenantLogo(deps.db, c.tenantId) : null;
+	const { bundle, checkpoint } = await verificationBundle(deps.db, c, deps.origin);
+	const issuedAt = new Date(record.issuedAt);
+	const doc = await buildCertificatePdf({ publicId: c.publicId, locale: settings.language, issuerName: record.issuer?.name || settings.name, logo, record, issuedAt, bundle, checkpoint });
+	const { pdf, keyId } = await signPdf(doc, {
+		sign: (d) => deps.signer.signPdfDigest(d),
+		tsaUrl: deps.tsaUrl,
+		reason: PDF_LABELS[settings.language].title,
+		name: 'WipeCert',
+		location: new URL(deps.origin).host,
+		date: new Date()
+	});
+	const key = pdfObjectKey(c.publicId);
+	await deps.storage.put(key, pdf, { contentType: 'application/pdf' });
+	return { key, pdf, keyId };
+}

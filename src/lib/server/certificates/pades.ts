@@ -1,0 +1,121 @@
+import { createHash, randomBytes } from 'node:crypto';
+import * as asn1js from 'asn1js';
+import { PDFArray, PDFDict, PDFDocument, PDFHexString, PDFName, PDFNumber, PDFString } from 'pdf-lib';
+import * as pkijs from 'pkijs';
+
+/**
+ * PAdES signatures (ETSI EN 319 142-1) of certificate PDFs (issue 6 §2):
+ * a signature field whose /Contents placeholder is excluded by /ByteRange;
+ * the SHA-256 of the rest of the file goes to the signer (`signPdfDigest`,
+ * CMS detached, B-B); with a timestamp authority the RFC 3161 token over the
+ * signature value is added as the unsigned attribute
+ * id-aa-signatureTimeStampToken (RFC 3161 Appendix A; PAdES-B-T).
+ */
+const CONTENTS_BYTES = 24 * 1024;
+const BYTE_RANGE_PLACEHOLDER = '**********';
+export const OID_SIGNATURE_TIMESTAMP = '1.2.840.113549.1.9.16.2.14';
+const OID_SHA256 = '2.16.840.1.101.3.4.2.1';
+
+export type PdfSigner = (sha256: Uint8Array) => Promise<{ keyId: string; cms: Uint8Array }>;
+
+const ab = (u: Uint8Array): ArrayBuffer => u.buffer.slice(u.byteOffset, u.byteOffset + u.byteLength) as ArrayBuffer;
+
+/** Adds an invisible signature field with placeholders; save with useObjectStreams: false so they stay findable. */
+function addSignatureField(doc: PDFDocument, o: { reason: string; name: string; location?: string; date: Date }) {
+	const ctx = doc.context;
+	const byteRange = PDFArray.withContext(ctx);
+	byteRange.push(PDFNumber.of(0));
+	for (let i = 0; i < 3; i++) byteRange.push(PDFName.of(BYTE_RANGE_PLACEHOLDER));
+	const sig = ctx.obj({
+		Type: 'Sig',
+		Filter: 'Adobe.PPKLite',
+		SubFilter: 'ETSI.CAdES.detached',
+		ByteRange: byteRange,
+		Contents: PDFHexString.of('0'.repeat(CONTENTS_BYTES * 2)),
+		Reason: PDFString.of(o.reason),
+		Name: PDFString.of(o.name),
+		...(o.location ? { Location: PDFString.of(o.location) } : {}),
+		M: PDFString.fromDate(o.date)
+	});
+	const sigRef = ctx.register(sig);
+	const page = doc.getPage(0);
+	const widget = ctx.obj({ Type: 'Annot', Subtype: 'Widget', FT: 'Sig', Rect: [0, 0, 0, 0], V: sigRef, T: PDFString.of('WipeCertSignature'), F: 132, P: page.ref });
+	const widgetRef = ctx.register(widget);
+	const annots = page.node.lookupMaybe(PDFName.of('Annots'), PDFArray);
+	if (annots) annots.push(widgetRef);
+	else page.node.set(PDFName.of('Annots'), ctx.obj([widgetRef]));
+	doc.catalog.set(PDFName.of('AcroForm'), ctx.obj({ Fields: [widgetRef], SigFlags: 3 }) as PDFDict);
+}
+
+/** Finds the placeholders, writes the real /ByteRange and returns the bytes with the range to sign. */
+function fixByteRange(pdf: Uint8Array): { pdf: Uint8Array; contentsStart: number; contentsEnd: number } {
+	const text = Buffer.from(pdf).toString('latin1');
+	const m = /\/ByteRange\s*\[\s*0\s+\/\*{10}\s+\/\*{10}\s+\/\*{10}\s*\]/.exec(text);
+	if (!m) throw new Error('no /ByteRange placeholder in the PDF');
+	const hole = `<${'0'.repeat(CONTENTS_BYTES * 2)}>`;
+	const contentsStart = text.indexOf(hole, m.index);
+	if (contentsStart < 0 || text.indexOf(hole, contentsStart + 1) >= 0) throw new Error('no unique /Contents placeholder in the PDF');
+	const contentsEnd = contentsStart + hole.length;
+	const range = `/ByteRange [0 ${contentsStart} ${contentsEnd} ${pdf.length - contentsEnd}]`;
+	if (range.length > m[0].length) throw new Error('the /ByteRange placeholder is too short');
+	const out = new Uint8Array(pdf);
+	out.set(Buffer.from(range.padEnd(m[0].length, ' '), 'latin1'), m.index);
+	return { pdf: out, contentsStart, contentsEnd };
+}
+
+/** SHA-256 of a PDF's bytes except the /Contents hole. */
+export function signedRangeDigest(pdf: Uint8Array, contentsStart: number, contentsEnd: number): Uint8Array {
+	return new Uint8Array(createHash('sha256').update(pdf.subarray(0, contentsStart)).update(pdf.subarray(contentsEnd)).digest());
+}
+
+/** RFC 3161 §2.4: asks the TSA for a token over SHA-256(signature value); checks the answer's imprint and nonce. */
+export async function requestTimestamp(tsaUrl: string, data: Uint8Array, fetchImpl: typeof fetch = fetch): Promise<pkijs.ContentInfo> {
+	const nonce = randomBytes(8);
+	nonce[0] &= 0x7f;
+	const imprint = new Uint8Array(createHash('sha256').update(data).digest());
+	const req = new pkijs.TimeStampReq({
+		version: 1,
+		messageImprint: new pkijs.MessageImprint({
+			hashAlgorithm: new pkijs.AlgorithmIdentifier({ algorithmId: OID_SHA256 }),
+			hashedMessage: new asn1js.OctetString({ valueHex: ab(imprint) })
+		}),
+		nonce: new asn1js.Integer({ valueHex: ab(nonce) }),
+		certReq: true
+	});
+	const res = await fetchImpl(tsaUrl, { method: 'POST', headers: { 'content-type': 'application/timestamp-query' }, body: Buffer.from(req.toSchema().toBER(false)), signal: AbortSignal.timeout(15_000) });
+	if (!res.ok) throw new Error(`the timestamp authority answered HTTP ${res.status}`);
+	const resp = pkijs.TimeStampResp.fromBER(await res.arrayBuffer());
+	if (resp.status.status > 1 || !resp.timeStampToken) throw new Error(`the timestamp authority refused (status ${resp.status.status})`);
+	const signed = new pkijs.SignedData({ schema: resp.timeStampToken.content });
+	const tst = pkijs.TSTInfo.fromBER(signed.encapContentInfo.eContent!.getValue());
+	if (Buffer.compare(Buffer.from(tst.messageImprint.hashedMessage.getValue()), Buffer.from(imprint)) !== 0) throw new Error('the timestamp covers other data');
+	if (!tst.nonce || Buffer.compare(Buffer.from(tst.nonce.valueBlock.valueHexView), Buffer.from(nonce)) !== 0) throw new Error('the timestamp answers another request (nonce)');
+	return resp.timeStampToken;
+}
+
+/** Adds the signature timestamp token as an unsigned attribute of the (single) SignerInfo. */
+async function addSignatureTimestamp(cms: Uint8Array, tsaUrl: string): Promise<Uint8Array> {
+	const info = pkijs.ContentInfo.fromBER(ab(cms));
+	const sd = new pkijs.SignedData({ schema: info.content });
+	const si = sd.signerInfos[0];
+	const token = await requestTimestamp(tsaUrl, new Uint8Array(si.signature.valueBlock.valueHexView));
+	const attr = new pkijs.Attribute({ type: OID_SIGNATURE_TIMESTAMP, values: [token.toSchema()] });
+	si.unsignedAttrs = new pkijs.SignedAndUnsignedAttributes({ type: 1, attributes: [...(si.unsignedAttrs?.attributes ?? []), attr] });
+	return new Uint8Array(new pkijs.ContentInfo({ contentType: info.contentType, content: sd.toSchema(true) }).toSchema().toBER(false));
+}
+
+/**
+ * Signs the document: placeholder, digest of the signed range, CMS from the
+ * signer (+ timestamp when `tsaUrl`), embedded as /Contents. Returns the final bytes.
+ */
+export async function signPdf(doc: PDFDocument, o: { sign: PdfSigner; tsaUrl?: string; reason: string; name: string; location?: string; date: Date }): Promise<{ pdf: Uint8Array; keyId: string; timestamped: boolean }> {
+	addSignatureField(doc, o);
+	const saved = await doc.save({ useObjectStreams: false, addDefaultPage: false, updateFieldAppearances: false });
+	const { pdf, contentsStart, contentsEnd } = fixByteRange(saved);
+	const { keyId, cms: signed } = await o.sign(signedRangeDigest(pdf, contentsStart, contentsEnd));
+	const cms = o.tsaUrl ? await addSignatureTimestamp(signed, o.tsaUrl) : signed;
+	if (cms.length > CONTENTS_BYTES) throw new Error(`the signature (${cms.length} bytes) does not fit the ${CONTENTS_BYTES}-byte placeholder`);
+	const hex = Buffer.from(cms).toString('hex').padEnd(CONTENTS_BYTES * 2, '0');
+	pdf.set(Buffer.from(hex, 'latin1'), contentsStart + 1);
+	return { pdf, keyId, timestamped: Boolean(o.tsaUrl) };
+}
