@@ -417,6 +417,10 @@ export const settings = {
 		schema: int(1024, 64 * 1024 * 1024).default(1024 * 1024),
 		doc: { default: '1048576', example: '262144', description: 'Largest JSON request body (413 above).' }
 	},
+	VERIFY_UPLOAD_MAX_BYTES: {
+		schema: int(1024, 256 * 1024 * 1024).default(20 * 1024 * 1024),
+		doc: { default: '20971520', example: '10485760', description: 'Largest certificate PDF the public verify page and API accept for checking (413 above).' }
+	},
 	BULK_MAX_BYTES: {
 		schema: int(1024, 64 * 1024 * 1024 * 1024).default(2 * 1024 * 1024 * 1024),
 		doc: {
@@ -432,6 +436,23 @@ export const settings = {
 			example: '4G',
 			description:
 				'Outer request-body cap read by adapter-node. Each route enforces its own limit (PROOF_MAX_BYTES, JSON_BODY_MAX_BYTES, BULK_MAX_BYTES) with a 413 in the error envelope.'
+		}
+	},
+	PROTOCOL_HEADER: {
+		schema: optional(z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be a header name')),
+		doc: {
+			default: '',
+			example: 'x-forwarded-proto',
+			description:
+				'Header a TLS-terminating proxy sets to the original protocol, used for the request URL when ORIGIN is unset (adapter-node). Unset: the protocol of the socket (http). ORIGIN wins when set.'
+		}
+	},
+	HOST_HEADER: {
+		schema: optional(z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be a header name')),
+		doc: {
+			default: '',
+			example: 'x-forwarded-host',
+			description: 'Header a proxy sets to the original Host, used for the request URL when ORIGIN is unset (adapter-node). Unset: Host.'
 		}
 	},
 	TRUSTED_PROXY_HOPS: {
