@@ -1,6 +1,6 @@
 import { fail } from '@sveltejs/kit';
-import { disableServiceAccount, getTenant, listServiceAccounts, registerServiceAccount } from '#lib/api/sdk.gen';
-import { zAction } from '#lib/api/zod.gen';
+import { changeTenantStatus, disableServiceAccount, getTenant, getTenantLicences, grantLicences, listServiceAccounts, registerServiceAccount } from '#lib/api/sdk.gen';
+import { zAction, zLicenceGrant, zTenantStatus } from '#lib/api/zod.gen';
 import { failLoad, problemMessage, signInFirst } from '#lib/server/auth/pages';
 import { api } from '#lib/server/bff';
 import type { Actions, PageServerLoad } from './$types';
@@ -9,10 +9,15 @@ export const load: PageServerLoad = async (event) => {
 	signInFirst(event);
 	const client = api(event);
 	const id = event.params.id;
-	const [tenant, accounts] = await Promise.all([getTenant({ client, path: { id } }), listServiceAccounts({ client, path: { id } })]);
+	const [tenant, accounts, licences] = await Promise.all([
+		getTenant({ client, path: { id } }),
+		listServiceAccounts({ client, path: { id } }),
+		getTenantLicences({ client, path: { id }, query: { limit: 10 } })
+	]);
 	if (!tenant.data) failLoad(event, tenant.response?.status, tenant.error);
 	if (!accounts.data) failLoad(event, accounts.response?.status, accounts.error);
-	return { tenant: tenant.data, accounts: accounts.data.items, grantable: zAction.options.filter((a) => !['licences:grant', 'admin:tenants', 'admin:audit', 'admin:queues'].includes(a)) };
+	if (!licences.data) failLoad(event, licences.response?.status, licences.error);
+	return { tenant: tenant.data, accounts: accounts.data.items, licences: licences.data, grantable: zAction.options.filter((a) => !['licences:grant', 'admin:tenants', 'admin:audit', 'admin:queues'].includes(a)) };
 };
 
 export const actions: Actions = {
@@ -33,5 +38,29 @@ export const actions: Actions = {
 		const r = await disableServiceAccount({ client: api(event), path: { id } });
 		if (r.error) return fail(r.response?.status ?? 500, { problem: problemMessage(r.error) });
 		return { disabled: true };
+	},
+	status: async (event) => {
+		const form = await event.request.formData();
+		const status = zTenantStatus.safeParse(form.get('status'));
+		if (!status.success) return fail(422, { problem: 'Unknown status.' });
+		const r = await changeTenantStatus({
+			client: api(event),
+			path: { id: event.params.id },
+			body: { status: status.data, reason: String(form.get('reason') ?? '').trim() },
+			headers: { 'Idempotency-Key': crypto.randomUUID() }
+		});
+		if (r.error) return fail(r.response?.status ?? 500, { problem: problemMessage(r.error) });
+		return { statusChanged: r.data.status };
+	},
+	grant: async (event) => {
+		const form = await event.request.formData();
+		const kind = zLicenceGrant.shape.kind.safeParse(form.get('kind'));
+		const r = await grantLicences({
+			client: api(event),
+			body: { tenantId: event.params.id, kind: kind.success ? kind.data : 'top_up', amount: Number(form.get('amount') ?? 0), reason: String(form.get('reason') ?? '').trim() },
+			headers: { 'Idempotency-Key': crypto.randomUUID() }
+		});
+		if (r.error) return fail(r.response?.status ?? 500, { problem: problemMessage(r.error) });
+		return { granted: r.data.amount, balance: r.data.balanceAfter };
 	}
 };

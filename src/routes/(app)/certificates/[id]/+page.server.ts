@@ -1,0 +1,31 @@
+import { fail } from '@sveltejs/kit';
+import * as sdk from '#lib/api/sdk.gen';
+import { getCertificate, getMe, revokeCertificate } from '#lib/api/sdk.gen';
+import { failLoad, problemMessage, signInFirst } from '#lib/server/auth/pages';
+import { api } from '#lib/server/bff';
+import type { Actions, PageServerLoad } from './$types';
+
+/** The PDF operation arrives with the certificates engineer's work (issue 6); preview it once the contract has it. */
+const hasPdf = 'getCertificatePdf' in sdk || 'downloadCertificatePdf' in sdk;
+
+export const load: PageServerLoad = async (event) => {
+	signInFirst(event);
+	const client = api(event);
+	const [me, cert] = await Promise.all([getMe({ client }), getCertificate({ client, path: { id: event.params.id } })]);
+	if (!me.data) failLoad(event, me.response?.status, me.error);
+	if (!cert.data) failLoad(event, cert.response?.status, cert.error);
+	return {
+		certificate: cert.data,
+		pdfUrl: hasPdf && cert.data.status !== 'issuing' ? `/api/v1/certificates/${cert.data.publicId}/pdf` : null,
+		canRevoke: me.data.actions.includes('certificates:revoke')
+	};
+};
+
+export const actions: Actions = {
+	revoke: async (event) => {
+		const reason = String((await event.request.formData()).get('reason') ?? '').trim();
+		const r = await revokeCertificate({ client: api(event), path: { id: event.params.id }, body: { reason }, headers: { 'Idempotency-Key': crypto.randomUUID() } });
+		if (r.error) return fail(r.response?.status ?? 500, { problem: problemMessage(r.error), reason });
+		return { revoked: true };
+	}
+};

@@ -1,0 +1,13 @@
+import { error } from '@sveltejs/kit';
+import { getMe } from '#lib/api/sdk.gen';
+import { failLoad, signInFirst } from '#lib/server/auth/pages';
+import { api } from '#lib/server/bff';
+import type { PageServerLoad } from './$types';
+
+export const load: PageServerLoad = async (event) => {
+	signInFirst(event);
+	const me = await getMe({ client: api(event) });
+	if (!me.data) failLoad(event, me.response?.status, me.error);
+	if (!me.data.actions.includes('proofs:write')) error(403, { code: 'forbidden', message: 'Your role does not allow uploading proofs.', correlationId: event.locals.correlationId });
+	return {};
+};

@@ -1,0 +1,39 @@
+import { fail } from '@sveltejs/kit';
+import { getTenantSettings, putTenantLogo, updateTenantSettings } from '#lib/api/sdk.gen';
+import { zTenantLanguage } from '#lib/api/zod.gen';
+import { failLoad, problemMessage, signInFirst } from '#lib/server/auth/pages';
+import { api } from '#lib/server/bff';
+import type { Actions, PageServerLoad } from './$types';
+
+export const load: PageServerLoad = async (event) => {
+	signInFirst(event);
+	const r = await getTenantSettings({ client: api(event) });
+	if (!r.data) failLoad(event, r.response?.status, r.error);
+	return { settings: r.data };
+};
+
+export const actions: Actions = {
+	save: async (event) => {
+		const form = await event.request.formData();
+		const language = zTenantLanguage.safeParse(form.get('language'));
+		const r = await updateTenantSettings({
+			client: api(event),
+			body: { name: String(form.get('name') ?? ''), ...(language.success ? { language: language.data } : {}) },
+			headers: { 'Idempotency-Key': crypto.randomUUID() }
+		});
+		if (r.error) return fail(r.response?.status ?? 500, { problem: problemMessage(r.error) });
+		return { saved: true };
+	},
+	logo: async (event) => {
+		const file = (await event.request.formData()).get('logo');
+		if (!(file instanceof File) || file.size === 0) return fail(422, { problem: 'Choose an image file.' });
+		const r = await putTenantLogo({
+			client: api(event),
+			body: file,
+			bodySerializer: null,
+			headers: { 'content-type': file.type || 'application/octet-stream', 'Idempotency-Key': crypto.randomUUID() }
+		});
+		if (r.error) return fail(r.response?.status ?? 500, { problem: problemMessage(r.error) });
+		return { logoSaved: true };
+	}
+};
