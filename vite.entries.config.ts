@@ -18,9 +18,17 @@ export default defineConfig({
 				web: 'src/entries/web.ts',
 				worker: 'src/entries/worker.ts',
 				migrate: 'src/entries/migrate.ts',
-				ingest: 'src/entries/ingest.ts'
+				ingest: 'src/entries/ingest.ts',
+				signer: 'src/entries/signer.ts',
+				'agent-sim': 'src/entries/agent-sim.ts'
 			},
-			output: { entryFileNames: '[name].js', chunkFileNames: 'entries/[name]-[hash].js', format: 'esm' }
+			output: {
+				// the CLIs are also package `bin` entries
+				banner: (chunk) => (chunk.isEntry && ['signer', 'agent-sim'].includes(chunk.name) ? '#!/usr/bin/env node' : ''),
+				entryFileNames: '[name].js',
+				chunkFileNames: 'entries/[name]-[hash].js',
+				format: 'esm'
+			}
 		}
 	}
 });

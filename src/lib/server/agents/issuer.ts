@@ -1,17 +1,41 @@
+import { X509Certificate } from 'node:crypto';
 import { ApiError } from '#lib/server/http/errors';
+import { getSigner, SignerUnavailable } from '#lib/server/signer';
 import type { AgentCertificateIssuer } from './enrolment';
 
-/**
- * The agent CA and the proof-encryption certificate come from the crypto
- * engineer's PKI and signer modules; this file binds them for enrolment.
- * Until those modules are in the build, enrolment answers 503.
- */
+/** A signer outage is a 503 the agent retries; a CSR the CA refuses is the agent's 422. */
+function mapSignerError(error: unknown): never {
+	if (error instanceof SignerUnavailable) throw new ApiError('service_unavailable', 'The signer is unavailable; retry the enrolment later.');
+	if (error instanceof ApiError) throw error;
+	throw new ApiError('validation_failed', error instanceof Error ? error.message : 'The CSR was refused.', [
+		{ field: 'csr', problem: error instanceof Error ? error.message : 'refused' }
+	]);
+}
+
+/** Enrolment's certificate issuer: the tenant's agent CA in the signer (issue 5 §2). */
 export function agentCertificateIssuer(): AgentCertificateIssuer {
-	return async () => {
-		throw new ApiError('service_unavailable', 'The agent CA is not available in this build yet.');
+	return async (request) => {
+		try {
+			const signer = await getSigner();
+			const issued = await signer.issueAgentCertificate(request);
+			const root = (await signer.publicKeys()).rootCertificatePem;
+			return {
+				certificatePem: issued.certificatePem,
+				serialHex: issued.serialHex.toLowerCase(),
+				caChainPem: [issued.caCertificatePem, root],
+				publicKeySpki: new Uint8Array(new X509Certificate(issued.certificatePem).publicKey.export({ type: 'spki', format: 'der' }))
+			};
+		} catch (error) {
+			mapSignerError(error);
+		}
 	};
 }
 
+/** The certificate agents encrypt proofs to. */
 export async function proofEncryptionCertificatePem(): Promise<string> {
-	throw new ApiError('service_unavailable', 'The proof-encryption certificate is not available in this build yet.');
+	try {
+		return (await (await getSigner()).publicKeys()).proofEncryptionCertificatePem;
+	} catch (error) {
+		mapSignerError(error);
+	}
 }

@@ -1,21 +1,45 @@
+import { getSigner, type Signer } from '#lib/server/signer';
+import { SignerUnavailable } from '#lib/server/signer/types';
+import { openProof } from './format';
 import type { PipelineParts } from './pipeline';
 import { RetryableFailure } from './rejections';
 
+/** Signer outages become RetryableFailure (FAILED_RETRYABLE, retried with backoff); anything else is thrown as is. */
+async function withSigner<T>(fn: (signer: Signer) => Promise<T>): Promise<T> {
+	try {
+		return await fn(await getSigner());
+	} catch (error) {
+		if (error instanceof SignerUnavailable) throw new RetryableFailure(error.message, { cause: error });
+		throw error;
+	}
+}
+
 /**
- * Binds the proof pipeline to the crypto engineer's modules (issue 5 §1, §7)
- * and the certificates engineer's (issue 6):
- * - open: `openProof` (proofs/format) with `getSigner().decrypt` and the
- *   tenant's agent CA; ProofRejection codes for bad proofs;
- * - hmac: `getSigner().hmac`;
- * - signReceipts: `getSigner().signBatch` (one keyring key per batch, unique per record);
- * - appendToLog: `appendLeaves` (src/lib/server/log);
- * - renderPdfs: certificates/pdf.
- * Those modules are not in the build yet: until they are, a proof cannot be
- * opened, and the proof worker kind is not registered (src/jobs/index.ts).
+ * Binds the proof pipeline to the crypto modules (issue 5 §1, §7) and, as they
+ * land, the certificates engineer's (issue 6):
+ * - open: `openProof` (proofs/format) with the signer's decryption and the tenant's agent CA;
+ * - hmac: the signer's de-duplication key;
+ * - signReceipts: `signBatch`, one keyring key per batch (a batch is at most SIGNER_BATCH_SIZE records);
+ * - appendToLog / renderPdfs: add them here (src/lib/server/log, certificates/pdf).
  */
 export function pipelineParts(): PipelineParts {
-	const missing = (what: string) => async (): Promise<never> => {
-		throw new RetryableFailure(`${what} is not part of this build yet`);
+	// the tenant's agent CA never changes once created: one look-up per tenant and process
+	const agentCas = new Map<string, Promise<string>>();
+	const agentCa = (signer: Signer, tenantId: string) => {
+		let pem = agentCas.get(tenantId);
+		if (!pem) {
+			agentCas.set(tenantId, (pem = signer.agentCaCertificate(tenantId)));
+			pem.catch(() => agentCas.delete(tenantId));
+		}
+		return pem;
 	};
-	return { open: missing('the proof format (proofs/format)'), hmac: missing('the signer'), signReceipts: missing('the signer') };
+	return {
+		open: (der, ctx) => withSigner(async (signer) => openProof(der, { signer, agentCaPem: await agentCa(signer, ctx.tenantId), receivedAt: ctx.receivedAt })),
+		hmac: (bytes) => withSigner((signer) => signer.hmac(bytes)),
+		signReceipts: (records) =>
+			withSigner(async (signer) => {
+				const batch = await signer.signBatch(records);
+				return new Map([...batch.signatures].map(([id, signature]) => [id, { keyId: batch.keyId, signature, algorithm: batch.algorithm }]));
+			})
+	};
 }

@@ -1,0 +1,238 @@
+/**
+ * `npm run agent-sim -- --url URL --enrol-token T --count N [--concurrency C] [--bad-ratio R] [--out DIR] [--results FILE]`
+ *
+ * A realistic erasure agent (ARCHITECTURE: CLIs; issue 5 §3): generates a P-256
+ * key and a CSR, enrols with the token (POST /ingest/v1/enrolments), builds N
+ * real proofs of varied reports (proofs/format) and submits them to
+ * POST /ingest/v1/proofs signed with RFC 9421, C at a time. `--bad-ratio R` mixes
+ * in bad proofs, evenly over the kinds below; `--out DIR` writes the proofs as
+ * .der files (and the enrolment credentials, agent.json) instead of submitting.
+ * The last stdout line is a JSON summary. Usage errors exit 2.
+ *
+ * Bad kinds and the rejection the platform gives them:
+ *   garbage        DER-shaped random bytes                              proof_malformed
+ *   bad_signature  report changed after signing                         proof_invalid_signature
+ *   unknown_agent  signed by a key this agent never enrolled            agent_certificate_untrusted
+ *   schema         a well-signed report that breaks the report schema   report_schema_invalid
+ */
+import { createHash, createPublicKey, generateKeyPairSync, randomBytes, randomInt, type KeyObject } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { signRequest } from '#lib/server/agents/http-signature';
+import { buildProof, envelopeProof, reportBytes, signReport } from '#lib/server/proofs/format';
+import { sampleReport } from '#lib/server/proofs/format/sample';
+import { buildSignedData, parseContentInfo } from '#lib/server/signer/cms';
+import { createCsr, issueCertificate, KeyUsage, spkiDer } from '#lib/server/signer/pki';
+
+export const BAD_KINDS = ['garbage', 'bad_signature', 'unknown_agent', 'schema'] as const;
+type Kind = 'good' | (typeof BAD_KINDS)[number];
+export const EXPECTED_REJECTION: Record<(typeof BAD_KINDS)[number], string> = {
+	garbage: 'proof_malformed',
+	bad_signature: 'proof_invalid_signature',
+	unknown_agent: 'agent_certificate_untrusted',
+	schema: 'report_schema_invalid'
+};
+
+const USAGE = 'usage: agent-sim --url URL --enrol-token T --count N [--concurrency C] [--bad-ratio R] [--out DIR] [--results FILE]';
+
+function usage(problem: string): never {
+	process.stderr.write(`agent-sim: ${problem}\n${USAGE}\n`);
+	process.exit(2);
+}
+
+function parseCli() {
+	let values;
+	try {
+		({ values } = parseArgs({
+			options: {
+				url: { type: 'string' },
+				'enrol-token': { type: 'string' },
+				count: { type: 'string' },
+				concurrency: { type: 'string', default: '8' },
+				'bad-ratio': { type: 'string', default: '0' },
+				out: { type: 'string' },
+				results: { type: 'string' },
+				help: { type: 'boolean', short: 'h' }
+			},
+			strict: true,
+			allowPositionals: false
+		}));
+	} catch (error) {
+		usage((error as Error).message);
+	}
+	if (values.help) {
+		process.stdout.write(USAGE + '\n');
+		process.exit(0);
+	}
+	if (!values.url || !/^https?:\/\//.test(values.url)) usage('--url must be an http(s) URL');
+	if (!values['enrol-token']) usage('--enrol-token is required');
+	const count = Number(values.count);
+	const concurrency = Number(values.concurrency);
+	const badRatio = Number(values['bad-ratio']);
+	if (!Number.isInteger(count) || count < 1) usage('--count must be a whole number of at least 1');
+	if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) usage('--concurrency must be 1..256');
+	if (!Number.isFinite(badRatio) || badRatio < 0 || badRatio > 1) usage('--bad-ratio must be between 0 and 1');
+	return { url: values.url.replace(/\/$/, ''), token: values['enrol-token'], count, concurrency, badRatio, out: values.out, results: values.results };
+}
+
+const enrolment = z.object({ agentId: z.uuid(), certificate: z.string(), caCertificates: z.array(z.string()), proofEncryptionCertificate: z.string() });
+
+type Agent = z.infer<typeof enrolment> & { key: KeyObject };
+
+async function enrol(url: string, token: string): Promise<Agent> {
+	const key = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+	const csr = createCsr({ CN: `agent-sim ${randomBytes(3).toString('hex')}` }, key);
+	const res = await fetch(`${url}/ingest/v1/enrolments`, {
+		method: 'POST',
+		headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+		body: JSON.stringify({ csr })
+	});
+	const body = await res.json().catch(() => null);
+	if (res.status !== 201) throw new Error(`enrolment failed: HTTP ${res.status} ${JSON.stringify(body)}`);
+	return { ...enrolment.parse(body), key };
+}
+
+/** One proof of the given kind. */
+function makeProof(kind: Kind, agent: Agent, stranger: { key: KeyObject; cert: string }): Buffer {
+	const encryptionCert = agent.proofEncryptionCertificate;
+	switch (kind) {
+		case 'good':
+			return buildProof({ report: sampleReport(), agentKey: agent.key, agentCert: agent.certificate, encryptionCert });
+		case 'garbage': {
+			const junk = randomBytes(200 + randomInt(800));
+			// one DER SEQUENCE spanning the body, so it passes the gateway's cheap check and reaches the worker
+			return Buffer.concat([Buffer.from([0x30, 0x82, junk.length >> 8, junk.length & 0xff]), junk]);
+		}
+		case 'bad_signature': {
+			const signed = reportBytes(sampleReport());
+			const changed = reportBytes(sampleReport());
+			const ci = buildSignedData({ content: changed, digest: createHash('sha256').update(signed).digest(), signerCertPem: agent.certificate, key: agent.key });
+			return envelopeProof(new Uint8Array(parseContentInfo(ci).content.toBER(false)), encryptionCert);
+		}
+		case 'unknown_agent':
+			return envelopeProof(signReport(reportBytes(sampleReport()), stranger.key, stranger.cert), encryptionCert);
+		case 'schema': {
+			const r = sampleReport() as Record<string, unknown>;
+			const variants = [
+				() => ({ ...r, device: { ...(r.device as object), type: 'Floppy' } }),
+				() => ({ ...r, sanitisation: { ...(r.sanitisation as object), method: 'Wipe' } }),
+				() => ({ ...r, erasureLogSha256: 'not-a-hash' }),
+				() => {
+					const { operator: _, ...rest } = r;
+					return rest;
+				}
+			];
+			return buildProof({ report: variants[randomInt(variants.length)](), agentKey: agent.key, agentCert: agent.certificate, encryptionCert });
+		}
+	}
+}
+
+/** A key and self-issued certificate no tenant's agent CA ever saw. */
+function strangerIdentity(): { key: KeyObject; cert: string } {
+	const key = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+	const cert = issueCertificate({ subject: { CN: 'unenrolled agent' }, spki: spkiDer(createPublicKey(key)), issuerKey: key, notAfter: new Date(Date.now() + 86400_000), keyUsage: [KeyUsage.digitalSignature] }).pem;
+	return { key, cert };
+}
+
+/** Which proof is which kind: round(N·R) bad ones at random positions, evenly over the kinds. */
+function plan(count: number, badRatio: number): Kind[] {
+	const bad = Math.round(count * badRatio);
+	const kinds: Kind[] = Array.from({ length: count }, (_, i) => (i < bad ? BAD_KINDS[i % BAD_KINDS.length] : 'good'));
+	for (let i = kinds.length - 1; i > 0; i--) {
+		const j = randomInt(i + 1);
+		[kinds[i], kinds[j]] = [kinds[j], kinds[i]];
+	}
+	return kinds;
+}
+
+type Result = { index: number; kind: Kind; status: number; publicId?: string; error?: string };
+
+async function submit(url: string, agent: Agent, der: Buffer): Promise<{ status: number; publicId?: string; error?: string }> {
+	const target = `${url}/ingest/v1/proofs`;
+	for (let attempt = 0; ; attempt++) {
+		// a fresh signature per attempt: the gateway remembers nonces (RFC 9421 §7.2.2)
+		const headers = signRequest({ method: 'POST', url: target, body: der, keyId: agent.agentId, privateKey: agent.key });
+		try {
+			const res = await fetch(target, { method: 'POST', body: new Uint8Array(der), headers: { 'content-type': 'application/pkcs7-mime', ...headers } });
+			const body = (await res.json().catch(() => ({}))) as { publicId?: string; error?: { code?: string } };
+			if ((res.status === 429 || res.status === 503) && attempt < 5) {
+				await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
+				continue;
+			}
+			return { status: res.status, publicId: body.publicId, error: body.error?.code };
+		} catch (error) {
+			if (attempt < 3) {
+				await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
+				continue;
+			}
+			return { status: 0, error: (error as Error).message };
+		}
+	}
+}
+
+async function main(): Promise<void> {
+	const cli = parseCli();
+	const started = performance.now();
+	const agent = await enrol(cli.url, cli.token);
+	const stranger = strangerIdentity();
+	const kinds = plan(cli.count, cli.badRatio);
+	const bad = Object.fromEntries(BAD_KINDS.map((k) => [k, kinds.filter((x) => x === k).length]));
+	const results: Result[] = [];
+
+	if (cli.out) {
+		mkdirSync(cli.out, { recursive: true });
+		writeFileSync(
+			join(cli.out, 'agent.json'),
+			JSON.stringify({ url: cli.url, agentId: agent.agentId, privateKeyPem: agent.key.export({ type: 'pkcs8', format: 'pem' }), certificate: agent.certificate, caCertificates: agent.caCertificates, proofEncryptionCertificate: agent.proofEncryptionCertificate }, null, 2),
+			{ mode: 0o600 }
+		);
+		const manifest = kinds.map((kind, i) => {
+			const file = `proof-${String(i + 1).padStart(String(cli.count).length, '0')}.der`;
+			writeFileSync(join(cli.out!, file), makeProof(kind, agent, stranger));
+			return { file, kind, expected: kind === 'good' ? 'CERTIFIED' : EXPECTED_REJECTION[kind] };
+		});
+		writeFileSync(join(cli.out, 'manifest.json'), JSON.stringify(manifest, null, 2));
+		const seconds = Number(((performance.now() - started) / 1000).toFixed(3));
+		process.stdout.write(JSON.stringify({ submitted: 0, accepted: 0, rejected: 0, seconds, written: cli.count, agentId: agent.agentId, good: cli.count - Object.values(bad).reduce((a, b) => a + b, 0), bad, out: cli.out }) + '\n');
+		return;
+	}
+
+	let next = 0;
+	const buildMs: number[] = [];
+	await Promise.all(
+		Array.from({ length: Math.min(cli.concurrency, cli.count) }, async () => {
+			while (next < kinds.length) {
+				const index = next++;
+				const t = performance.now();
+				const der = makeProof(kinds[index], agent, stranger);
+				buildMs.push(performance.now() - t);
+				results.push({ index, kind: kinds[index], ...(await submit(cli.url, agent, der)) });
+			}
+		})
+	);
+	const accepted = results.filter((r) => r.status === 202).length;
+	const seconds = Number(((performance.now() - started) / 1000).toFixed(3));
+	if (cli.results) writeFileSync(cli.results, JSON.stringify(results.sort((a, b) => a.index - b.index), null, 2));
+	const errors: Record<string, number> = {};
+	for (const r of results) if (r.status !== 202) errors[`${r.status} ${r.error ?? ''}`.trim()] = (errors[`${r.status} ${r.error ?? ''}`.trim()] ?? 0) + 1;
+	const summary = {
+		submitted: results.length,
+		accepted,
+		rejected: results.length - accepted,
+		seconds,
+		agentId: agent.agentId,
+		good: kinds.filter((k) => k === 'good').length,
+		bad,
+		buildMsPerProof: Number((buildMs.reduce((a, b) => a + b, 0) / Math.max(1, buildMs.length)).toFixed(2)),
+		...(Object.keys(errors).length ? { errors } : {})
+	};
+	process.stdout.write(JSON.stringify(summary) + '\n');
+	if (accepted === 0) process.exitCode = 1;
+}
+
+main().catch((error) => {
+	process.stderr.write(`agent-sim: ${(error as Error).message}\n`);
+	process.exit(1);
+});

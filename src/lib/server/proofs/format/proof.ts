@@ -1,0 +1,86 @@
+/**
+ * Proof format v1 (issue 5 §1; handbook agents/proof-format.md):
+ *
+ *   ContentInfo(EnvelopedData)                      to the platform's proof-encryption certificate,
+ *     KeyTransRecipientInfo RSAES-OAEP-SHA256         AES-256-GCM content (RFC 5084 GCMParameters)
+ *     encrypted: SignedData                           signed by the enrolled agent's P-256 key,
+ *       signed attrs content-type, message-digest,    agent certificate embedded
+ *       signing-time
+ *       eContent (id-data): the erasure report, UTF-8 JSON (schema v1)
+ *
+ * `buildProof` is the agent side (agent-sim, tests); `openProof` the platform
+ * side (proof worker), which throws ProofRejection with the catalogue's codes
+ * and RetryableFailure when the signer cannot be reached.
+ */
+import { createHash, X509Certificate, type KeyObject } from 'node:crypto';
+import { canonicalJson } from '#lib/server/certificates/records';
+import { buildEnvelopedData, buildSignedData, CmsError, parseContentInfo, parseEnvelopedData, verifySignedData } from '#lib/server/signer/cms';
+import { OID } from '#lib/server/signer/pki';
+import { SignerUnavailable, type Signer } from '#lib/server/signer/types';
+import type { OpenedProof } from '../pipeline';
+import { ProofRejection, RetryableFailure } from '../rejections';
+import { erasureReport } from './report';
+
+/** The report bytes an agent signs: canonical JSON (RFC 8785 style), UTF-8. */
+export const reportBytes = (report: unknown): Buffer => Buffer.from(canonicalJson(report), 'utf8');
+
+/** SignedData (bare, as an EnvelopedData of type id-signedData holds it) over `content`. */
+export function signReport(content: Uint8Array, agentKey: KeyObject, agentCertPem: string, signingTime?: Date): Buffer {
+	const ci = buildSignedData({ content, digest: createHash('sha256').update(content).digest(), signerCertPem: agentCertPem, key: agentKey, signingTime });
+	return Buffer.from(parseContentInfo(ci).content.toBER(false));
+}
+
+/** Encrypts a bare SignedData to the proof-encryption certificate: the .der file an agent submits. */
+export const envelopeProof = (signedData: Uint8Array, encryptionCertPem: string): Buffer => buildEnvelopedData(signedData, OID.signedData, encryptionCertPem);
+
+export function buildProof(input: { report: unknown; agentKey: KeyObject; agentCert: string; encryptionCert: string; signingTime?: Date }): Buffer {
+	return envelopeProof(signReport(reportBytes(input.report), input.agentKey, input.agentCert, input.signingTime), input.encryptionCert);
+}
+
+/**
+ * Decrypts (through the signer), verifies and validates one proof. The agent
+ * certificate must chain to the tenant's agent CA and be valid at `receivedAt`
+ * (the moment the platform took the proof in, not when a retry runs).
+ */
+export async function openProof(der: Uint8Array, ctx: { signer: Signer; agentCaPem: string; receivedAt: Date }): Promise<OpenedProof> {
+	try {
+		parseEnvelopedData(der);
+	} catch (error) {
+		throw new ProofRejection('proof_malformed', error instanceof Error ? error.message : String(error));
+	}
+	let inner: Uint8Array;
+	try {
+		inner = await ctx.signer.decryptEnvelope(der);
+	} catch (error) {
+		if (error instanceof SignerUnavailable) throw new RetryableFailure(error.message, { cause: error });
+		throw new ProofRejection('proof_decryption_failed', error instanceof Error ? error.message : String(error));
+	}
+	let verified: ReturnType<typeof verifySignedData>;
+	try {
+		verified = verifySignedData(inner);
+	} catch (error) {
+		if (error instanceof CmsError) throw new ProofRejection('proof_invalid_signature', error.message);
+		throw error;
+	}
+	const signer = new X509Certificate(verified.signerDer);
+	const ca = new X509Certificate(ctx.agentCaPem);
+	if (!signer.checkIssued(ca) || !signer.verify(ca.publicKey)) {
+		throw new ProofRejection('agent_certificate_untrusted', `issued by “${signer.issuer.replace(/\n/g, ', ')}”, not by this tenant’s agent CA`);
+	}
+	if (ctx.receivedAt < signer.validFromDate || ctx.receivedAt > signer.validToDate) {
+		throw new ProofRejection('agent_certificate_untrusted', `certificate valid ${signer.validFromDate.toISOString()} to ${signer.validToDate.toISOString()}, proof received ${ctx.receivedAt.toISOString()}`);
+	}
+	let report: unknown;
+	try {
+		report = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(verified.content));
+	} catch {
+		throw new ProofRejection('report_schema_invalid', 'the signed content is not UTF-8 JSON');
+	}
+	const parsed = erasureReport.safeParse(report);
+	if (!parsed.success) {
+		const issue = parsed.error.issues[0];
+		throw new ProofRejection('report_schema_invalid', `${issue.path.join('.') || '(report)'}: ${issue.message}`);
+	}
+	return { report, canonicalReport: reportBytes(report), signerSerialHex: signer.serialNumber.toLowerCase() };
+}
+
