@@ -4,8 +4,8 @@ import * as z from 'zod';
 
 import { type Client, type ClientMeta, formDataBodySerializer, type Options as Options2, type RequestResult, type ServerSentEventsResult, type TDataShape } from './client';
 import { client } from './client.gen';
-import type { ChangeAgentStatusData, ChangeAgentStatusErrors, ChangeAgentStatusResponses, ChangeMemberRoleData, ChangeMemberRoleErrors, ChangeMemberRoleResponses, ChangePlatformUserData, ChangePlatformUserErrors, ChangePlatformUserResponses, ChangeTenantStatusData, ChangeTenantStatusErrors, ChangeTenantStatusResponses, CreateEnrolmentTokenData, CreateEnrolmentTokenErrors, CreateEnrolmentTokenResponses, CreateTenantData, CreateTenantErrors, CreateTenantResponses, DisableServiceAccountData, DisableServiceAccountErrors, DisableServiceAccountResponses, DiscardDeadLetterData, DiscardDeadLetterErrors, DiscardDeadLetterResponses, EnrolAgentData, EnrolAgentErrors, EnrolAgentResponses, ExportCertificatesData, ExportCertificatesErrors, ExportCertificatesResponses, GetAgentData, GetAgentErrors, GetAgentResponses, GetBuildinfoData, GetBuildinfoErrors, GetBuildinfoResponses, GetCertificateData, GetCertificateErrors, GetCertificateResponses, GetHealthData, GetHealthErrors, GetHealthResponses, GetHealthzData, GetHealthzResponses, GetIngestedProofData, GetIngestedProofErrors, GetIngestedProofResponses, GetLicenceBalanceData, GetLicenceBalanceErrors, GetLicenceBalanceResponses, GetMeData, GetMeErrors, GetMeResponses, GetMetricsData, GetMetricsResponses, GetOverviewStatsData, GetOverviewStatsErrors, GetOverviewStatsResponses, GetProofData, GetProofErrors, GetProofResponses, GetReadyzData, GetReadyzErrors, GetReadyzResponses, GetSystemStatusData, GetSystemStatusErrors, GetSystemStatusResponses, GetTenantData, GetTenantErrors, GetTenantLicencesData, GetTenantLicencesErrors, GetTenantLicencesResponses, GetTenantLogoData, GetTenantLogoErrors, GetTenantLogoResponses, GetTenantResponses, GetTenantSettingsData, GetTenantSettingsErrors, GetTenantSettingsResponses, GrantLicencesData, GrantLicencesErrors, GrantLicencesResponses, IngestProofData, IngestProofErrors, IngestProofResponses, InviteMemberData, InviteMemberErrors, InviteMemberResponses, ListAdminAuditEventsData, ListAdminAuditEventsErrors, ListAdminAuditEventsResponses, ListAgentsData, ListAgentsErrors, ListAgentsResponses, ListAuditEventsData, ListAuditEventsErrors, ListAuditEventsResponses, ListCertificatesData, ListCertificatesErrors, ListCertificatesResponses, ListDeadLettersData, ListDeadLettersErrors, ListDeadLettersResponses, ListLicenceLedgerData, ListLicenceLedgerErrors, ListLicenceLedgerResponses, ListMembersData, ListMembersErrors, ListMembersResponses, ListPlatformUsersData, ListPlatformUsersErrors, ListPlatformUsersResponses, ListProofsData, ListProofsErrors, ListProofsResponses, ListQueuesData, ListQueuesErrors, ListQueuesResponses, ListServiceAccountsData, ListServiceAccountsErrors, ListServiceAccountsResponses, ListSessionsData, ListSessionsErrors, ListSessionsResponses, ListTenantsData, ListTenantsErrors, ListTenantsResponses, PutTenantLogoData, PutTenantLogoErrors, PutTenantLogoResponses, RefundLicenceData, RefundLicenceErrors, RefundLicenceResponses, RegisterServiceAccountData, RegisterServiceAccountErrors, RegisterServiceAccountResponses, RemoveMemberData, RemoveMemberErrors, RemoveMemberResponses, ReprocessProofData, ReprocessProofErrors, ReprocessProofResponses, RetryDeadLetterData, RetryDeadLetterErrors, RetryDeadLetterResponses, RevokeAllSessionsData, RevokeAllSessionsErrors, RevokeAllSessionsResponses, RevokeCertificateData, RevokeCertificateErrors, RevokeCertificateResponses, RevokeSessionData, RevokeSessionErrors, RevokeSessionResponses, StreamEventsData, StreamEventsErrors, StreamEventsResponse, StreamEventsResponses, SubmitProofData, SubmitProofErrors, SubmitProofResponses, SubmitProofsBulkData, SubmitProofsBulkErrors, SubmitProofsBulkResponses, UpdateTenantSettingsData, UpdateTenantSettingsErrors, UpdateTenantSettingsResponses } from './types.gen';
-import { zChangeAgentStatusBody, zChangeAgentStatusHeaders, zChangeAgentStatusPath, zChangeAgentStatusResponse, zChangeMemberRoleBody, zChangeMemberRoleHeaders, zChangeMemberRolePath, zChangeMemberRoleResponse, zChangePlatformUserBody, zChangePlatformUserHeaders, zChangePlatformUserPath, zChangePlatformUserResponse, zChangeTenantStatusBody, zChangeTenantStatusHeaders, zChangeTenantStatusPath, zChangeTenantStatusResponse, zCreateEnrolmentTokenBody, zCreateEnrolmentTokenHeaders, zCreateEnrolmentTokenResponse, zCreateTenantBody, zCreateTenantHeaders, zCreateTenantResponse, zDisableServiceAccountHeaders, zDisableServiceAccountPath, zDisableServiceAccountResponse, zDiscardDeadLetterHeaders, zDiscardDeadLetterPath, zDiscardDeadLetterResponse, zEnrolAgentBody, zEnrolAgentResponse, zExportCertificatesQuery, zExportCertificatesResponse, zGetAgentPath, zGetAgentResponse, zGetBuildinfoResponse, zGetCertificatePath, zGetCertificateResponse, zGetHealthResponse, zGetHealthzResponse, zGetIngestedProofPath, zGetIngestedProofResponse, zGetLicenceBalanceResponse, zGetMeResponse, zGetMetricsResponse, zGetOverviewStatsQuery, zGetOverviewStatsResponse, zGetProofPath, zGetProofResponse, zGetReadyzResponse, zGetSystemStatusResponse, zGetTenantLicencesPath, zGetTenantLicencesQuery, zGetTenantLicencesResponse, zGetTenantLogoResponse, zGetTenantPath, zGetTenantResponse, zGetTenantSettingsResponse, zGrantLicencesBody, zGrantLicencesHeaders, zGrantLicencesResponse, zIngestProofBody, zIngestProofHeaders, zIngestProofResponse, zInviteMemberBody, zInviteMemberHeaders, zInviteMemberResponse, zListAdminAuditEventsQuery, zListAdminAuditEventsResponse, zListAgentsQuery, zListAgentsResponse, zListAuditEventsQuery, zListAuditEventsResponse, zListCertificatesQuery, zListCertificatesResponse, zListDeadLettersPath, zListDeadLettersQuery, zListDeadLettersResponse, zListLicenceLedgerQuery, zListLicenceLedgerResponse, zListMembersQuery, zListMembersResponse, zListPlatformUsersQuery, zListPlatformUsersResponse, zListProofsQuery, zListProofsResponse, zListQueuesResponse, zListServiceAccountsPath, zListServiceAccountsResponse, zListSessionsResponse, zListTenantsQuery, zListTenantsResponse, zPutTenantLogoBody, zPutTenantLogoHeaders, zPutTenantLogoResponse, zRefundLicenceBody, zRefundLicenceHeaders, zRefundLicenceResponse, zRegisterServiceAccountBody, zRegisterServiceAccountHeaders, zRegisterServiceAccountPath, zRegisterServiceAccountResponse, zRemoveMemberHeaders, zRemoveMemberPath, zRemoveMemberResponse, zReprocessProofHeaders, zReprocessProofPath, zReprocessProofResponse, zRetryDeadLetterHeaders, zRetryDeadLetterPath, zRetryDeadLetterResponse, zRevokeAllSessionsHeaders, zRevokeAllSessionsResponse, zRevokeCertificateBody, zRevokeCertificateHeaders, zRevokeCertificatePath, zRevokeCertificateResponse, zRevokeSessionHeaders, zRevokeSessionPath, zRevokeSessionResponse, zStreamEventsHeaders, zStreamEventsResponse, zSubmitProofBody, zSubmitProofHeaders, zSubmitProofResponse, zSubmitProofsBulkBody, zSubmitProofsBulkHeaders, zSubmitProofsBulkResponse, zUpdateTenantSettingsBody, zUpdateTenantSettingsHeaders, zUpdateTenantSettingsResponse } from './zod.gen';
+import type { ChangeAgentStatusData, ChangeAgentStatusErrors, ChangeAgentStatusResponses, ChangeMemberRoleData, ChangeMemberRoleErrors, ChangeMemberRoleResponses, ChangePlatformUserData, ChangePlatformUserErrors, ChangePlatformUserResponses, ChangeTenantStatusData, ChangeTenantStatusErrors, ChangeTenantStatusResponses, CreateEnrolmentTokenData, CreateEnrolmentTokenErrors, CreateEnrolmentTokenResponses, CreateTenantData, CreateTenantErrors, CreateTenantResponses, DisableServiceAccountData, DisableServiceAccountErrors, DisableServiceAccountResponses, DiscardDeadLetterData, DiscardDeadLetterErrors, DiscardDeadLetterResponses, EnrolAgentData, EnrolAgentErrors, EnrolAgentResponses, ExportCertificatesData, ExportCertificatesErrors, ExportCertificatesResponses, GetAgentData, GetAgentErrors, GetAgentResponses, GetBuildinfoData, GetBuildinfoErrors, GetBuildinfoResponses, GetCertificateData, GetCertificateErrors, GetCertificateResponses, GetHealthData, GetHealthErrors, GetHealthResponses, GetHealthzData, GetHealthzResponses, GetIngestedProofData, GetIngestedProofErrors, GetIngestedProofResponses, GetLicenceBalanceData, GetLicenceBalanceErrors, GetLicenceBalanceResponses, GetLogCheckpointData, GetLogCheckpointErrors, GetLogCheckpointResponses, GetLogConsistencyProofData, GetLogConsistencyProofErrors, GetLogConsistencyProofResponses, GetLogInclusionProofData, GetLogInclusionProofErrors, GetLogInclusionProofResponses, GetMeData, GetMeErrors, GetMeResponses, GetMetricsData, GetMetricsResponses, GetOverviewStatsData, GetOverviewStatsErrors, GetOverviewStatsResponses, GetProofData, GetProofErrors, GetProofResponses, GetPublicCertificateData, GetPublicCertificateErrors, GetPublicCertificatePdfData, GetPublicCertificatePdfErrors, GetPublicCertificatePdfResponses, GetPublicCertificateResponses, GetPublicKeysData, GetPublicKeysErrors, GetPublicKeysResponses, GetReadyzData, GetReadyzErrors, GetReadyzResponses, GetSystemStatusData, GetSystemStatusErrors, GetSystemStatusResponses, GetTenantData, GetTenantErrors, GetTenantLicencesData, GetTenantLicencesErrors, GetTenantLicencesResponses, GetTenantLogoData, GetTenantLogoErrors, GetTenantLogoResponses, GetTenantResponses, GetTenantSettingsData, GetTenantSettingsErrors, GetTenantSettingsResponses, GrantLicencesData, GrantLicencesErrors, GrantLicencesResponses, IngestProofData, IngestProofErrors, IngestProofResponses, InviteMemberData, InviteMemberErrors, InviteMemberResponses, ListAdminAuditEventsData, ListAdminAuditEventsErrors, ListAdminAuditEventsResponses, ListAgentsData, ListAgentsErrors, ListAgentsResponses, ListAuditEventsData, ListAuditEventsErrors, ListAuditEventsResponses, ListCertificatesData, ListCertificatesErrors, ListCertificatesResponses, ListDeadLettersData, ListDeadLettersErrors, ListDeadLettersResponses, ListLicenceLedgerData, ListLicenceLedgerErrors, ListLicenceLedgerResponses, ListMembersData, ListMembersErrors, ListMembersResponses, ListPlatformUsersData, ListPlatformUsersErrors, ListPlatformUsersResponses, ListProofsData, ListProofsErrors, ListProofsResponses, ListQueuesData, ListQueuesErrors, ListQueuesResponses, ListServiceAccountsData, ListServiceAccountsErrors, ListServiceAccountsResponses, ListSessionsData, ListSessionsErrors, ListSessionsResponses, ListTenantsData, ListTenantsErrors, ListTenantsResponses, PutTenantLogoData, PutTenantLogoErrors, PutTenantLogoResponses, RefundLicenceData, RefundLicenceErrors, RefundLicenceResponses, RegisterServiceAccountData, RegisterServiceAccountErrors, RegisterServiceAccountResponses, RemoveMemberData, RemoveMemberErrors, RemoveMemberResponses, ReprocessProofData, ReprocessProofErrors, ReprocessProofResponses, RetryDeadLetterData, RetryDeadLetterErrors, RetryDeadLetterResponses, RevokeAllSessionsData, RevokeAllSessionsErrors, RevokeAllSessionsResponses, RevokeCertificateData, RevokeCertificateErrors, RevokeCertificateResponses, RevokeSessionData, RevokeSessionErrors, RevokeSessionResponses, StreamEventsData, StreamEventsErrors, StreamEventsResponse, StreamEventsResponses, SubmitProofData, SubmitProofErrors, SubmitProofResponses, SubmitProofsBulkData, SubmitProofsBulkErrors, SubmitProofsBulkResponses, UpdateTenantSettingsData, UpdateTenantSettingsErrors, UpdateTenantSettingsResponses, VerifyCertificatePdfData, VerifyCertificatePdfErrors, VerifyCertificatePdfResponses } from './types.gen';
+import { zChangeAgentStatusBody, zChangeAgentStatusHeaders, zChangeAgentStatusPath, zChangeAgentStatusResponse, zChangeMemberRoleBody, zChangeMemberRoleHeaders, zChangeMemberRolePath, zChangeMemberRoleResponse, zChangePlatformUserBody, zChangePlatformUserHeaders, zChangePlatformUserPath, zChangePlatformUserResponse, zChangeTenantStatusBody, zChangeTenantStatusHeaders, zChangeTenantStatusPath, zChangeTenantStatusResponse, zCreateEnrolmentTokenBody, zCreateEnrolmentTokenHeaders, zCreateEnrolmentTokenResponse, zCreateTenantBody, zCreateTenantHeaders, zCreateTenantResponse, zDisableServiceAccountHeaders, zDisableServiceAccountPath, zDisableServiceAccountResponse, zDiscardDeadLetterHeaders, zDiscardDeadLetterPath, zDiscardDeadLetterResponse, zEnrolAgentBody, zEnrolAgentResponse, zExportCertificatesQuery, zExportCertificatesResponse, zGetAgentPath, zGetAgentResponse, zGetBuildinfoResponse, zGetCertificatePath, zGetCertificateResponse, zGetHealthResponse, zGetHealthzResponse, zGetIngestedProofPath, zGetIngestedProofResponse, zGetLicenceBalanceResponse, zGetLogCheckpointQuery, zGetLogCheckpointResponse, zGetLogConsistencyProofQuery, zGetLogConsistencyProofResponse, zGetLogInclusionProofQuery, zGetLogInclusionProofResponse, zGetMeResponse, zGetMetricsResponse, zGetOverviewStatsQuery, zGetOverviewStatsResponse, zGetProofPath, zGetProofResponse, zGetPublicCertificatePath, zGetPublicCertificatePdfPath, zGetPublicCertificatePdfResponse, zGetPublicCertificateResponse, zGetPublicKeysResponse, zGetReadyzResponse, zGetSystemStatusResponse, zGetTenantLicencesPath, zGetTenantLicencesQuery, zGetTenantLicencesResponse, zGetTenantLogoResponse, zGetTenantPath, zGetTenantResponse, zGetTenantSettingsResponse, zGrantLicencesBody, zGrantLicencesHeaders, zGrantLicencesResponse, zIngestProofBody, zIngestProofHeaders, zIngestProofResponse, zInviteMemberBody, zInviteMemberHeaders, zInviteMemberResponse, zListAdminAuditEventsQuery, zListAdminAuditEventsResponse, zListAgentsQuery, zListAgentsResponse, zListAuditEventsQuery, zListAuditEventsResponse, zListCertificatesQuery, zListCertificatesResponse, zListDeadLettersPath, zListDeadLettersQuery, zListDeadLettersResponse, zListLicenceLedgerQuery, zListLicenceLedgerResponse, zListMembersQuery, zListMembersResponse, zListPlatformUsersQuery, zListPlatformUsersResponse, zListProofsQuery, zListProofsResponse, zListQueuesResponse, zListServiceAccountsPath, zListServiceAccountsResponse, zListSessionsResponse, zListTenantsQuery, zListTenantsResponse, zPutTenantLogoBody, zPutTenantLogoHeaders, zPutTenantLogoResponse, zRefundLicenceBody, zRefundLicenceHeaders, zRefundLicenceResponse, zRegisterServiceAccountBody, zRegisterServiceAccountHeaders, zRegisterServiceAccountPath, zRegisterServiceAccountResponse, zRemoveMemberHeaders, zRemoveMemberPath, zRemoveMemberResponse, zReprocessProofHeaders, zReprocessProofPath, zReprocessProofResponse, zRetryDeadLetterHeaders, zRetryDeadLetterPath, zRetryDeadLetterResponse, zRevokeAllSessionsHeaders, zRevokeAllSessionsResponse, zRevokeCertificateBody, zRevokeCertificateHeaders, zRevokeCertificatePath, zRevokeCertificateResponse, zRevokeSessionHeaders, zRevokeSessionPath, zRevokeSessionResponse, zStreamEventsHeaders, zStreamEventsResponse, zSubmitProofBody, zSubmitProofHeaders, zSubmitProofResponse, zSubmitProofsBulkBody, zSubmitProofsBulkHeaders, zSubmitProofsBulkResponse, zUpdateTenantSettingsBody, zUpdateTenantSettingsHeaders, zUpdateTenantSettingsResponse, zVerifyCertificatePdfBody, zVerifyCertificatePdfHeaders, zVerifyCertificatePdfResponse } from './zod.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -1325,6 +1325,145 @@ export const getSystemStatus = <ThrowOnError extends boolean = false>(options?: 
         }],
     url: '/api/v1/admin/system',
     ...options
+});
+
+/**
+ * The transparency log's newest signed checkpoint
+ *
+ * The newest checkpoint (or the one of `treeSize`) as a C2SP signed note
+ * (`note`: origin line, tree size, base64 root hash, blank line, Ed25519
+ * signature line), verifiable with `logVerifierKey` from
+ * `GET /api/v1/public/keys`. Public; rate limited (RATE_LIMIT_VERIFY).
+ *
+ */
+export const getLogCheckpoint = <ThrowOnError extends boolean = false>(options?: Options<GetLogCheckpointData, ThrowOnError>): RequestResult<GetLogCheckpointResponses, GetLogCheckpointErrors, ThrowOnError> => (options?.client ?? client).get<GetLogCheckpointResponses, GetLogCheckpointErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: z.never().optional(),
+        query: zGetLogCheckpointQuery.optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zGetLogCheckpointResponse.parseAsync(data),
+    url: '/api/v1/log/checkpoint',
+    ...options
+});
+
+/**
+ * Inclusion proof of a log entry (RFC 9162 §2.1.3)
+ *
+ * The audit path of the entry at `index` (or of the leaf whose hash is
+ * `leafHash`) in the tree of `treeSize` (a published checkpoint's size;
+ * absent, the newest). Base64 hashes, leaf to root; log2(treeSize) of
+ * them at most. Public; rate limited.
+ *
+ */
+export const getLogInclusionProof = <ThrowOnError extends boolean = false>(options?: Options<GetLogInclusionProofData, ThrowOnError>): RequestResult<GetLogInclusionProofResponses, GetLogInclusionProofErrors, ThrowOnError> => (options?.client ?? client).get<GetLogInclusionProofResponses, GetLogInclusionProofErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: z.never().optional(),
+        query: zGetLogInclusionProofQuery.optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zGetLogInclusionProofResponse.parseAsync(data),
+    url: '/api/v1/log/proofs/inclusion',
+    ...options
+});
+
+/**
+ * Consistency proof between two checkpoints (RFC 9162 §2.1.4)
+ *
+ * Proves that the tree of `second` entries extends the tree of `first`; both must be published checkpoint sizes. Public; rate limited.
+ */
+export const getLogConsistencyProof = <ThrowOnError extends boolean = false>(options: Options<GetLogConsistencyProofData, ThrowOnError>): RequestResult<GetLogConsistencyProofResponses, GetLogConsistencyProofErrors, ThrowOnError> => (options.client ?? client).get<GetLogConsistencyProofResponses, GetLogConsistencyProofErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: z.never().optional(),
+        query: zGetLogConsistencyProofQuery
+    }).parseAsync(data),
+    responseValidator: async (data) => await zGetLogConsistencyProofResponse.parseAsync(data),
+    url: '/api/v1/log/proofs/consistency',
+    ...options
+});
+
+/**
+ * The platform's published keys
+ *
+ * What an offline verifier trusts: the certificates of the keys that sign
+ * certificate PDFs and receipts (retired ones stay listed, so old
+ * certificates keep verifying), the platform root that issued them, and
+ * the transparency log's C2SP verifier key. Save the answer as the
+ * `--keys` file of `npm run verify`. Public; rate limited.
+ *
+ */
+export const getPublicKeys = <ThrowOnError extends boolean = false>(options?: Options<GetPublicKeysData, ThrowOnError>): RequestResult<GetPublicKeysResponses, GetPublicKeysErrors, ThrowOnError> => (options?.client ?? client).get<GetPublicKeysResponses, GetPublicKeysErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: z.never().optional(),
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zGetPublicKeysResponse.parseAsync(data),
+    url: '/api/v1/public/keys',
+    ...options
+});
+
+/**
+ * Verify a certificate by its public ID
+ *
+ * Status (valid, or revoked with reason and date; anchoring), a device
+ * summary with the serial masked, method, dates, the issuer's display
+ * name, the log entry and the checkpoint it is included in. Never an
+ * internal id. Unknown ID: 404. Public; rate limited.
+ *
+ */
+export const getPublicCertificate = <ThrowOnError extends boolean = false>(options: Options<GetPublicCertificateData, ThrowOnError>): RequestResult<GetPublicCertificateResponses, GetPublicCertificateErrors, ThrowOnError> => (options.client ?? client).get<GetPublicCertificateResponses, GetPublicCertificateErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: zGetPublicCertificatePath,
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zGetPublicCertificateResponse.parseAsync(data),
+    url: '/api/v1/public/certificates/{publicId}',
+    ...options
+});
+
+/**
+ * The signed certificate PDF
+ */
+export const getPublicCertificatePdf = <ThrowOnError extends boolean = false>(options: Options<GetPublicCertificatePdfData, ThrowOnError>): RequestResult<GetPublicCertificatePdfResponses, GetPublicCertificatePdfErrors, ThrowOnError> => (options.client ?? client).get<GetPublicCertificatePdfResponses, GetPublicCertificatePdfErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: zGetPublicCertificatePdfPath,
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zGetPublicCertificatePdfResponse.parseAsync(data),
+    url: '/api/v1/public/certificates/{publicId}/pdf',
+    ...options
+});
+
+/**
+ * Verify an uploaded certificate PDF
+ *
+ * Checks an uploaded PDF as the offline CLI does — the PAdES signature
+ * against the published keys, the embedded record, the signed checkpoint
+ * and the inclusion proof — and then against the platform: the record
+ * matches the one issued under its ID, and its current status (revoked?).
+ * The verdict names every check and the first that failed. Nothing is
+ * stored. Public; rate limited; at most VERIFY_UPLOAD_MAX_BYTES.
+ *
+ */
+export const verifyCertificatePdf = <ThrowOnError extends boolean = false>(options: Options<VerifyCertificatePdfData, ThrowOnError>): RequestResult<VerifyCertificatePdfResponses, VerifyCertificatePdfErrors, ThrowOnError> => (options.client ?? client).post<VerifyCertificatePdfResponses, VerifyCertificatePdfErrors, ThrowOnError>({
+    bodySerializer: null,
+    requestValidator: async (data) => await z.object({
+        body: zVerifyCertificatePdfBody,
+        headers: zVerifyCertificatePdfHeaders.optional(),
+        path: z.never().optional(),
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zVerifyCertificatePdfResponse.parseAsync(data),
+    url: '/api/v1/public/verifications',
+    ...options,
+    headers: {
+        'Content-Type': 'application/pdf',
+        ...options.headers
+    }
 });
 
 /**

@@ -604,6 +604,129 @@ export type CertificateList = {
     nextCursor: string | null;
 };
 
+export type LogCheckpoint = {
+    /**
+     * The log's origin line (C2SP tlog-checkpoint).
+     */
+    origin: string;
+    treeSize: number;
+    /**
+     * Base64 SHA-256 Merkle tree hash.
+     */
+    rootHash: string;
+    /**
+     * The C2SP signed note.
+     */
+    note: string;
+    createdAt: string;
+};
+
+export type LogInclusionProof = {
+    leafIndex: number;
+    treeSize: number;
+    /**
+     * Base64 hashes of the audit path, leaf to root.
+     */
+    hashes: Array<string>;
+};
+
+export type LogConsistencyProof = {
+    first: number;
+    second: number;
+    hashes: Array<string>;
+};
+
+export type PublishedKeys = {
+    signing: Array<{
+        keyId: string;
+        algorithm: string;
+        certificatePem: string;
+        createdAt: string;
+        retiredAt: string | null;
+    }>;
+    rootCertificatePem: string;
+    proofEncryptionCertificatePem: string;
+    /**
+     * C2SP signed-note verifier key of the log's checkpoints.
+     */
+    logVerifierKey: string;
+};
+
+/**
+ * `valid` or `revoked` (reason and date given).
+ */
+export type PublicCertificateStatus = 'valid' | 'revoked';
+
+export type PublicCertificate = {
+    publicId: string;
+    status: PublicCertificateStatus;
+    /**
+     * `pending` (waits for the blockchain anchor), `anchored`, or `none` (this platform does not anchor).
+     */
+    anchoring: 'pending' | 'anchored' | 'none';
+    issuedAt: string | null;
+    revokedAt: string | null;
+    revocationReason: string | null;
+    issuer: {
+        name: string;
+    };
+    device: {
+        type?: string;
+        manufacturer?: string;
+        model?: string;
+        serialMasked?: string;
+        capacityBytes?: number;
+    };
+    erasure: {
+        method?: string;
+        technique?: string;
+        standard?: string;
+        result?: string;
+        warnings?: Array<string>;
+        endedAt?: string;
+    };
+    /**
+     * Hex SHA-256 of the canonical certificate record.
+     */
+    recordSha256: string;
+    log: {
+        leafIndex: number;
+        treeSize: number;
+        rootHash: string;
+        /**
+         * C2SP signed note of the checkpoint.
+         */
+        checkpoint: string;
+        inclusion: Array<string>;
+    } | null;
+    verifyUrl: string;
+    pdfUrl: string | null;
+};
+
+export type PdfVerificationCheck = {
+    check: 'signature' | 'record' | 'checkpoint' | 'inclusion' | 'registry' | 'status';
+    ok: boolean;
+    detail: string;
+};
+
+export type PdfVerification = {
+    valid: boolean;
+    /**
+     * The first check that failed.
+     */
+    failed: string | null;
+    reason: string | null;
+    checks: Array<PdfVerificationCheck>;
+    publicId: string | null;
+    leafIndex: number | null;
+    treeSize: number | null;
+    /**
+     * Time of the RFC 3161 signature timestamp (PAdES-B-T), when there is one.
+     */
+    timestampedAt: string | null;
+    certificate: PublicCertificate | null;
+};
+
 export type RevocationRequest = {
     reason: string;
 };
@@ -699,6 +822,11 @@ export type ServiceAccountId = string;
 export type QueueName = string;
 
 export type JobId = string;
+
+/**
+ * The certificate's public ID, as printed on it and in its QR code.
+ */
+export type PublicCertificateId = string;
 
 /**
  * Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header):
@@ -3079,6 +3207,287 @@ export type GetSystemStatusResponses = {
 };
 
 export type GetSystemStatusResponse = GetSystemStatusResponses[keyof GetSystemStatusResponses];
+
+export type GetLogCheckpointData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * A tree size the log published a checkpoint for; absent, the newest.
+         */
+        treeSize?: number;
+    };
+    url: '/api/v1/log/checkpoint';
+};
+
+export type GetLogCheckpointErrors = {
+    /**
+     * An error in the one envelope.
+     */
+    400: Error;
+    /**
+     * Nothing with this id in the caller's tenant (`not_found`); another tenant's object answers the same.
+     */
+    404: Error;
+    /**
+     * Too many requests from this client address (`rate_limited`); retry after `Retry-After` seconds.
+     */
+    429: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type GetLogCheckpointError = GetLogCheckpointErrors[keyof GetLogCheckpointErrors];
+
+export type GetLogCheckpointResponses = {
+    /**
+     * The signed checkpoint.
+     */
+    200: LogCheckpoint;
+};
+
+export type GetLogCheckpointResponse = GetLogCheckpointResponses[keyof GetLogCheckpointResponses];
+
+export type GetLogInclusionProofData = {
+    body?: never;
+    path?: never;
+    query?: {
+        index?: number;
+        /**
+         * Base64 (or hex) SHA-256(0x00 ‖ canonical certificate record); instead of `index`.
+         */
+        leafHash?: string;
+        treeSize?: number;
+    };
+    url: '/api/v1/log/proofs/inclusion';
+};
+
+export type GetLogInclusionProofErrors = {
+    /**
+     * An error in the one envelope.
+     */
+    400: Error;
+    /**
+     * Nothing with this id in the caller's tenant (`not_found`); another tenant's object answers the same.
+     */
+    404: Error;
+    /**
+     * Too many requests from this client address (`rate_limited`); retry after `Retry-After` seconds.
+     */
+    429: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type GetLogInclusionProofError = GetLogInclusionProofErrors[keyof GetLogInclusionProofErrors];
+
+export type GetLogInclusionProofResponses = {
+    /**
+     * The inclusion proof.
+     */
+    200: LogInclusionProof;
+};
+
+export type GetLogInclusionProofResponse = GetLogInclusionProofResponses[keyof GetLogInclusionProofResponses];
+
+export type GetLogConsistencyProofData = {
+    body?: never;
+    path?: never;
+    query: {
+        first: number;
+        second: number;
+    };
+    url: '/api/v1/log/proofs/consistency';
+};
+
+export type GetLogConsistencyProofErrors = {
+    /**
+     * An error in the one envelope.
+     */
+    400: Error;
+    /**
+     * Nothing with this id in the caller's tenant (`not_found`); another tenant's object answers the same.
+     */
+    404: Error;
+    /**
+     * Too many requests from this client address (`rate_limited`); retry after `Retry-After` seconds.
+     */
+    429: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type GetLogConsistencyProofError = GetLogConsistencyProofErrors[keyof GetLogConsistencyProofErrors];
+
+export type GetLogConsistencyProofResponses = {
+    /**
+     * The consistency proof.
+     */
+    200: LogConsistencyProof;
+};
+
+export type GetLogConsistencyProofResponse = GetLogConsistencyProofResponses[keyof GetLogConsistencyProofResponses];
+
+export type GetPublicKeysData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/public/keys';
+};
+
+export type GetPublicKeysErrors = {
+    /**
+     * Too many requests from this client address (`rate_limited`); retry after `Retry-After` seconds.
+     */
+    429: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type GetPublicKeysError = GetPublicKeysErrors[keyof GetPublicKeysErrors];
+
+export type GetPublicKeysResponses = {
+    /**
+     * The published keys.
+     */
+    200: PublishedKeys;
+};
+
+export type GetPublicKeysResponse = GetPublicKeysResponses[keyof GetPublicKeysResponses];
+
+export type GetPublicCertificateData = {
+    body?: never;
+    path: {
+        /**
+         * The certificate's public ID, as printed on it and in its QR code.
+         */
+        publicId: string;
+    };
+    query?: never;
+    url: '/api/v1/public/certificates/{publicId}';
+};
+
+export type GetPublicCertificateErrors = {
+    /**
+     * Nothing with this id in the caller's tenant (`not_found`); another tenant's object answers the same.
+     */
+    404: Error;
+    /**
+     * Too many requests from this client address (`rate_limited`); retry after `Retry-After` seconds.
+     */
+    429: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type GetPublicCertificateError = GetPublicCertificateErrors[keyof GetPublicCertificateErrors];
+
+export type GetPublicCertificateResponses = {
+    /**
+     * The certificate as the public sees it.
+     */
+    200: PublicCertificate;
+};
+
+export type GetPublicCertificateResponse = GetPublicCertificateResponses[keyof GetPublicCertificateResponses];
+
+export type GetPublicCertificatePdfData = {
+    body?: never;
+    path: {
+        /**
+         * The certificate's public ID, as printed on it and in its QR code.
+         */
+        publicId: string;
+    };
+    query?: never;
+    url: '/api/v1/public/certificates/{publicId}/pdf';
+};
+
+export type GetPublicCertificatePdfErrors = {
+    /**
+     * Nothing with this id in the caller's tenant (`not_found`); another tenant's object answers the same.
+     */
+    404: Error;
+    /**
+     * Too many requests from this client address (`rate_limited`); retry after `Retry-After` seconds.
+     */
+    429: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type GetPublicCertificatePdfError = GetPublicCertificatePdfErrors[keyof GetPublicCertificatePdfErrors];
+
+export type GetPublicCertificatePdfResponses = {
+    /**
+     * The PAdES-signed PDF.
+     */
+    200: Blob | File;
+};
+
+export type GetPublicCertificatePdfResponse = GetPublicCertificatePdfResponses[keyof GetPublicCertificatePdfResponses];
+
+export type VerifyCertificatePdfData = {
+    body: Blob | File;
+    headers?: {
+        /**
+         * Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header):
+         * the first request with a key runs and its answer is stored with the change, in
+         * one transaction; the same key and request within IDEMPOTENCY_TTL gets the stored
+         * answer again with `Idempotent-Replayed: true`; the same key with another request
+         * is 409 `idempotency_key_reused`; while the first is still running, a duplicate
+         * waits, then gets its answer (or 409 `conflict` with Retry-After after
+         * IDEMPOTENCY_WAIT_TIMEOUT). Keys are per caller. A UUID v4 is a good key.
+         *
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/public/verifications';
+};
+
+export type VerifyCertificatePdfErrors = {
+    /**
+     * An error in the one envelope.
+     */
+    413: Error;
+    /**
+     * An error in the one envelope.
+     */
+    415: Error;
+    /**
+     * Too many requests from this client address (`rate_limited`); retry after `Retry-After` seconds.
+     */
+    429: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type VerifyCertificatePdfError = VerifyCertificatePdfErrors[keyof VerifyCertificatePdfErrors];
+
+export type VerifyCertificatePdfResponses = {
+    /**
+     * The verdict (valid or not).
+     */
+    200: PdfVerification;
+};
+
+export type VerifyCertificatePdfResponse = VerifyCertificatePdfResponses[keyof VerifyCertificatePdfResponses];
 
 export type EnrolAgentData = {
     body: AgentEnrolmentRequest;

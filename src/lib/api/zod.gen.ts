@@ -557,6 +557,110 @@ export const zCertificateList = z.object({
     nextCursor: z.string().nullable()
 });
 
+export const zLogCheckpoint = z.object({
+    origin: z.string(),
+    treeSize: z.int(),
+    rootHash: z.string(),
+    note: z.string(),
+    createdAt: z.iso.datetime()
+});
+
+export const zLogInclusionProof = z.object({
+    leafIndex: z.int(),
+    treeSize: z.int(),
+    hashes: z.array(z.string())
+});
+
+export const zLogConsistencyProof = z.object({
+    first: z.int(),
+    second: z.int(),
+    hashes: z.array(z.string())
+});
+
+export const zPublishedKeys = z.object({
+    signing: z.array(z.object({
+        keyId: z.string(),
+        algorithm: z.string(),
+        certificatePem: z.string(),
+        createdAt: z.string(),
+        retiredAt: z.string().nullable()
+    })),
+    rootCertificatePem: z.string(),
+    proofEncryptionCertificatePem: z.string(),
+    logVerifierKey: z.string()
+});
+
+/**
+ * `valid` or `revoked` (reason and date given).
+ */
+export const zPublicCertificateStatus = z.enum(['valid', 'revoked']);
+
+export const zPublicCertificate = z.object({
+    publicId: z.string(),
+    status: zPublicCertificateStatus,
+    anchoring: z.enum([
+        'pending',
+        'anchored',
+        'none'
+    ]),
+    issuedAt: z.iso.datetime().nullable(),
+    revokedAt: z.iso.datetime().nullable(),
+    revocationReason: z.string().nullable(),
+    issuer: z.object({
+        name: z.string()
+    }),
+    device: z.object({
+        type: z.string().optional(),
+        manufacturer: z.string().optional(),
+        model: z.string().optional(),
+        serialMasked: z.string().optional(),
+        capacityBytes: z.int().optional()
+    }),
+    erasure: z.object({
+        method: z.string().optional(),
+        technique: z.string().optional(),
+        standard: z.string().optional(),
+        result: z.string().optional(),
+        warnings: z.array(z.string()).optional(),
+        endedAt: z.string().optional()
+    }),
+    recordSha256: z.string(),
+    log: z.object({
+        leafIndex: z.int(),
+        treeSize: z.int(),
+        rootHash: z.string(),
+        checkpoint: z.string(),
+        inclusion: z.array(z.string())
+    }).nullable(),
+    verifyUrl: z.string(),
+    pdfUrl: z.string().nullable()
+});
+
+export const zPdfVerificationCheck = z.object({
+    check: z.enum([
+        'signature',
+        'record',
+        'checkpoint',
+        'inclusion',
+        'registry',
+        'status'
+    ]),
+    ok: z.boolean(),
+    detail: z.string()
+});
+
+export const zPdfVerification = z.object({
+    valid: z.boolean(),
+    failed: z.string().nullable(),
+    reason: z.string().nullable(),
+    checks: z.array(zPdfVerificationCheck),
+    publicId: z.string().nullable(),
+    leafIndex: z.int().nullable(),
+    treeSize: z.int().nullable(),
+    timestampedAt: z.string().nullable(),
+    certificate: zPublicCertificate.nullable()
+});
+
 export const zRevocationRequest = z.object({
     reason: z.string().min(3).max(500)
 });
@@ -667,6 +771,11 @@ export const zServiceAccountId = z.uuid();
 export const zQueueName = z.string().regex(/^[a-z_.]{1,64}$/);
 
 export const zJobId = z.uuid();
+
+/**
+ * The certificate's public ID, as printed on it and in its QR code.
+ */
+export const zPublicCertificateId = z.string().max(64);
 
 /**
  * Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header):
@@ -1262,6 +1371,70 @@ export const zRetryDeadLetterResponse = zDeadLetterOutcome;
  * The system's state as this process sees it.
  */
 export const zGetSystemStatusResponse = zSystemStatus;
+
+export const zGetLogCheckpointQuery = z.object({
+    treeSize: z.int().gte(1).optional()
+});
+
+/**
+ * The signed checkpoint.
+ */
+export const zGetLogCheckpointResponse = zLogCheckpoint;
+
+export const zGetLogInclusionProofQuery = z.object({
+    index: z.int().gte(0).optional(),
+    leafHash: z.string().max(100).optional(),
+    treeSize: z.int().gte(1).optional()
+});
+
+/**
+ * The inclusion proof.
+ */
+export const zGetLogInclusionProofResponse = zLogInclusionProof;
+
+export const zGetLogConsistencyProofQuery = z.object({
+    first: z.int().gte(1),
+    second: z.int().gte(1)
+});
+
+/**
+ * The consistency proof.
+ */
+export const zGetLogConsistencyProofResponse = zLogConsistencyProof;
+
+/**
+ * The published keys.
+ */
+export const zGetPublicKeysResponse = zPublishedKeys;
+
+export const zGetPublicCertificatePath = z.object({
+    publicId: z.string().max(64)
+});
+
+/**
+ * The certificate as the public sees it.
+ */
+export const zGetPublicCertificateResponse = zPublicCertificate;
+
+export const zGetPublicCertificatePdfPath = z.object({
+    publicId: z.string().max(64)
+});
+
+/**
+ * The PAdES-signed PDF.
+ */
+export const zGetPublicCertificatePdfResponse = z.string();
+
+export const zVerifyCertificatePdfBody = z.string();
+
+export const zVerifyCertificatePdfHeaders = z.object({
+    'Idempotency-Key': z.string().min(1).max(255).regex(/^[\x20-\x7E]+$/).optional()
+});
+
+/**
+ * The verdict (valid or not).
+ */
+export const zVerifyCertificatePdfResponse = zPdfVerification;
 
 export const zEnrolAgentBody = zAgentEnrolmentRequest;
 

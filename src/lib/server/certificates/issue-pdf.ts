@@ -1,6 +1,6 @@
 import type { Db } from '#lib/server/db/client';
 import { ApiError } from '#lib/server/http/errors';
-import { inclusionProof, latestCheckpoint, leafHash, leafIndexOf } from '#lib/server/log';
+import { appendLeaves, inclusionProof, latestCheckpoint, leafHash, leafIndexOf, type LogDeps } from '#lib/server/log';
 import type { Signer } from '#lib/server/signer/types';
 import type { ObjectStore } from '#lib/server/storage';
 import { getTenantLogo, getTenantSettings } from '#lib/server/tenancy';
@@ -67,4 +67,21 @@ export async function issueCertificatePdf(deps: PdfDeps, c: Certificate): Promis
 	const key = pdfObjectKey(c.publicId);
 	await deps.storage.put(key, pdf, { contentType: 'application/pdf' });
 	return { key, pdf, keyId };
+}
+
+/** Appends certificates' canonical records to the transparency log as one batch; leaf index per certificate id. */
+export async function appendCertificatesToLog(deps: LogDeps, certs: Pick<Certificate, 'id' | 'record'>[]): Promise<Map<string, number>> {
+	const idx = await appendLeaves(deps, certs.map((c) => canonicalRecordBytes(c.record)));
+	return new Map(certs.map((c, i) => [c.id, idx[i]]));
+}
+
+/** Renders, signs and stores the PDFs of a batch, two at a time (PDF work is CPU-bound); object key per certificate id. */
+export async function renderCertificatePdfs(deps: PdfDeps, certs: Certificate[]): Promise<Map<string, string>> {
+	const out = new Map<string, string>();
+	const queue = [...certs];
+	const worker = async () => {
+		for (let c = queue.shift(); c; c = queue.shift()) out.set(c.id, (await issueCertificatePdf(deps, c)).key);
+	};
+	await Promise.all([worker(), worker()]);
+	return out;
 }

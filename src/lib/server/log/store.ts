@@ -90,8 +90,9 @@ export async function appendLeaves(deps: LogDeps, data: Uint8Array[], tx?: Tx): 
 	return indexes;
 }
 
-export type CheckpointView = { treeSize: number; rootHash: string; note: string; createdAt: string };
+export type CheckpointView = { origin: string; treeSize: number; rootHash: string; note: string; createdAt: string };
 const checkpointView = (r: typeof logCheckpoints.$inferSelect): CheckpointView => ({
+	origin: r.note.slice(0, r.note.indexOf('\n')),
 	treeSize: r.treeSize,
 	rootHash: b64(r.rootHash),
 	note: r.note,
@@ -147,4 +148,20 @@ export async function consistencyProof(db: DbOrTx, first: number, second: number
 	await publishedSize(db, first);
 	await publishedSize(db, second);
 	return { first, second, hashes: (await proofHashes(db, consistencyRanges(first, second))).map(b64) };
+}
+
+/** Inclusion proof by index or by leaf hash (base64 or hex), against `treeSize` or the newest checkpoint. */
+export async function inclusionProofFor(db: DbOrTx, q: { index?: number; leafHash?: string; treeSize?: number }) {
+	let index = q.index;
+	if (index === undefined) {
+		const raw = q.leafHash ?? '';
+		const hash = /^[0-9a-fA-F]{64}$/.test(raw) ? Buffer.from(raw, 'hex') : Buffer.from(raw, 'base64');
+		if (hash.length !== 32) throw new ApiError('bad_request', 'leafHash is a SHA-256 hash in base64 or hex.');
+		const found = await leafIndexOf(db, hash);
+		if (found === null) throw new ApiError('not_found', 'No log entry has this leaf hash.');
+		index = found;
+	}
+	const size = q.treeSize ?? (await latestCheckpoint(db))?.treeSize;
+	if (!size) throw new ApiError('not_found', 'The log is empty.');
+	return inclusionProof(db, index, size);
 }

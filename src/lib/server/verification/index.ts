@@ -1,0 +1,152 @@
+/**
+ * Public verification (issue 6 §4): what anyone may learn about a
+ * certificate by its public ID, its PDF, the platform's keys, and the
+ * verdict on an uploaded PDF. Never an internal id: every answer is built
+ * field by field from public facts (a test scans the responses for the
+ * database's ids). A module of its own, above certificates, proofs, log and
+ * signer, so none of them imports another in a cycle.
+ */
+import { createHash } from 'node:crypto';
+import { certificateByPublicId, type Certificate, type CertificateRecord } from '#lib/server/certificates';
+import { maskSerial, reportView } from '#lib/server/certificates/report-view';
+import { verifyCertificatePdf as verifyPdfOffline, type PdfVerdict, type VerificationKeys } from '#lib/server/certificates/verify-pdf';
+import type { DbOrTx } from '#lib/server/db/client';
+import { ApiError } from '#lib/server/http/errors';
+import { inclusionProof, latestCheckpoint } from '#lib/server/log';
+import { proofStatusView } from '#lib/server/proofs';
+import type { ObjectStore } from '#lib/server/storage';
+
+export type PublicCertificate = {
+	publicId: string;
+	status: 'valid' | 'revoked';
+	anchoring: 'pending' | 'anchored' | 'none';
+	issuedAt: string | null;
+	revokedAt: string | null;
+	revocationReason: string | null;
+	issuer: { name: string };
+	device: { type?: string; manufacturer?: string; model?: string; serialMasked?: string; capacityBytes?: number };
+	erasure: { method?: string; technique?: string; standard?: string; result?: string; warnings?: string[]; endedAt?: string };
+	recordSha256: string;
+	log: { leafIndex: number; treeSize: number; rootHash: string; checkpoint: string; inclusion: string[] } | null;
+	verifyUrl: string;
+	pdfUrl: string | null;
+};
+
+export type VerificationCheck = { check: 'signature' | 'record' | 'checkpoint' | 'inclusion' | 'registry' | 'status'; ok: boolean; detail: string };
+export type PdfVerification = {
+	valid: boolean;
+	failed: string | null;
+	reason: string | null;
+	checks: VerificationCheck[];
+	publicId: string | null;
+	leafIndex: number | null;
+	treeSize: number | null;
+	timestampedAt: string | null;
+	certificate: PublicCertificate | null;
+};
+
+const NOT_FOUND = 'No certificate with this ID.';
+
+/** An issued certificate by public ID; one still being issued is not public yet (404). */
+async function issued(db: DbOrTx, publicId: string): Promise<Certificate> {
+	const c = await certificateByPublicId(db, publicId);
+	if (!c || c.status === 'issuing') throw new ApiError('not_found', NOT_FOUND);
+	return c;
+}
+
+const ANCHORING: Record<string, PublicCertificate['anchoring']> = { CERTIFIED_PENDING_ANCHOR: 'pending', CERTIFIED: 'anchored' };
+
+function drop<T extends Record<string, unknown>>(o: T): T {
+	for (const k of Object.keys(o)) if (o[k] === undefined) delete o[k];
+	return o;
+}
+
+async function publicView(db: DbOrTx, c: Certificate, origin: string): Promise<PublicCertificate> {
+	const record = c.record as CertificateRecord;
+	const v = reportView(record.report);
+	let anchoring: PublicCertificate['anchoring'] = 'none';
+	try {
+		anchoring = ANCHORING[(await proofStatusView(db, c.tenantId, record.proof.id)).status] ?? 'none';
+	} catch {
+		anchoring = 'none';
+	}
+	let log: PublicCertificate['log'] = null;
+	const cp = c.logIndex !== null ? await latestCheckpoint(db) : null;
+	if (c.logIndex !== null && cp && cp.treeSize > c.logIndex) {
+		const proof = await inclusionProof(db, c.logIndex, cp.treeSize);
+		log = { leafIndex: c.logIndex, treeSize: cp.treeSize, rootHash: cp.rootHash, checkpoint: cp.note, inclusion: proof.hashes };
+	}
+	return {
+		publicId: c.publicId,
+		status: c.status === 'revoked' ? 'revoked' : 'valid',
+		anchoring,
+		issuedAt: c.issuedAt?.toISOString() ?? null,
+		revokedAt: c.revokedAt?.toISOString() ?? null,
+		revocationReason: c.revocationReason,
+		issuer: { name: record.issuer?.name ?? '' },
+		device: drop({ type: v.device.type, manufacturer: v.device.manufacturer, model: v.device.model, serialMasked: maskSerial(v.device.serial), capacityBytes: v.device.capacityBytes }),
+		erasure: drop({
+			method: v.erasure.method,
+			technique: v.erasure.technique,
+			standard: v.erasure.standard,
+			result: v.result,
+			warnings: v.warnings.length ? v.warnings : undefined,
+			endedAt: v.erasure.endedAt
+		}),
+		recordSha256: c.recordSha256,
+		log,
+		verifyUrl: `${origin}/verify/${c.publicId}`,
+		pdfUrl: c.pdfObjectKey ? `${origin}/api/v1/public/certificates/${c.publicId}/pdf` : null
+	};
+}
+
+/** GET /api/v1/public/certificates/{publicId} */
+export async function publicCertificate(db: DbOrTx, publicId: string, origin: string): Promise<PublicCertificate> {
+	return publicView(db, await issued(db, publicId), origin);
+}
+
+/** GET /api/v1/public/certificates/{publicId}/pdf: the stored signed PDF. */
+export async function publicCertificatePdf(db: DbOrTx, storage: ObjectStore, publicId: string): Promise<Uint8Array> {
+	const c = await issued(db, publicId);
+	const pdf = c.pdfObjectKey ? await storage.getBytes(c.pdfObjectKey) : null;
+	if (!pdf) throw new ApiError('not_found', 'This certificate has no PDF yet.');
+	return pdf;
+}
+
+/**
+ * POST /api/v1/public/verifications: the offline checks (signature, record,
+ * checkpoint, inclusion) with the current published keys, then the platform's
+ * own: the record is the one issued under its ID, and the certificate's status.
+ */
+export async function verifyUploadedPdf(db: DbOrTx, pdf: Uint8Array, keys: VerificationKeys, origin: string): Promise<PdfVerification> {
+	const offline: PdfVerdict = await verifyPdfOffline(pdf, keys);
+	const checks: VerificationCheck[] = [...offline.checks];
+	const out: PdfVerification = {
+		valid: offline.valid,
+		failed: offline.failed,
+		reason: offline.reason,
+		checks,
+		publicId: offline.publicId,
+		leafIndex: offline.leafIndex,
+		treeSize: offline.treeSize,
+		timestampedAt: offline.timestampedAt,
+		certificate: null
+	};
+	if (!offline.valid || !offline.publicId || offline.record === null) return out;
+	const c = await certificateByPublicId(db, offline.publicId);
+	const fail = (check: VerificationCheck['check'], detail: string) => {
+		checks.push({ check, ok: false, detail });
+		Object.assign(out, { valid: false, failed: out.failed ?? check, reason: out.reason ?? detail });
+	};
+	if (!c || c.status === 'issuing') {
+		fail('registry', 'no certificate with this ID was issued by this platform');
+		return out;
+	}
+	const sha = createHash('sha256').update(offline.record, 'utf8').digest('hex');
+	if (sha !== c.recordSha256) fail('registry', 'the embedded record differs from the one issued under this ID');
+	else checks.push({ check: 'registry', ok: true, detail: 'the record matches the one issued under this ID' });
+	out.certificate = await publicView(db, c, origin);
+	if (c.status === 'revoked') fail('status', `the certificate was revoked on ${c.revokedAt?.toISOString().slice(0, 10)}: ${c.revocationReason}`);
+	else checks.push({ check: 'status', ok: true, detail: 'the certificate is not revoked' });
+	return out;
+}

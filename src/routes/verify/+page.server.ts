@@ -1,0 +1,33 @@
+import { fail, redirect } from '@sveltejs/kit';
+import { verifyCertificatePdf } from '#lib/api/sdk.gen';
+import { problemMessage } from '#lib/server/auth/pages';
+import { api } from '#lib/server/bff';
+import type { Actions } from './$types';
+
+/** A public ID as printed (also pasted as the whole verify URL): the ID part, or null. */
+function idFrom(input: string): string | null {
+	const m = /(wc_[a-z2-7]{26})\b/i.exec(input.trim());
+	return m ? m[1].toLowerCase() : null;
+}
+
+export const actions: Actions = {
+	/** Enter or paste an ID (or the verify URL) → its verify page. */
+	lookup: async (event) => {
+		const form = await event.request.formData();
+		const input = String(form.get('id') ?? '');
+		const id = idFrom(input);
+		if (!id) return fail(400, { action: 'lookup' as const, input, problem: 'invalid_id' as const });
+		redirect(303, `/verify/${id}`);
+	},
+	/** Upload a PDF → the API's verdict (nothing is stored). */
+	upload: async (event) => {
+		const form = await event.request.formData();
+		const file = form.get('pdf');
+		if (!(file instanceof File) || file.size === 0) return fail(400, { action: 'upload' as const, problem: 'no_file' as const });
+		const bytes = new Uint8Array(await file.arrayBuffer());
+		// the generated validator types a binary body as a string; the API checks the bytes itself
+		const r = await verifyCertificatePdf({ client: api(event), body: new Blob([bytes], { type: 'application/pdf' }), bodySerializer: () => bytes, requestValidator: undefined });
+		if (!r.data) return fail(r.response?.status ?? 502, { action: 'upload' as const, problem: 'api' as const, message: problemMessage(r.error) });
+		return { action: 'upload' as const, fileName: file.name, verdict: r.data };
+	}
+};
