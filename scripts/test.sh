@@ -26,7 +26,10 @@ npx --no-install vitest run
 step "browser tests (Playwright, Debian chromium)"
 npx --no-install playwright test
 
-step "handbook (hugo)"
+step "benchmark harness (npm run bench -- --quick; no time assertions)"
+node bench/run.mjs --quick --out "$(mktemp -d)"
+
+step "handbook (hugo, links, settings in .env.example and configuration.md)"
 node scripts/check-docs.mjs
 
 echo

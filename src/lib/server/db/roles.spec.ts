@@ -44,6 +44,13 @@ describe('ingest role', () => {
 		await expect(ingest`select * from drizzle.__drizzle_migrations`).rejects.toMatchObject({ code: '42501' });
 	});
 
+	it('reads a tenant’s status (suspended tenants are refused at submission) and nothing else of it', async () => {
+		const [t] = await db.database.sql`insert into tenants (slug, name) values (${'roles-' + Date.now()}, 'Roles test') returning id`;
+		expect((await ingest`select status from tenants where id = ${t.id}`).length).toBe(1);
+		await expect(ingest`select name from tenants where id = ${t.id}`).rejects.toMatchObject({ code: '42501' });
+		await expect(ingest`update tenants set status = 'active' where id = ${t.id}`).rejects.toMatchObject({ code: '42501' });
+	});
+
 	it('has exactly the grants INGEST_GRANTS lists on public tables', async () => {
 		const rows = await db.database.sql<{ table_name: string; privilege_type: string }[]>`
 			select table_name, privilege_type from information_schema.role_table_grants

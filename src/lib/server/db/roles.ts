@@ -26,7 +26,9 @@ export const INGEST_GRANTS: { table: string; privileges: ('SELECT' | 'INSERT' | 
 	// enrolment is audited (the append-only trigger still refuses UPDATE/DELETE); the append's
 	// RETURNING needs SELECT on the two columns it returns, and only those (audit rows stay unreadable)
 	{ table: 'audit_events', privileges: ['INSERT'], selectColumns: ['seq', 'hash'] },
-	{ table: 'audit_chain_heads', privileges: ['SELECT', 'INSERT', 'UPDATE'] }
+	{ table: 'audit_chain_heads', privileges: ['SELECT', 'INSERT', 'UPDATE'] },
+	// a suspended tenant's agents are refused at submission (tenantIsActive): its status, nothing else
+	{ table: 'tenants', privileges: [], selectColumns: ['id', 'status'] }
 ];
 
 /** Sequences of the granted tables' serial ids: inserting takes nextval, which needs USAGE. */
@@ -66,7 +68,7 @@ export async function ensureIngestRole(database: Database, password: string | nu
 		await sql.unsafe(`grant select, insert on all tables in schema pgboss to ${INGEST_ROLE}`);
 		await sql.unsafe(`grant usage on all sequences in schema pgboss to ${INGEST_ROLE}`);
 		for (const grant of INGEST_GRANTS) {
-			await sql.unsafe(`grant ${grant.privileges.join(', ')} on ${ident(grant.table)} to ${INGEST_ROLE}`);
+			if (grant.privileges.length) await sql.unsafe(`grant ${grant.privileges.join(', ')} on ${ident(grant.table)} to ${INGEST_ROLE}`);
 			if (grant.selectColumns) {
 				const columns = grant.selectColumns.map(ident).join(', ');
 				await sql.unsafe(`grant select (${columns}) on ${ident(grant.table)} to ${INGEST_ROLE}`);

@@ -1,0 +1,154 @@
+/**
+ * Ingest (issue 8 §2): load on POST /ingest/v1/proofs at 50 connections for a
+ * fixed time with autocannon, every request signed afresh (RFC 9421, as an
+ * agent does: a new nonce each time), carrying real proofs that agent-sim
+ * pre-generated (not timed). Workers are off (WORKERS=none), so only the
+ * gateway is measured: signature check, object write, proof row and job.
+ *
+ * Baseline, same run and same database: a raw INSERT loop of the same proof
+ * rows through postgres.js, 50 loops over a pool of DATABASE_POOL_SIZE
+ * connections, for the same time.
+ */
+import { spawn } from 'node:child_process';
+import { createPrivateKey, randomBytes, createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import postgres from 'postgres';
+import { embeddedDatabaseUrl, percentile, result, root, skipped, startApp } from './lib.mjs';
+
+const CONNECTIONS = 50;
+const POOL = 10; // DATABASE_POOL_SIZE's default: the app's pool in the same run
+
+const names = { rps: 'ingest.requests_per_second', p50: 'ingest.latency_p50', p99: 'ingest.latency_p99' };
+const skipAll = (reason) => [skipped(names.rps, 'req/s', reason), skipped(names.p50, 'ms', reason), skipped(names.p99, 'ms', reason)];
+
+function run(args) {
+	return new Promise((resolve) => {
+		const child = spawn(process.execPath, args, { cwd: root, env: { PATH: process.env.PATH }, stdio: ['ignore', 'pipe', 'pipe'] });
+		let stdout = '';
+		let stderr = '';
+		child.stdout.on('data', (d) => (stdout += d));
+		child.stderr.on('data', (d) => (stderr += d));
+		child.once('exit', (code) => resolve({ code, stdout, stderr }));
+	});
+}
+
+/** An operator's single-use enrolment token, through the dev realm's sign-in and the API. */
+async function enrolmentToken(support, origin) {
+	const jar = await support.signInToApp(origin, 'operator@acme.test');
+	const r = await fetch(`${origin}/api/v1/agents/enrolments`, {
+		method: 'POST',
+		headers: { cookie: jar.header(), origin, 'content-type': 'application/json' },
+		body: JSON.stringify({ name: 'bench ingest' })
+	});
+	const body = await r.json().catch(() => ({}));
+	if (r.status !== 201) return { error: `POST /api/v1/agents/enrolments answered ${r.status} ${body?.error?.code ?? ''}`.trim() };
+	return { token: body.token };
+}
+
+export async function ingestBenchmark({ quick, support, log }) {
+	if (!existsSync(join(root, 'build/agent-sim.js'))) return skipAll('agent-sim is not part of this build yet (build/agent-sim.js): it pre-generates the proofs');
+	const seconds = quick ? 3 : 30;
+	const pool = quick ? 400 : 12_000;
+	const app = await startApp({ WORKERS: 'none', RATE_LIMIT_INGEST: 'off', DATABASE_POOL_SIZE: String(POOL) });
+	const work = mkdtempSync(join(tmpdir(), 'wipecert-bench-proofs-'));
+	try {
+		const { token, error } = await enrolmentToken(support, app.origin);
+		if (!token) return skipAll(`no enrolment token: ${error}`);
+		log(`generating ${pool} proofs with agent-sim (not timed)`);
+		const sim = await run([join(root, 'build/agent-sim.js'), '--url', app.origin, '--enrol-token', token, '--count', String(pool), '--out', work]);
+		if (sim.code !== 0) return skipAll(`agent-sim could not enrol or build proofs (exit ${sim.code}): ${sim.stderr.trim().split('\n').at(-1) ?? ''}`);
+		const agent = JSON.parse(readFileSync(join(work, 'agent.json'), 'utf8'));
+		const privateKey = createPrivateKey(agent.privateKeyPem);
+		const manifest = JSON.parse(readFileSync(join(work, 'manifest.json'), 'utf8'));
+		const proofs = manifest.filter((m) => m.kind === 'good').map((m) => readFileSync(join(work, m.file)));
+		if (!proofs.length) return skipAll('agent-sim wrote no proofs');
+
+		// warm-up: JIT, connection pool, first object directories
+		for (const body of proofs.slice(0, 5)) {
+			const url = `${app.origin}/ingest/v1/proofs`;
+			const headers = support.signRequest({ method: 'POST', url, body, keyId: agent.agentId, privateKey });
+			const r = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/pkcs7-mime', ...headers } });
+			if (r.status !== 202) {
+				await new Promise((res) => setTimeout(res, 1000)); // let the app's error log line arrive
+				throw new Error(`a signed proof was answered ${r.status}: ${await r.text()}\n${app.output().slice(-3000)}`);
+			}
+		}
+
+		log(`loading POST /ingest/v1/proofs: ${CONNECTIONS} connections for ${seconds} s`);
+		let next = 5;
+		const target = `${app.origin}/ingest/v1/proofs`;
+		const load = await autocannon({
+			url: app.origin,
+			connections: CONNECTIONS,
+			duration: seconds,
+			requests: [
+				{
+					method: 'POST',
+					path: '/ingest/v1/proofs',
+					setupRequest: (req) => {
+						const body = proofs[next++ % proofs.length];
+						const signed = support.signRequest({ method: 'POST', url: target, body, keyId: agent.agentId, privateKey });
+						return { ...req, body, headers: { 'content-type': 'application/pkcs7-mime', ...signed } };
+					}
+				}
+			]
+		});
+		const accepted = load['2xx'];
+		const rps = accepted / seconds;
+		const sent = next - 5;
+
+		log(`baseline: raw INSERT loop of the same rows, ${CONNECTIONS} loops over ${POOL} connections for ${seconds} s`);
+		const baseline = await insertLoop(embeddedDatabaseUrl(app.dataDir), seconds);
+		const details = {
+			connections: CONNECTIONS,
+			seconds,
+			requests: load.requests.total,
+			accepted,
+			non2xx: load.non2xx,
+			errors: load.errors,
+			timeouts: load.timeouts,
+			distinctProofs: proofs.length,
+			repeatedProofs: Math.max(0, sent - proofs.length),
+			baselineInserts: baseline.count
+		};
+		return [
+			result(names.rps, 'req/s', rps, baseline.rate, details),
+			result(names.p50, 'ms', load.latency.p50, baseline.p50),
+			result(names.p99, 'ms', load.latency.p99, baseline.p99)
+		];
+	} finally {
+		rmSync(work, { recursive: true, force: true });
+		await app.stop();
+	}
+}
+
+/** The baseline: copies of a proof row the load inserted, one INSERT each, as fast as the pool allows. */
+async function insertLoop(url, seconds) {
+	const sql = postgres(url, { max: POOL, onnotice: () => {} });
+	try {
+		const [row] = await sql`select tenant_id, agent_id, source, submitter_kind, submitter_id, filename, size_bytes, object_key from proofs where source = 'ingest' limit 1`;
+		if (!row) throw new Error('the load inserted no proof row to copy');
+		const latencies = [];
+		const end = performance.now() + seconds * 1000;
+		let count = 0;
+		await Promise.all(
+			Array.from({ length: CONNECTIONS }, async () => {
+				while (performance.now() < end) {
+					const id = randomBytes(16);
+					const t = performance.now();
+					await sql`insert into proofs (public_id, tenant_id, agent_id, source, submitter_kind, submitter_id, filename, size_bytes, content_sha256, object_key, status)
+						values (${'bench-' + id.toString('base64url')}, ${row.tenant_id}, ${row.agent_id}, ${row.source}, ${row.submitter_kind}, ${row.submitter_id},
+							${row.filename}, ${row.size_bytes}, ${createHash('sha256').update(id).digest('hex')}, ${row.object_key + '.bench.' + id.toString('hex')}, 'RECEIVED')`;
+					latencies.push(performance.now() - t);
+					count++;
+				}
+			})
+		);
+		return { rate: count / seconds, count, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+	} finally {
+		await sql.end({ timeout: 5 });
+	}
+}
