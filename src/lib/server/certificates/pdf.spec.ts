@@ -16,6 +16,7 @@ import { OID_SIGNATURE_TIMESTAMP, signPdf } from './pades';
 import { buildCertificatePdf } from './pdf';
 import { canonicalRecordBytes, type CertificateRecord } from './records';
 import { sampleRecord } from './sample';
+import { runVerify } from './verify-cli';
 import { verifyCertificatePdf, type VerificationKeys } from './verify-pdf';
 
 const run = promisify(execFile);
@@ -140,5 +141,34 @@ describe('certificate PDF (issue 6 §1–2)', () => {
 		const otherKeys = await (await createKeyringSigner(join(dir, 'other-keys'), { keys: 1, batchSize: 1, noteKeyName: 'wipecert.test/log' })).publicKeys();
 		expect((await verifyCertificatePdf(pdf, otherKeys)).reason).toMatch(/not one of the published keys/);
 		expect((await verifyCertificatePdf(pdf, { ...keys, logVerifierKey: otherKeys.logVerifierKey })).failed).toBe('checkpoint');
+	});
+
+	it('the offline CLI: exit 0 valid, 1 for an altered copy with the reason, 2 for usage errors', async () => {
+		const { pdf } = await render(records[0]);
+		const good = join(dir, 'cli-good.pdf');
+		const bad = join(dir, 'cli-bad.pdf');
+		const keysFile = join(dir, 'keys.json');
+		writeFileSync(good, pdf);
+		const altered = new Uint8Array(pdf);
+		altered[Math.floor(pdf.length / 3)] ^= 0x20;
+		writeFileSync(bad, altered);
+		writeFileSync(keysFile, JSON.stringify(keys));
+		const cli = async (...args: string[]) => {
+			const io = { text: '', out: (s: string) => (io.text += s + '\n'), err: (s: string) => (io.text += s + '\n'), env: {} };
+			return { code: await runVerify(args, io), text: io.text };
+		};
+		const ok = await cli(good, '--keys', keysFile);
+		expect(ok.code).toBe(0);
+		expect(ok.text).toContain(`VALID: ${good} is certificate ${records[0].certificateId}`);
+		const json = await cli(good, '--keys', keysFile, '--json');
+		expect(JSON.parse(json.text)).toMatchObject({ valid: true, leafIndex: 0 });
+		const no = await cli(bad, `--keys=${keysFile}`);
+		expect(no.code).toBe(1);
+		expect(no.text).toMatch(/INVALID: .*: signature check failed: /);
+		expect((await cli()).code).toBe(2);
+		expect((await cli(good)).code).toBe(2);
+		expect((await cli(good, '--keys', join(dir, 'missing.json'))).code).toBe(2);
+		expect((await cli(good, '--keys', good)).code).toBe(2);
+		expect((await cli(good, '--keys', keysFile, '--frobnicate')).code).toBe(2);
 	});
 });
