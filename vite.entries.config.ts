@@ -20,11 +20,12 @@ export default defineConfig({
 				migrate: 'src/entries/migrate.ts',
 				ingest: 'src/entries/ingest.ts',
 				signer: 'src/entries/signer.ts',
-				'agent-sim': 'src/entries/agent-sim.ts'
+				'agent-sim': 'src/entries/agent-sim.ts',
+				verify: 'src/entries/verify.ts'
 			},
 			output: {
 				// the CLIs are also package `bin` entries
-				banner: (chunk) => (chunk.isEntry && ['signer', 'agent-sim'].includes(chunk.name) ? '#!/usr/bin/env node' : ''),
+				banner: (chunk) => (chunk.isEntry && ['signer', 'agent-sim', 'verify'].includes(chunk.name) ? '#!/usr/bin/env node' : ''),
 				entryFileNames: '[name].js',
 				chunkFileNames: 'entries/[name]-[hash].js',
 				format: 'esm'

@@ -41,7 +41,7 @@ async function get(path: string, init: RequestInit = {}) {
 async function issue(tenantSlug: 'acme' | 'globex', count: number, status: string) {
 	const db = app.database.db;
 	const [{ id: tenantId, name }] = await app.database.sql`select id, name from tenants where slug = ${tenantSlug}`;
-	const rows = [];
+	const rows: { tenantId: string; proofId: string; publicId: string; record: ReturnType<typeof sampleRecord> }[] = [];
 	for (let i = 0; i < count; i++) {
 		const [proof] = await app.database.sql`
 			insert into proofs (public_id, tenant_id, source, submitter_kind, submitter_id, size_bytes, content_sha256, object_key, status)
@@ -193,7 +193,8 @@ describe('public verification (issue 6 §4)', () => {
 			const list = doc.catalog.lookup(PDFName.of('Names'), PDFDict).lookup(PDFName.of('EmbeddedFiles'), PDFDict).lookup(PDFName.of('Names'), PDFArray);
 			expect(list.lookup(0, PDFHexString).decodeText()).toBe(BUNDLE_FILE_NAME);
 			const stream = list.lookup(1, PDFDict).lookup(PDFName.of('EF'), PDFDict).lookup(PDFName.of('F'));
-			responses.push({ what: `bundle of ${id}`, body: Buffer.from(decodePDFRawStream(stream as InstanceType<typeof PDFRawStream>).decode()).toString('utf8') });
+			if (!(stream instanceof PDFRawStream)) throw new Error('no embedded bundle stream');
+			responses.push({ what: `bundle of ${id}`, body: Buffer.from(decodePDFRawStream(stream).decode()).toString('utf8') });
 		}
 		expect(responses.length).toBeGreaterThan(30);
 		for (const r of responses) {

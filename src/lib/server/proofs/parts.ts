@@ -1,3 +1,6 @@
+import { appendCertificatesToLog, renderCertificatePdfs } from '#lib/server/certificates/issue-pdf';
+import { logOrigin } from '#lib/server/log';
+import { platform } from '#lib/server/platform';
 import { getSigner, type Signer } from '#lib/server/signer';
 import { SignerUnavailable } from '#lib/server/signer/types';
 import { openProof } from './format';
@@ -20,7 +23,8 @@ async function withSigner<T>(fn: (signer: Signer) => Promise<T>): Promise<T> {
  * - open: `openProof` (proofs/format) with the signer's decryption and the tenant's agent CA;
  * - hmac: the signer's de-duplication key;
  * - signReceipts: `signBatch`, one keyring key per batch (a batch is at most SIGNER_BATCH_SIZE records);
- * - appendToLog / renderPdfs: add them here (src/lib/server/log, certificates/pdf).
+ * - appendToLog: the transparency log (src/lib/server/log), checkpoints signed by the signer's note key;
+ * - renderPdfs: certificates/issue-pdf (PAdES by the signer, RFC 3161 timestamp when TSA_URL is set).
  */
 export function pipelineParts(): PipelineParts {
 	// the tenant's agent CA never changes once created: one look-up per tenant and process
@@ -40,6 +44,17 @@ export function pipelineParts(): PipelineParts {
 			withSigner(async (signer) => {
 				const batch = await signer.signBatch(records);
 				return new Map([...batch.signatures].map(([id, signature]) => [id, { keyId: batch.keyId, signature, algorithm: batch.algorithm }]));
+			}),
+		// issue 6: log leaf, then the PDF that embeds its inclusion proof
+		appendToLog: (certificates) =>
+			withSigner((signer) => {
+				const { config, database } = platform();
+				return appendCertificatesToLog({ db: database.db, origin: logOrigin(config), signNote: (body) => signer.signNote(body) }, certificates);
+			}),
+		renderPdfs: (certificates) =>
+			withSigner((signer) => {
+				const { config, database, storage } = platform();
+				return renderCertificatePdfs({ db: database.db, storage, signer, origin: config.origin, tsaUrl: config.TSA_URL }, certificates);
 			})
 	};
 }
