@@ -75,10 +75,11 @@ function checkSignature(pdf: Uint8Array, keys: VerificationKeys): SignatureFacts
 	if (!/^<[0-9a-f]*>$/.test(hole)) fail('the signature value is not where the signed byte range says');
 	const cmsBytes = Buffer.from(hole.slice(1, -1), 'hex');
 	let sd: pkijs.SignedData;
+	let padded = true;
 	try {
 		const parsed = asn1js.fromBER(ab(cmsBytes));
 		if (parsed.offset === -1) throw new Error('bad DER');
-		if (cmsBytes.subarray(parsed.offset).some((x) => x !== 0)) throw new Error('bytes after the signature');
+		if (cmsBytes.subarray(parsed.offset).some((x) => x !== 0)) padded = false;
 		const ci = new pkijs.ContentInfo({ schema: parsed.result });
 		if (ci.contentType !== OID.signedData) throw new Error('not signed-data');
 		sd = new pkijs.SignedData({ schema: ci.content });
@@ -88,6 +89,7 @@ function checkSignature(pdf: Uint8Array, keys: VerificationKeys): SignatureFacts
 	} catch {
 		return fail('the signature value is not a CMS SignedData');
 	}
+	if (!padded) fail('the signature value was altered (bytes after the signature are not zero)');
 	if (sd.signerInfos.length !== 1) fail(`expected one signer, found ${sd.signerInfos.length}`);
 	const si = sd.signerInfos[0];
 	// the fields outside the signed attributes are pinned to what a PAdES-B signature of the platform holds
