@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDevTlsMaterial, writeDevTlsMaterial } from '../src/lib/server/signer/dev-certs';
-import { INGEST_ROLE } from '../src/lib/server/db/roles';
 import { freePort } from './app-process';
 import { signInToApp } from './oidc-browser';
 import { startStack, type Proc, type Stack } from './pipeline-stack';
@@ -37,15 +36,6 @@ function run(args: string[], env: Record<string, string> = {}): Promise<{ code: 
 	});
 }
 
-/**
- * WORKAROUND, remove when db/roles.ts grants it: since 99720d8 registerProof asks
- * tenantIsActive(), which the least-privilege ingest role may not read (every
- * /ingest/v1/proofs answers 500). Only the two columns it reads are granted here.
- */
-async function grantTenantStatus(stack: Stack): Promise<void> {
-	await stack.database.sql.unsafe(`grant select (id, status) on tenants to ${INGEST_ROLE}`);
-}
-
 async function enrolmentToken(stack: Stack): Promise<string> {
 	const operator = await signInToApp(stack.origin, 'operator@acme.test');
 	const res = await fetch(`${stack.origin}/api/v1/agents/enrolments`, {
@@ -69,7 +59,6 @@ describe('agent-sim → ingest → proof worker with the in-process keyring (iss
 	let stack: Stack;
 	beforeAll(async () => {
 		stack = await startStack({ env: { SIGNER_BATCH_SIZE: '25', SIGNER_KEYS: '8' } });
-		await grantTenantStatus(stack);
 	}, 180_000);
 	afterAll(async () => stack?.stop());
 
@@ -173,7 +162,6 @@ describe('remote signer over mTLS: stopped → FAILED_RETRYABLE, back → certif
 				PROOF_RETRY_MAX_DELAY: '2'
 			}
 		});
-		await grantTenantStatus(stack);
 	}, 180_000);
 	afterAll(async () => {
 		await stack?.stop();

@@ -1,7 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { grantLicences } from '../src/lib/server/licences';
+import { buildProof } from '../src/lib/server/proofs/format';
+import { sampleReport } from '../src/lib/server/proofs/format/sample';
+import { createKeyringSigner } from '../src/lib/server/signer/keyring';
+import { createCsr } from '../src/lib/server/signer/pki';
 import { registerProof, storeProof } from '../src/lib/server/proofs/submission';
 import { ensureDevTenants } from '../src/lib/server/tenancy';
 import { startTestPlatform } from './platform';
@@ -13,12 +18,13 @@ import { startTestPlatform } from './platform';
  * consumption, one certificate, one receipt signature per proof).
  */
 const COUNT = 300;
+const KEYS = 8;
 let env: Awaited<ReturnType<typeof startTestPlatform>>;
 
 function worker(id: string): { child: ChildProcess; exited: Promise<number | null>; out: () => string } {
 	let out = '';
 	const child = spawn('node_modules/.bin/tsx', ['--tsconfig', 'tsconfig.json', 'tests/pipeline-crash-worker.ts', id], {
-		env: { PATH: process.env.PATH ?? '', DATABASE_URL: env.databaseUrl, DATA_DIR: env.dataDir, PROOF_CLAIM_TIMEOUT: '2' },
+		env: { PATH: process.env.PATH ?? '', DATABASE_URL: env.databaseUrl, DATA_DIR: env.dataDir, PROOF_CLAIM_TIMEOUT: '2', SIGNER_KEYS: String(KEYS), SIGNER_BATCH_SIZE: '10' },
 		stdio: ['ignore', 'pipe', 'pipe']
 	});
 	child.stdout?.on('data', (d) => (out += d));
@@ -30,13 +36,18 @@ beforeAll(async () => {
 	env = await startTestPlatform();
 	const p = env.platform;
 	const { acme } = await ensureDevTenants(p.database.db);
-	await p.database.sql`create table test_receipts (record_id text primary key, signature text not null, worker text not null)`;
-	await p.database.sql`insert into agents (tenant_id, name, certificate_serial, certificate_pem, public_key_spki) values (${acme}, 'bench', 'aa01', '', '')`;
+	await p.database.sql`create table test_receipts (record_id text primary key, signature text not null, worker text not null, key_id text not null)`;
+	// real proofs (proofs/format) from an agent certified by acme's agent CA in the keyring the workers share (DATA_DIR/keys)
+	const keyring = await createKeyringSigner(join(env.dataDir, 'keys'), { keys: KEYS, batchSize: 10 });
+	const agentKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+	const issued = await keyring.issueAgentCertificate({ tenantId: acme, agentId: 'crash-agent', name: 'crash', csrPem: createCsr({ CN: 'crash' }, agentKey) });
+	const encryptionCert = (await keyring.publicKeys()).proofEncryptionCertificatePem;
+	await keyring.close();
+	await p.database.sql`insert into agents (tenant_id, name, certificate_serial, certificate_pem, public_key_spki) values (${acme}, 'crash', ${issued.serialHex}, ${issued.certificatePem}, '')`;
 	const admin = { actor: { kind: 'user', id: 'admin', role: 'platform_admin' }, correlationId: 't', sourceIp: null };
 	await p.database.db.transaction((tx) => grantLicences(tx, { tenantId: acme, kind: 'grant', amount: COUNT, reason: 'crash test' }, admin));
 	for (let i = 0; i < COUNT; i++) {
-		const report = Buffer.from(JSON.stringify({ device: { type: 'HDD', serial: `K${i}-${randomBytes(3).toString('hex')}` }, result: 'erased' }));
-		const der = Buffer.concat([Buffer.from([0x30, 0x82, report.length >> 8, report.length & 0xff]), report]);
+		const der = buildProof({ report: sampleReport(), agentKey, agentCert: issued.certificatePem, encryptionCert });
 		const stored = await storeProof(p.storage, acme, der);
 		await p.database.db.transaction((tx) => registerProof(tx, p.queue, stored, { source: 'api', submitter: { kind: 'user', id: 'u' } }));
 	}

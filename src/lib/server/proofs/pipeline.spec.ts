@@ -19,7 +19,7 @@ import { registerProof, storeProof } from './submission';
  * report JSON, and the parts below stand in for decrypt/verify, HMAC and the
  * keyring only — every step of the pipeline's own (claims, duplicates,
  * licences, certificate rows, receipts recorded once, retries) runs for real.
- * tests/pipeline-e2e.spec.ts runs the same path with real proofs and the real signer.
+ * tests/pipeline-agent-sim.spec.ts runs the same path with real proofs (agent-sim) and the real signer.
  */
 let env: Awaited<ReturnType<typeof startTestPlatform>>;
 let p: Platform;

@@ -9,7 +9,8 @@
  */
 import { z } from 'zod';
 
-export const REPORT_SCHEMA_ID = 'https://wipecert.dev/schemas/erasure-report-v1.json';
+/** A URN, not a URL: the schema is served by every instance at ORIGIN/schemas/erasure-report-v1.json. */
+export const REPORT_SCHEMA_ID = 'urn:wipecert:erasure-report:v1';
 
 const text = (max = 200) => z.string().min(1).max(max);
 const datetime = z.iso.datetime({ offset: true });
