@@ -137,6 +137,18 @@ describe('POST /api/v1/proofs/bulk (issue 5 §4)', () => {
 		expect(r.json).toMatchObject({ accepted: 2, failed: 2 });
 	});
 
+	it('keeps the case of a browser-style multipart boundary (RFC 2046 §5.1.1: boundaries are case-sensitive)', async () => {
+		const b = '----WebKitFormBoundaryQ3XcWn0PD7XBKbds';
+		const body = Buffer.concat([
+			Buffer.from(`--${b}\r\nContent-Disposition: form-data; name="proof"; filename="webkit.der"\r\nContent-Type: application/pkcs7-mime\r\n\r\n`),
+			Buffer.from(derLike()),
+			Buffer.from(`\r\n--${b}--\r\n`)
+		]);
+		const r = await post('/api/v1/proofs/bulk', bytes(body), { 'content-type': `multipart/form-data; boundary=${b}` });
+		expect(r.status).toBe(202);
+		expect(r.json).toMatchObject({ accepted: 1, failed: 0, items: [{ name: 'webkit.der' }] });
+	});
+
 	it('takes a zip, skips folders, and replays the answer for the same Idempotency-Key', async () => {
 		const zip = new yazl.ZipFile();
 		const names = Array.from({ length: 25 }, (_, i) => `batch/proof-${i}.der`);

@@ -88,8 +88,11 @@ async function collect(stream: Readable, max: number): Promise<Buffer | null> {
  * re-registers nothing twice (content de-duplication per tenant).
  */
 export async function submitBulk(ctx: SubmitContext, http: { request: Request; url: URL }, by: SubmittedBy, limits: BulkLimits): Promise<IdempotentOutcome> {
-	const type = (http.request.headers.get('content-type') ?? '').toLowerCase();
-	const kind = type.startsWith('multipart/form-data') ? 'multipart' : /^application\/(zip|x-zip-compressed)\b/.test(type) ? 'zip' : null;
+	// The media type is case-insensitive, the multipart boundary is not (RFC 2046 §5.1.1):
+	// browsers send mixed-case boundaries (----WebKitFormBoundary…), so only the test is lower-cased.
+	const type = http.request.headers.get('content-type') ?? '';
+	const media = type.toLowerCase();
+	const kind = media.startsWith('multipart/form-data') ? 'multipart' : /^application\/(zip|x-zip-compressed)\b/.test(media) ? 'zip' : null;
 	if (!kind) throw new ApiError('unsupported_media_type', 'Send multipart/form-data with one part per proof, or one application/zip archive.');
 	const key = readIdempotencyKey(http.request);
 	await mkdir(limits.tmpDir, { recursive: true, mode: 0o700 });

@@ -4,16 +4,17 @@ import { signInFirst } from '#lib/server/auth/pages';
 import { api } from '#lib/server/bff';
 import type { RequestHandler } from './$types';
 
+/** undici needs `duplex: 'half'` for a stream request body (Fetch §5.3); the DOM RequestInit type does not list it yet. */
+const HALF_DUPLEX = { duplex: 'half' } as const;
+
 /**
  * The bulk upload page's relay (backend-for-frontend, issue 7 §1): the
  * browser's XMLHttpRequest posts here (same origin, session cookie; its upload
  * progress events drive the progress bars) and the body is streamed on,
  * unread and unbuffered, to `POST /api/v1/proofs/bulk` through the generated
- * client. The API's answer (or error envelope) comes back as it is.
+ * client (which spools it to disk). The API's answer or error envelope comes
+ * back as it is.
  */
-/** undici needs `duplex: 'half'` for a stream body (Fetch §5.3); the DOM RequestInit type does not list it yet. */
-const HALF_DUPLEX = { duplex: 'half' } as const;
-
 export const POST: RequestHandler = async (event) => {
 	signInFirst(event);
 	const type = event.request.headers.get('content-type') ?? '';
@@ -22,7 +23,6 @@ export const POST: RequestHandler = async (event) => {
 	const r = await submitProofsBulk({
 		client: api(event),
 		body: {},
-		// hand the incoming stream on as the body (a stream request body needs half duplex, Fetch §5.3)
 		bodySerializer: () => stream,
 		...HALF_DUPLEX,
 		headers: { 'content-type': type, ...(key ? { 'Idempotency-Key': key } : {}) }
