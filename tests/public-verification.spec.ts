@@ -128,6 +128,8 @@ describe('public verification (issue 6 §4)', () => {
 		const byIndex = (await get(`/api/v1/log/proofs/inclusion?index=${byHash.leafIndex}&treeSize=5`)).json();
 		expect(byHash).toEqual(byIndex);
 		expect(verifyInclusion(byIndex.leafIndex, 5, leaf, byIndex.hashes.map((h: string) => Buffer.from(h, 'base64')), Buffer.from(latest.rootHash, 'base64'))).toBe(true);
+		expect((await get(`/api/v1/public/certificates/${randomUUID()}/pdf`, { headers: { accept: 'application/json' } })).status).toBe(404);
+		expect((await get('/api/v1/public/certificates/wc_aaaaaaaaaaaaaaaaaaaaaaaaaa/pdf')).status).toBe(404);
 		expect((await get('/api/v1/log/proofs/inclusion?index=9')).status).toBe(400);
 		expect((await get('/api/v1/log/proofs/inclusion?index=0&treeSize=4')).status).toBe(404);
 		expect((await get('/api/v1/log/checkpoint?treeSize=abc')).status).toBe(422);
