@@ -100,6 +100,12 @@ describe('agent-sim → ingest → proof worker with the in-process keyring (iss
 		const [certs] = await sql`select count(*)::int as n, count(distinct receipt_key_id)::int as keys from certificates where status = 'valid'`;
 		expect(certs.n).toBe(180);
 		expect(certs.keys).toBeGreaterThan(1); // batches of 25 spread over the keyring
+		// one stored receipt signature per certificate; two worker processes shared the keys through leases
+		const [receipts] = await sql`select count(*)::int as n from signer_receipts r join certificates c on c.public_id = r.record_id and c.receipt_signature = r.signature`;
+		expect(receipts.n).toBe(180);
+		const [leases] = await sql`select sum(batches)::int as batches, count(*) filter (where holder is not null)::int as held from signer_key_leases`;
+		expect(leases.batches).toBeGreaterThanOrEqual(180 / 25);
+		expect(leases.held).toBe(0);
 		const balance = await fetch(`${stack.origin}/api/v1/licences`, { headers: { cookie: (await signInToApp(stack.origin, 'operator@acme.test')).header() } });
 		expect(((await balance.json()) as { balance: number }).balance).toBe(1000 - 180);
 		for (const w of workers) await w.stop();

@@ -2,9 +2,9 @@
  * A proof worker process for tests/pipeline-crash.spec.ts: the real pipeline
  * (claims, ledger, certificate rows, receipts) on DATABASE_URL with the real
  * parts (proofs/format and the keyring in DATA_DIR/keys), looping until no
- * proof is left. Receipts go through the keyring's signBatch and then a table
- * with a unique record id (`test_receipts`; a second request answers the
- * stored signature), so the test can count signatures per record across kills.
+ * proof is left. Receipts go through signReceiptsOnce (`signer_receipts`: a
+ * record is reserved, signed and stored once), so the test can count
+ * signatures per record across kills.
  *
  *   DATABASE_URL=… DATA_DIR=… tsx tests/pipeline-crash-worker.ts WORKER_ID
  */
@@ -18,27 +18,11 @@ const workerId = process.argv[2] ?? `crash-${process.pid}`;
 const config = resolveConfig(parseConfig({ ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'warn' }));
 const log = createLogger('warn');
 const p = await startPlatform({ config, log });
-const sql = p.database.sql;
 
 const real = pipelineParts();
-const parts: PipelineParts = {
-	open: real.open,
-	hmac: real.hmac,
-	async signReceipts(records) {
-		const signed = await real.signReceipts(records);
-		const out = new Map<string, { keyId: string; signature: string; algorithm: string }>();
-		for (const r of records) {
-			const mine = signed.get(r.id)!;
-			const [row] = await sql<{ signature: string; key_id: string }[]>`
-				with ins as (insert into test_receipts (record_id, signature, worker, key_id) values (${r.id}, ${mine.signature}, ${workerId}, ${mine.keyId}) on conflict (record_id) do nothing returning signature, key_id)
-				select signature, key_id from ins union all select signature, key_id from test_receipts where record_id = ${r.id} limit 1`;
-			out.set(r.id, { keyId: row.key_id, signature: row.signature, algorithm: mine.algorithm });
-			// slow enough that a kill lands between signing and recording now and then
-			await new Promise((resolve) => setTimeout(resolve, 5));
-		}
-		return out;
-	}
-};
+// the crypto parts for real (receipts through signer_receipts: one signature per record, whatever is killed);
+// log and PDF are left out: this test is about the ledger, certificate rows and receipts
+const parts: PipelineParts = { open: real.open, hmac: real.hmac, signReceipts: real.signReceipts };
 
 const ctx = {
 	db: p.database.db,

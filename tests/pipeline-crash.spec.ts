@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, verify, X509Certificate } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { canonicalRecordBytes } from '../src/lib/server/certificates';
 import { grantLicences } from '../src/lib/server/licences';
 import { buildProof } from '../src/lib/server/proofs/format';
 import { sampleReport } from '../src/lib/server/proofs/format/sample';
@@ -36,7 +37,6 @@ beforeAll(async () => {
 	env = await startTestPlatform();
 	const p = env.platform;
 	const { acme } = await ensureDevTenants(p.database.db);
-	await p.database.sql`create table test_receipts (record_id text primary key, signature text not null, worker text not null, key_id text not null)`;
 	// real proofs (proofs/format) from an agent certified by acme's agent CA in the keyring the workers share (DATA_DIR/keys)
 	const keyring = await createKeyringSigner(join(env.dataDir, 'keys'), { keys: KEYS, batchSize: 10 });
 	const agentKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
@@ -73,7 +73,7 @@ describe('proof worker killed with SIGKILL mid-run', () => {
 		expect(kills).toBeGreaterThan(0);
 		const before = await done();
 		expect(before).toBeLessThan(COUNT);
-		const [resumed] = await sql`select count(*)::int as n from test_receipts r join certificates c on c.public_id = r.record_id where c.status = 'issuing'`;
+		const [resumed] = await sql`select count(*)::int as n from signer_receipts r join certificates c on c.public_id = r.record_id where c.status = 'issuing' and r.signature is not null`;
 		console.info(`[pipeline-crash] ${kills} workers killed; ${before}/${COUNT} certified before the survivor; ${resumed.n} receipts signed by a killed worker and not yet recorded as issued`);
 		const survivor = worker('survivor');
 		expect(await survivor.exited, survivor.out()).toBe(0);
@@ -86,9 +86,13 @@ describe('proof worker killed with SIGKILL mid-run', () => {
 		expect(certs).toEqual({ n: COUNT, valid: COUNT });
 		// one signature per record, and the certificate carries that one
 		const [receipts] = await sql`
-			select count(*)::int as n, count(*) filter (where c.receipt_signature = r.signature)::int as matching
-			from test_receipts r join certificates c on c.public_id = r.record_id`;
+			select count(*)::int as n, count(*) filter (where c.receipt_signature = r.signature and c.receipt_key_id = r.key_id)::int as matching
+			from signer_receipts r join certificates c on c.public_id = r.record_id`;
 		expect(receipts).toEqual({ n: COUNT, matching: COUNT });
+		// and every one is a keyring key's signature over the certificate record
+		const keys = new Map((await (await createKeyringSigner(join(env.dataDir, 'keys'), { keys: KEYS, batchSize: 10 })).publicKeys()).signing.map((k) => [k.keyId, new X509Certificate(k.certificatePem).publicKey]));
+		const rows = await sql<{ record: unknown; receipt_key_id: string; receipt_signature: string }[]>`select record, receipt_key_id, receipt_signature from certificates`;
+		for (const r of rows) expect(verify('sha256', canonicalRecordBytes(r.record), keys.get(r.receipt_key_id)!, Buffer.from(r.receipt_signature, 'base64'))).toBe(true);
 		const [balance] = await sql`select balance_after from licence_ledger order by id desc limit 1`;
 		expect(balance.balance_after).toBe(0);
 	}, 240_000);

@@ -1,7 +1,7 @@
 import { appendCertificatesToLog, renderCertificatePdfs } from '#lib/server/certificates/issue-pdf';
 import { logOrigin } from '#lib/server/log';
 import { platform } from '#lib/server/platform';
-import { getSigner, type Signer } from '#lib/server/signer';
+import { getSigner, signReceiptsOnce, type Signer } from '#lib/server/signer';
 import { SignerUnavailable } from '#lib/server/signer/types';
 import { openProof } from './format';
 import type { PipelineParts } from './pipeline';
@@ -22,7 +22,7 @@ async function withSigner<T>(fn: (signer: Signer) => Promise<T>): Promise<T> {
  * land, the certificates engineer's (issue 6):
  * - open: `openProof` (proofs/format) with the signer's decryption and the tenant's agent CA;
  * - hmac: the signer's de-duplication key;
- * - signReceipts: `signBatch`, one keyring key per batch (a batch is at most SIGNER_BATCH_SIZE records);
+ * - signReceipts: `signReceiptsOnce` (one signature per record, ever) over `signBatch` (one keyring key per batch of at most SIGNER_BATCH_SIZE);
  * - appendToLog: the transparency log (src/lib/server/log), checkpoints signed by the signer's note key;
  * - renderPdfs: certificates/issue-pdf (PAdES by the signer, RFC 3161 timestamp when TSA_URL is set).
  */
@@ -40,11 +40,8 @@ export function pipelineParts(): PipelineParts {
 	return {
 		open: (der, ctx) => withSigner(async (signer) => openProof(der, { signer, agentCaPem: await agentCa(signer, ctx.tenantId), receivedAt: ctx.receivedAt })),
 		hmac: (bytes) => withSigner((signer) => signer.hmac(bytes)),
-		signReceipts: (records) =>
-			withSigner(async (signer) => {
-				const batch = await signer.signBatch(records);
-				return new Map([...batch.signatures].map(([id, signature]) => [id, { keyId: batch.keyId, signature, algorithm: batch.algorithm }]));
-			}),
+		// one signature per record whatever crashes (signer_receipts), one keyring key per batch
+		signReceipts: (records) => withSigner((signer) => signReceiptsOnce(platform().database.db, signer, records)),
 		// issue 6: log leaf, then the PDF that embeds its inclusion proof
 		appendToLog: (certificates) =>
 			withSigner((signer) => {

@@ -7,12 +7,15 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { getConfig, type ResolvedConfig } from '#lib/server/config';
-import { createKeyringSigner, type KeyringSigner } from './keyring';
+import { platform, platformStarted } from '#lib/server/platform';
+import { createKeyringSigner, type KeyLeaseStore, type KeyringSigner } from './keyring';
+import { postgresLeaseStore } from './leases';
 import { RemoteSigner } from './remote';
 import type { Signer } from './types';
 
 export { SignerUnavailable, type Signer, type BatchSignature, type PublishedKeys } from './types';
-export { createKeyringSigner, KeyringSigner, RECEIPT_ALGORITHM, noteKeyHash, type KeyringOptions } from './keyring';
+export { createKeyringSigner, KeyringSigner, RECEIPT_ALGORITHM, noteKeyHash, type KeyringOptions, type KeyLeaseStore } from './keyring';
+export { postgresLeaseStore, signReceiptsOnce, type Receipt } from './leases';
 export { RemoteSigner, type RemoteSignerOptions } from './remote';
 export { createSignerServer, type SignerServerOptions } from './server';
 
@@ -26,9 +29,14 @@ export function noteKeyNameFor(config: Pick<ResolvedConfig, 'origin'> & { LOG_OR
 	return config.LOG_ORIGIN ?? `${new URL(config.origin).host}/log`;
 }
 
-/** The in-process keyring as the settings describe it (also what the `signer` service serves). */
-export function keyringFromConfig(config: ResolvedConfig): Promise<KeyringSigner> {
+/**
+ * The in-process keyring as the settings describe it (also what the `signer`
+ * service serves). `leases`: shared with the other processes on this keyring
+ * directory (PostgreSQL); the `signer` service, the only user of its keys, keeps them in memory.
+ */
+export function keyringFromConfig(config: ResolvedConfig, leases?: KeyLeaseStore): Promise<KeyringSigner> {
 	return createKeyringSigner(join(config.dataDir, 'keys'), {
+		leases,
 		keys: config.SIGNER_KEYS,
 		batchSize: config.SIGNER_BATCH_SIZE,
 		passphrase: config.SIGNER_KEY_PASSPHRASE,
@@ -53,7 +61,10 @@ let current: Promise<Signer> | undefined;
 export function getSigner(): Promise<Signer> {
 	if (!current) {
 		const config = getConfig();
-		current = config.SIGNER_URL ? Promise.resolve(remoteFromConfig(config)) : keyringFromConfig(config);
+		// app and worker processes share DATA_DIR/keys: their keyrings lease keys through the database
+		current = config.SIGNER_URL
+			? Promise.resolve(remoteFromConfig(config))
+			: keyringFromConfig(config, platformStarted() ? postgresLeaseStore(platform().database.db) : undefined);
 		// a failed first start (e.g. a wrong passphrase) is tried again on the next call, not cached
 		current.catch(() => (current = undefined));
 	}

@@ -18,7 +18,7 @@ import { z } from 'zod';
 import { buildSignedData, decryptEnvelopedData, CmsError } from './cms';
 import { issueCertificate, KeyUsage, OID, parseCsr, spkiDer } from './pki';
 import { KeyStore } from './store';
-import type { BatchSignature, PublishedKeys, Signer } from './types';
+import { SignerUnavailable, type BatchSignature, type PublishedKeys, type Signer } from './types';
 
 const generate = promisify(generateKeyPair);
 const YEAR = 365 * 24 * 3600 * 1000;
@@ -35,9 +35,23 @@ export type KeyringOptions = {
 	noteKeyName?: string;
 	/** days an agent certificate is valid */
 	agentCertificateDays?: number;
-	/** observes leases (tests of the keyring rules) */
-	onLease?: (event: { type: 'acquire' | 'release'; keyId: string; batch: number }) => void;
+	/**
+	 * Leases shared with other processes (PostgreSQL, leases.ts): a key is then
+	 * never held by two batches of any process. Absent: leases within this process.
+	 */
+	leases?: KeyLeaseStore;
+	/** observes leases (tests of the keyring rules); `at` is the lease store's clock */
+	onLease?: (event: { type: 'acquire' | 'release'; keyId: string; batch: number; at?: Date }) => void;
 };
+
+/** Where keys are leased when several processes share one keyring directory. */
+export interface KeyLeaseStore {
+	/** leases the least recently used of `keyIds` that nobody holds; null when all are held */
+	acquire(keyIds: string[], holder: string): Promise<{ keyId: string; at: Date } | null>;
+	/** gives the key back (marks it used now); the time of release, null if the lease had been lost */
+	release(keyId: string, holder: string): Promise<Date | null>;
+	usage?(keyIds: string[]): Promise<Map<string, { batches: number; lastUsedAt: string | null }>>;
+}
 
 type SigningKey = { id: string; key: KeyObject; certPem: string; createdAt: string; batches: number; lastUsedAt: string | null; seq: number; busy: boolean };
 
@@ -196,7 +210,47 @@ export class KeyringSigner implements Signer {
 		return best;
 	}
 
-	private acquire(batch: number): Promise<SigningKey> {
+	private readonly holderPrefix = `${process.pid}:${randomBytes(4).toString('hex')}`;
+
+	/** A key for one batch: through the shared lease store when there is one, else among this process's free keys. */
+	private async acquire(batch: number): Promise<SigningKey> {
+		const store = this.opts.leases;
+		if (!store) return this.acquireLocal(batch);
+		const ids = this.signing.map((k) => k.id);
+		for (let wait = 5; ; wait = Math.min(wait * 2, 200)) {
+			let lease: { keyId: string; at: Date } | null;
+			try {
+				lease = await store.acquire(ids, `${this.holderPrefix}:${batch}`);
+			} catch (error) {
+				throw new SignerUnavailable(`key leases unavailable: ${(error as Error).message}`, { cause: error });
+			}
+			if (lease) {
+				const k = this.signing.find((x) => x.id === lease.keyId)!;
+				k.busy = true;
+				this.opts.onLease?.({ type: 'acquire', keyId: k.id, batch, at: lease.at });
+				return k;
+			}
+			// every key is held by some batch somewhere: wait for one to come back
+			await new Promise((r) => setTimeout(r, wait));
+		}
+	}
+
+	private async releaseKey(k: SigningKey, batch: number): Promise<void> {
+		const store = this.opts.leases;
+		if (!store) return this.release(k, batch);
+		k.busy = false;
+		k.batches++;
+		k.lastUsedAt = new Date().toISOString();
+		let at: Date | null = null;
+		try {
+			at = await store.release(k.id, `${this.holderPrefix}:${batch}`);
+		} catch {
+			// the lease runs out by itself (leased_until)
+		}
+		this.opts.onLease?.({ type: 'release', keyId: k.id, batch, at: at ?? undefined });
+	}
+
+	private acquireLocal(batch: number): Promise<SigningKey> {
 		const k = this.pickFree();
 		if (k) {
 			k.busy = true;
@@ -269,7 +323,7 @@ export class KeyringSigner implements Signer {
 			}
 			return { keyId: key.id, algorithm: RECEIPT_ALGORITHM, signatures };
 		} finally {
-			this.release(key, batch);
+			await this.releaseKey(key, batch);
 		}
 	}
 
@@ -282,7 +336,7 @@ export class KeyringSigner implements Signer {
 			const cms = buildSignedData({ digest: sha256, signerCertPem: key.certPem, chainPem: [this.root.certPem], key: key.key, essSigningCertificate: true });
 			return { keyId: key.id, cms };
 		} finally {
-			this.release(key, batch);
+			await this.releaseKey(key, batch);
 		}
 	}
 
@@ -354,6 +408,10 @@ export class KeyringSigner implements Signer {
 	}
 
 	async keyUsage(): Promise<{ keyId: string; batches: number; lastUsedAt: string | null }[]> {
+		if (this.opts.leases?.usage) {
+			const shared = await this.opts.leases.usage(this.signing.map((k) => k.id));
+			return this.signing.map((k) => ({ keyId: k.id, batches: shared.get(k.id)?.batches ?? 0, lastUsedAt: shared.get(k.id)?.lastUsedAt ?? null }));
+		}
 		return this.signing.map((k) => ({ keyId: k.id, batches: k.batches, lastUsedAt: k.lastUsedAt }));
 	}
 
