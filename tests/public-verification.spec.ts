@@ -172,6 +172,18 @@ describe('public verification (issue 6 §4)', () => {
 		expect(lookup.headers.get('location')).toBe(`/verify/${issued.acme[1].publicId}`);
 	});
 
+	it('the tenant downloads its own certificate PDF; another tenant gets 404', async () => {
+		const { signInToApp } = await import('./oidc-browser');
+		const acme = await signInToApp(app.origin, 'viewer@acme.test');
+		const own = await fetch(`${app.origin}/api/v1/certificates/${issued.acme[0].publicId}/pdf`, { headers: { cookie: acme.header() } });
+		expect(own.status).toBe(200);
+		expect(own.headers.get('content-type')).toBe('application/pdf');
+		expect(Buffer.from(await own.arrayBuffer()).equals(Buffer.from(pdfs.get(issued.acme[0].publicId)!))).toBe(true);
+		const other = await fetch(`${app.origin}/api/v1/certificates/${issued.globex[0].publicId}/pdf`, { headers: { cookie: acme.header() } });
+		expect(other.status).toBe(404);
+		expect((await fetch(`${app.origin}/api/v1/certificates/${issued.acme[0].publicId}/pdf`)).status).toBe(401);
+	});
+
 	it('is rate limited per client address (RATE_LIMIT_VERIFY)', async () => {
 		const hit = () => fetch(`${app.origin}/api/v1/public/certificates/${issued.acme[0].publicId}`, { headers: { 'x-forwarded-for': '203.0.113.77' } });
 		for (let i = 0; i < 30; i++) expect((await hit()).status).toBe(200);

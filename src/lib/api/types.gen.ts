@@ -2275,6 +2275,48 @@ export type GetCertificateResponses = {
 
 export type GetCertificateResponse = GetCertificateResponses[keyof GetCertificateResponses];
 
+export type GetCertificatePdfData = {
+    body?: never;
+    path: {
+        /**
+         * The certificate's public ID.
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/certificates/{id}/pdf';
+};
+
+export type GetCertificatePdfErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * Nothing with this id in the caller's tenant (`not_found`); another tenant's object answers the same.
+     */
+    404: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type GetCertificatePdfError = GetCertificatePdfErrors[keyof GetCertificatePdfErrors];
+
+export type GetCertificatePdfResponses = {
+    /**
+     * The signed PDF.
+     */
+    200: Blob | File;
+};
+
+export type GetCertificatePdfResponse = GetCertificatePdfResponses[keyof GetCertificatePdfResponses];
+
 export type RevokeCertificateData = {
     body: RevocationRequest;
     headers?: {
@@ -2636,8 +2678,8 @@ export type GetOverviewStatsResponse = GetOverviewStatsResponses[keyof GetOvervi
 export type ExportCertificatesData = {
     body?: never;
     path?: never;
-    query: {
-        format: 'csv' | 'json';
+    query?: {
+        format?: 'csv' | 'json';
         status?: CertificateStatus;
     };
     url: '/api/v1/certificates/export';
@@ -2781,6 +2823,10 @@ export type GetTenantLogoResponses = {
      * The image.
      */
     200: Blob | File;
+    /**
+     * The tenant has no logo.
+     */
+    204: void;
 };
 
 export type GetTenantLogoResponse = GetTenantLogoResponses[keyof GetTenantLogoResponses];

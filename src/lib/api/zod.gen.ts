@@ -1155,6 +1155,15 @@ export const zGetCertificatePath = z.object({
  */
 export const zGetCertificateResponse = zCertificate;
 
+export const zGetCertificatePdfPath = z.object({
+    id: z.string().regex(/^wc_[a-z2-7]{26}$/)
+});
+
+/**
+ * The signed PDF.
+ */
+export const zGetCertificatePdfResponse = z.string();
+
 export const zRevokeCertificateBody = zRevocationRequest;
 
 export const zRevokeCertificateHeaders = z.object({
@@ -1240,7 +1249,7 @@ export const zGetOverviewStatsQuery = z.object({
 export const zGetOverviewStatsResponse = zOverviewStats;
 
 export const zExportCertificatesQuery = z.object({
-    format: z.enum(['csv', 'json']),
+    format: z.enum(['csv', 'json']).optional().default('csv'),
     status: zCertificateStatus.optional()
 });
 
@@ -1265,10 +1274,10 @@ export const zUpdateTenantSettingsHeaders = z.object({
  */
 export const zUpdateTenantSettingsResponse = zTenantSettings;
 
-/**
- * The image.
- */
-export const zGetTenantLogoResponse = z.string();
+export const zGetTenantLogoResponse = z.union([
+    z.string(),
+    z.void()
+]);
 
 export const zPutTenantLogoBody = z.string();
 
