@@ -193,11 +193,12 @@ describe('public verification (issue 6 §4)', () => {
 		expect((await limited.json()).error.code).toBe('rate_limited');
 	});
 
-	it('no public answer contains an internal id of a tenant, organisation, proof or certificate', async () => {
+	it('no public answer contains an internal id of a tenant, organisation, proof, certificate or agent', async () => {
 		const ids = (
 			await app.database.sql`
 				select id::text from tenants union all select id::text from organisations
-				union all select id::text from proofs union all select id::text from certificates`
+				union all select id::text from proofs union all select id::text from certificates
+				union all select id::text from agents`
 		).map((r) => r.id as string);
 		expect(ids.length).toBeGreaterThan(10);
 		// the embedded verification bundles too (compressed inside the PDFs)

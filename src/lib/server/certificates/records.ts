@@ -40,7 +40,8 @@ export type CertificateRecord = {
 	issuer: { tenant: string; name: string };
 	issuedAt: string;
 	proof: { id: string; sha256: string; receivedAt: string };
-	agent: { id: string; certificateSerial: string };
+	/** the agent by its certificate serial: public, unlike the agent's database id (issue 6 §4: no internal ids in public answers) */
+	agent: { certificateSerial: string };
 	/** the validated erasure report, as the agent signed it */
 	report: unknown;
 };

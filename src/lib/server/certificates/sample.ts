@@ -38,7 +38,7 @@ export function sampleRecord(publicId: string, over: Partial<{ status: ErasureRe
 		issuer: { tenant: 'acme', name: over.issuer ?? 'ACME Recycling GmbH' },
 		issuedAt: '2025-11-25T10:42:17.000Z',
 		proof: { id: 'prf_k2x7q4m5n6p7r2s3t4u5v6w7xa', sha256: '9f2c4b1e8a7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a3928170615e4d3', receivedAt: '2025-11-25T10:41:58.000Z' },
-		agent: { id: 'agt_7h3k2m4n5p6q', certificateSerial: '5a1f03c2e9b8d7a6' },
+		agent: { certificateSerial: '5a1f03c2e9b8d7a6' },
 		report
 	};
 }

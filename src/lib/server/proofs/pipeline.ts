@@ -254,7 +254,7 @@ async function decide(ctx: PipelineContext, workerId: string, tenantId: string, 
 					issuer: { tenant: tenant?.slug ?? tenantId, name: tenant?.name ?? '' },
 					issuedAt,
 					proof: { id: v.proof.publicId, sha256: v.proof.contentSha256, receivedAt: v.proof.receivedAt.toISOString() },
-					agent: { id: v.agentId, certificateSerial: v.opened.signerSerialHex.toLowerCase() },
+					agent: { certificateSerial: v.opened.signerSerialHex.toLowerCase() },
 					report: v.opened.report
 				};
 				return { tenantId, proofId: v.proof.id, publicId, record };
