@@ -1,8 +1,10 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createPrivateKey } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signRequest } from '../src/lib/server/agents/http-signature';
 import { createDevTlsMaterial, writeDevTlsMaterial } from '../src/lib/server/signer/dev-certs';
 import { freePort } from './app-process';
 import { signInToApp } from './oidc-browser';
@@ -86,6 +88,16 @@ describe('agent-sim → ingest → proof worker with the in-process keyring (iss
 		console.info(
 			`[agent-sim] submit: 200 proofs in ${summary.seconds} s (build ${summary.buildMsPerProof} ms/proof); pipeline: 180 certified + 20 rejected in ${seconds.toFixed(1)} s with 2 proof workers (${(180 / seconds).toFixed(1)} certified/s)`
 		);
+		// where the time goes: processBatch's per-step milliseconds, kept by pg-boss as the jobs' output
+		const outputs = await sql<{ output: { claimed?: number; ms?: Record<string, number> } | null }[]>`select output from pgboss.job where name = 'proofs.validated' and state = 'completed'`;
+		const steps: Record<string, number> = {};
+		let batches = 0;
+		for (const o of outputs) {
+			if (!o.output?.claimed) continue;
+			batches++;
+			for (const [k, v] of Object.entries(o.output.ms ?? {})) steps[k] = (steps[k] ?? 0) + v;
+		}
+		console.info(`[agent-sim] ${batches} batches; worker time per step (s, summed over both workers): ${Object.entries(steps).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)}`).join(', ')}`);
 		const rows = await sql<{ public_id: string; status: string; rejection_code: string | null; rejection_detail: string | null }[]>`
 			select public_id, status, rejection_code, rejection_detail from proofs`;
 		const byId = new Map(rows.map((r) => [r.public_id, r]));
@@ -110,6 +122,32 @@ describe('agent-sim → ingest → proof worker with the in-process keyring (iss
 		expect(((await balance.json()) as { balance: number }).balance).toBe(1000 - 180);
 		for (const w of workers) await w.stop();
 	}, 400_000);
+});
+
+describe('agent-sim --out', () => {
+	let stack: Stack;
+	beforeAll(async () => {
+		stack = await startStack();
+	}, 180_000);
+	afterAll(async () => stack?.stop());
+
+	it('writes proofs, a manifest and the enrolment credentials (0600) that can submit them later', async () => {
+		const token = await enrolmentToken(stack);
+		const out = join(stack.dataDir, 'sim-out');
+		const sim = await run(['build/agent-sim.js', '--url', stack.origin, '--enrol-token', token, '--count', '8', '--bad-ratio', '0.5', '--out', out]);
+		expect(sim.code, sim.stderr).toBe(0);
+		expect(JSON.parse(sim.stdout.trim().split('\n').at(-1)!)).toMatchObject({ submitted: 0, accepted: 0, written: 8, good: 4 });
+		const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { file: string; kind: string; expected: string }[];
+		expect(manifest.map((m) => m.kind).sort()).toEqual(['bad_signature', 'garbage', 'good', 'good', 'good', 'good', 'schema', 'unknown_agent']);
+		expect(statSync(join(out, 'agent.json')).mode & 0o777).toBe(0o600);
+		const agent = JSON.parse(readFileSync(join(out, 'agent.json'), 'utf8')) as { agentId: string; privateKeyPem: string };
+		const good = manifest.find((m) => m.kind === 'good')!;
+		const der = readFileSync(join(out, good.file));
+		const url = `${stack.origin}/ingest/v1/proofs`;
+		const headers = signRequest({ method: 'POST', url, body: der, keyId: agent.agentId, privateKey: createPrivateKey(agent.privateKeyPem) });
+		const res = await fetch(url, { method: 'POST', body: new Uint8Array(der), headers: { 'content-type': 'application/pkcs7-mime', ...headers } });
+		expect(res.status).toBe(202);
+	}, 120_000);
 });
 
 describe('remote signer over mTLS: stopped → FAILED_RETRYABLE, back → certified by the retry worker (issue 5 §8)', () => {
