@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import postgres from 'postgres';
-import { embeddedDatabaseUrl, percentile, result, root, skipped, startApp } from './lib.mjs';
+import { cpuMs, embeddedDatabaseUrl, percentile, postgresCpuMs, result, root, sampleWaits, skipped, startApp } from './lib.mjs';
 
 const CONNECTIONS = 50;
 const POOL = 10; // DATABASE_POOL_SIZE's default: the app's pool in the same run
@@ -24,9 +24,9 @@ const POOL = 10; // DATABASE_POOL_SIZE's default: the app's pool in the same run
 const names = { rps: 'ingest.requests_per_second', p50: 'ingest.latency_p50', p99: 'ingest.latency_p99' };
 const skipAll = (reason) => [skipped(names.rps, 'req/s', reason), skipped(names.p50, 'ms', reason), skipped(names.p99, 'ms', reason)];
 
-function run(args) {
+export function run(args, cwd = root) {
 	return new Promise((resolve) => {
-		const child = spawn(process.execPath, args, { cwd: root, env: { PATH: process.env.PATH }, stdio: ['ignore', 'pipe', 'pipe'] });
+		const child = spawn(process.execPath, args, { cwd, env: { PATH: process.env.PATH }, stdio: ['ignore', 'pipe', 'pipe'] });
 		let stdout = '';
 		let stderr = '';
 		child.stdout.on('data', (d) => (stdout += d));
@@ -36,7 +36,7 @@ function run(args) {
 }
 
 /** An operator's single-use enrolment token, through the dev realm's sign-in and the API. */
-async function enrolmentToken(support, origin) {
+export async function enrolmentToken(support, origin) {
 	const jar = await support.signInToApp(origin, 'operator@acme.test');
 	const r = await fetch(`${origin}/api/v1/agents/enrolments`, {
 		method: 'POST',
@@ -48,17 +48,18 @@ async function enrolmentToken(support, origin) {
 	return { token: body.token };
 }
 
-export async function ingestBenchmark({ quick, support, log }) {
-	if (!existsSync(join(root, 'build/agent-sim.js'))) return skipAll('agent-sim is not part of this build yet (build/agent-sim.js): it pre-generates the proofs');
-	const seconds = quick ? 3 : 30;
-	const pool = quick ? 400 : 12_000;
-	const app = await startApp({ WORKERS: 'none', RATE_LIMIT_INGEST: 'off', DATABASE_POOL_SIZE: String(POOL) });
+/** `appRoot`: another checkout's build to load (a before/after comparison in one run); `seconds`: load time. */
+export async function ingestBenchmark({ quick, support, log, appRoot = root, seconds: forSeconds, proofs: forProofs }) {
+	if (!existsSync(join(appRoot, 'build/agent-sim.js'))) return skipAll('agent-sim is not part of this build yet (build/agent-sim.js): it pre-generates the proofs');
+	const seconds = forSeconds ?? (quick ? 3 : 30);
+	const pool = forProofs ?? (quick ? 400 : 12_000);
+	const app = await startApp({ WORKERS: 'none', RATE_LIMIT_INGEST: 'off', DATABASE_POOL_SIZE: String(POOL) }, { name: 'ingest', appRoot });
 	const work = mkdtempSync(join(tmpdir(), 'wipecert-bench-proofs-'));
 	try {
 		const { token, error } = await enrolmentToken(support, app.origin);
 		if (!token) return skipAll(`no enrolment token: ${error}`);
 		log(`generating ${pool} proofs with agent-sim (not timed)`);
-		const sim = await run([join(root, 'build/agent-sim.js'), '--url', app.origin, '--enrol-token', token, '--count', String(pool), '--out', work]);
+		const sim = await run([join(appRoot, 'build/agent-sim.js'), '--url', app.origin, '--enrol-token', token, '--count', String(pool), '--out', work]);
 		if (sim.code !== 0) return skipAll(`agent-sim could not enrol or build proofs (exit ${sim.code}): ${sim.stderr.trim().split('\n').at(-1) ?? ''}`);
 		const agent = JSON.parse(readFileSync(join(work, 'agent.json'), 'utf8'));
 		const privateKey = createPrivateKey(agent.privateKeyPem);
@@ -79,6 +80,9 @@ export async function ingestBenchmark({ quick, support, log }) {
 
 		log(`loading POST /ingest/v1/proofs: ${CONNECTIONS} connections for ${seconds} s`);
 		let next = 5;
+		const monitor = postgres(embeddedDatabaseUrl(app.dataDir), { max: 1, onnotice: () => {} });
+		const stopSampling = sampleWaits(monitor);
+		const cpu0 = { app: cpuMs(app.pid), db: postgresCpuMs(app.dataDir) };
 		const target = `${app.origin}/ingest/v1/proofs`;
 		const load = await autocannon({
 			url: app.origin,
@@ -96,12 +100,18 @@ export async function ingestBenchmark({ quick, support, log }) {
 				}
 			]
 		});
+		const cpu1 = { app: cpuMs(app.pid), db: postgresCpuMs(app.dataDir) };
+		const waits = await stopSampling();
+		await monitor.end({ timeout: 5 });
 		const accepted = load['2xx'];
 		const rps = accepted / seconds;
 		const sent = next - 5;
 
 		log(`baseline: raw INSERT loop of the same rows, ${CONNECTIONS} loops over ${POOL} connections for ${seconds} s`);
+		const db0 = postgresCpuMs(app.dataDir);
 		const baseline = await insertLoop(embeddedDatabaseUrl(app.dataDir), seconds);
+		const db1 = postgresCpuMs(app.dataDir);
+		const perRequest = (a, b, n) => (a === null || b === null || !n ? null : Math.round(((b - a) / n) * 100) / 100);
 		const details = {
 			connections: CONNECTIONS,
 			seconds,
@@ -112,7 +122,13 @@ export async function ingestBenchmark({ quick, support, log }) {
 			timeouts: load.timeouts,
 			distinctProofs: proofs.length,
 			repeatedProofs: Math.max(0, sent - proofs.length),
-			baselineInserts: baseline.count
+			baselineInserts: baseline.count,
+			// CPU per accepted request (ms; comparable across runs on a noisy machine, unlike req/s)
+			appCpuMsPerRequest: perRequest(cpu0.app, cpu1.app, accepted),
+			dbCpuMsPerRequest: perRequest(cpu0.db, cpu1.db, accepted),
+			dbCpuMsPerBaselineInsert: perRequest(db0, db1, baseline.count),
+			// mean active backends per wait event during the load (pg_stat_activity samples)
+			waits
 		};
 		return [
 			result(names.rps, 'req/s', rps, baseline.rate, details),

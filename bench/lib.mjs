@@ -4,7 +4,7 @@
  * and small statistics.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,6 +29,19 @@ export async function loadSupport(outDir) {
 	return import(join(outDir, 'support.js'));
 }
 
+/**
+ * A private copy of the build (with package.json, migrations and static fonts)
+ * under bench/out, so a rebuild by someone else in the shared tree during a
+ * long run cannot change or remove the files the benchmarks run. Dependencies
+ * still resolve from the repository's node_modules. Returns its root.
+ */
+export function snapshotBuild(from = root) {
+	mkdirSync(join(root, 'bench/out'), { recursive: true });
+	const to = mkdtempSync(join(root, 'bench/out/app-'));
+	for (const part of ['build', 'drizzle', 'static', 'package.json']) cpSync(join(from, part), join(to, part), { recursive: true });
+	return to;
+}
+
 export function freePort() {
 	return new Promise((resolve, reject) => {
 		const s = createServer();
@@ -44,13 +57,15 @@ export function freePort() {
  * `node build/index.js` on a free loopback port with its own DATA_DIR (embedded
  * PostgreSQL, dev realm), resolved once /readyz answers 200.
  */
-export async function startApp(env = {}) {
+export async function startApp(env = {}, { name = 'app', appRoot = root } = {}) {
 	const port = await freePort();
 	const origin = `http://127.0.0.1:${port}`;
 	const dataDir = mkdtempSync(join(tmpdir(), 'wipecert-bench-'));
 	let output = '';
-	const child = spawn(process.execPath, [join(root, 'build/index.js')], {
-		cwd: root,
+	// BENCH_CPU_PROF=DIR: the app writes a V8 CPU profile there on exit (open it in Chrome DevTools or speedscope)
+	const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`] : [];
+	const child = spawn(process.execPath, [...profile, join(appRoot, 'build/index.js')], {
+		cwd: appRoot,
 		env: {
 			PATH: process.env.PATH,
 			NODE_ENV: 'development',
@@ -91,7 +106,44 @@ export async function startApp(env = {}) {
 		}
 		await new Promise((r) => setTimeout(r, 250));
 	}
-	return { origin, port, dataDir, output: () => output, stop };
+	return { origin, port, dataDir, pid: child.pid, output: () => output, stop };
+}
+
+const TICK_MS = 10; // USER_HZ: /proc times are in 1/100 s on Linux
+
+/** CPU time (user + system, ms) a process has used so far, from /proc/PID/stat; null off Linux. */
+export function cpuMs(pid) {
+	try {
+		const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+		return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+	} catch {
+		return null;
+	}
+}
+
+/**
+ * CPU time (ms) the embedded PostgreSQL of a DATA_DIR has used so far: its live
+ * processes plus what its exited children left to the postmaster. CPU per
+ * request is what two runs on a shared, noisy machine can be compared by.
+ */
+export function postgresCpuMs(dataDir) {
+	try {
+		const postmaster = Number(readFileSync(join(dataDir, 'pg/postmaster.pid'), 'utf8').split('\n')[0]);
+		const own = readFileSync(`/proc/${postmaster}/stat`, 'utf8').split(') ')[1].split(' ');
+		let ticks = Number(own[11]) + Number(own[12]) + Number(own[13]) + Number(own[14]);
+		for (const entry of readdirSync('/proc')) {
+			if (!/^\d+$/.test(entry)) continue;
+			try {
+				const f = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1].split(' ');
+				if (Number(f[1]) === postmaster) ticks += Number(f[11]) + Number(f[12]);
+			} catch {
+				// exited meanwhile
+			}
+		}
+		return ticks * TICK_MS;
+	} catch {
+		return null;
+	}
 }
 
 /** The app role's URL of the embedded PostgreSQL a DATA_DIR runs (port from postmaster.pid, password from secrets.json). */
@@ -99,6 +151,41 @@ export function embeddedDatabaseUrl(dataDir) {
 	const port = Number(readFileSync(join(dataDir, 'pg/postmaster.pid'), 'utf8').split('\n')[3]);
 	const { postgresPassword } = JSON.parse(readFileSync(join(dataDir, 'secrets.json'), 'utf8'));
 	return `postgres://postgres:${encodeURIComponent(postgresPassword)}@127.0.0.1:${port}/wipecert`;
+}
+
+/**
+ * Samples pg_stat_activity every `everyMs` until `stop()` and counts what the
+ * active backends of the database were waiting on (`wait_event_type:wait_event`,
+ * `CPU` when running), by application_name: where the serialized time of a
+ * load goes (lock waits, WAL flush, client reads).
+ */
+export function sampleWaits(sql, everyMs = 20) {
+	const counts = {};
+	let samples = 0;
+	let running = true;
+	const loop = (async () => {
+		while (running) {
+			const rows = await sql`select coalesce(application_name, '') as app, coalesce(wait_event_type || ':' || wait_event, 'CPU') as wait
+				from pg_stat_activity where datname = current_database() and state = 'active' and pid <> pg_backend_pid()`;
+			samples++;
+			for (const r of rows) {
+				const key = `${r.app || 'other'} ${r.wait}`;
+				counts[key] = (counts[key] ?? 0) + 1;
+			}
+			await new Promise((r) => setTimeout(r, everyMs));
+		}
+	})();
+	return async () => {
+		running = false;
+		await loop;
+		// average number of backends in each state per sample, largest first
+		return Object.fromEntries(
+			Object.entries(counts)
+				.sort((a, b) => b[1] - a[1])
+				.slice(0, 12)
+				.map(([k, v]) => [k, round(v / Math.max(1, samples), 2)])
+		);
+	};
 }
 
 /** Percentile of a list of numbers (nearest rank). */

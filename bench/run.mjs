@@ -11,12 +11,13 @@
  * harness keeps working; it asserts no timings, only that the harness runs and
  * its JSON is well-formed.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { ingestBenchmark } from './ingest.mjs';
-import { root, skipped } from './lib.mjs';
+import { logBenchmark } from './log.mjs';
+import { root, skipped, snapshotBuild } from './lib.mjs';
 
 const { values } = parseArgs({
 	options: { quick: { type: 'boolean', default: false }, out: { type: 'string' }, only: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
@@ -34,13 +35,15 @@ const log = (message) => process.stderr.write(`[bench] ${message}\n`);
 process.chdir(root);
 await import('../scripts/ensure-build.mjs');
 const support = await (await import('./lib.mjs')).loadSupport(join(root, 'bench/out'));
+const appRoot = snapshotBuild();
+process.on('exit', () => rmSync(appRoot, { recursive: true, force: true }));
 
 /** Every benchmark of issue 8; the ones whose parts are not built yet say so instead of pretending. */
 const BENCHMARKS = {
-	ingest: () => ingestBenchmark({ quick, support, log }),
+	ingest: () => ingestBenchmark({ quick, support, log, appRoot }),
 	certify: async () => [skipped('certify.certificates_per_second', 'cert/s', 'not implemented yet: waits for bulk ingestion and the proof worker at scale (issue 8 §1)')],
 	verify: async () => [skipped('verify.requests_per_second', 'req/s', 'not implemented yet: waits for the public verification API (issue 8 §3)')],
-	log: async () => [skipped('log.inclusion_proof_1m', 'ms', 'not implemented yet: waits for the transparency log benchmark (issue 8 §4)')]
+	log: () => logBenchmark({ quick, support, log, appRoot })
 };
 const only = values.only ? values.only.split(',') : Object.keys(BENCHMARKS);
 for (const name of only) if (!(name in BENCHMARKS)) throw new Error(`unknown benchmark "${name}"; known: ${Object.keys(BENCHMARKS).join(', ')}`);

@@ -1,7 +1,13 @@
 /**
  * What the benchmarks borrow from the app's TypeScript, bundled by bench/lib.mjs
  * (Vite, SSR build) into bench/out/support.js at the start of a run: the RFC 9421
- * request signer agents use, and the scripted dev-realm sign-in of the tests.
+ * request signer agents use, the scripted dev-realm sign-in of the tests, and the
+ * domain functions the baselines run without database or queue (the same code
+ * as the measured path, so a ratio compares plumbing, not different work).
  */
 export { signRequest } from '#lib/server/agents/http-signature';
 export { signInToApp } from '../tests/oidc-browser';
+export { openDatabase } from '#lib/server/db/client';
+export { appendLeaves, inclusionProof } from '#lib/server/log';
+export { leafHash, nodeHash, inclusionRanges, nodesFor, rangeHashes, verifyInclusion } from '#lib/server/log/merkle';
+export { createKeyringSigner } from '#lib/server/signer/keyring';

@@ -48,16 +48,40 @@ export async function authenticateAgent(
 	if (!found) throw new ApiError('agent_signature_invalid');
 	if (found.status === 'revoked') throw new ApiError('agent_revoked');
 	if (found.status === 'suspended') throw new ApiError('agent_suspended');
-	// Last seen, written at most every 30 s per agent so a busy agent does not update a row per request.
-	await db
-		.insert(agentActivity)
-		.values({ agentId: found.id, lastSeenAt: sql`now()` })
-		.onConflictDoUpdate({
-			target: agentActivity.agentId,
-			set: { lastSeenAt: sql`now()` },
-			setWhere: lt(agentActivity.lastSeenAt, sql`now() - interval '30 seconds'`)
-		});
+	await noteSeen(db, found.id);
 	return found;
+}
+
+const SEEN_EVERY_MS = 30_000;
+/** When this process last wrote an agent's last-seen row (agent id → ms). */
+const seenWritten = new Map<string, number>();
+
+/**
+ * Last seen, written at most every 30 s per agent and process. The process
+ * remembers when it last wrote, so a busy agent costs no statement at all
+ * between writes: the upsert alone took the agent's row lock in a transaction
+ * of its own (an xid and a WAL flush) on every request, and every request of
+ * one agent queued on that lock (issue 8, ingest profile). The WHERE keeps
+ * several processes to one write per 30 s as well.
+ */
+async function noteSeen(db: DbOrTx, agentId: string): Promise<void> {
+	const now = Date.now();
+	if (now - (seenWritten.get(agentId) ?? 0) < SEEN_EVERY_MS) return;
+	seenWritten.set(agentId, now);
+	if (seenWritten.size > 10_000) for (const [id, at] of seenWritten) if (now - at >= SEEN_EVERY_MS) seenWritten.delete(id);
+	try {
+		await db
+			.insert(agentActivity)
+			.values({ agentId, lastSeenAt: sql`now()` })
+			.onConflictDoUpdate({
+				target: agentActivity.agentId,
+				set: { lastSeenAt: sql`now()` },
+				setWhere: lt(agentActivity.lastSeenAt, sql`now() - interval '30 seconds'`)
+			});
+	} catch (error) {
+		seenWritten.delete(agentId); // the next request tries again
+		throw error;
+	}
 }
 
 /** Retry sweep: nonces older than the signature window can no longer be replayed (their `created` is refused). */

@@ -14,8 +14,11 @@ const CHANNEL = 'wipecert_tenant_events';
  * browser never sees a state that was rolled back.
  */
 export async function publishEvent(tx: DbOrTx, tenantId: string, type: string, data: Record<string, unknown>): Promise<void> {
-	const [row] = await tx.insert(tenantEvents).values({ tenantId, type, data }).returning({ id: tenantEvents.id });
-	await tx.execute(sql`select pg_notify(${CHANNEL}, ${`${tenantId}:${row.id}`})`);
+	// One statement (row and NOTIFY together): one round trip less on every proof submission (issue 8).
+	await tx.execute(sql`with e as (
+			insert into ${tenantEvents} (tenant_id, type, data) values (${tenantId}::uuid, ${type}::text, ${JSON.stringify(data)}::text::jsonb) returning id
+		)
+		select pg_notify(${CHANNEL}::text, ${tenantId}::text || ':' || e.id::text) from e`);
 }
 
 /** Events of one tenant after `afterId` (for Last-Event-ID replay), oldest first. */

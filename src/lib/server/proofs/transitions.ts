@@ -20,16 +20,19 @@ export type Transition = {
  */
 export async function recordTransitions(tx: DbOrTx, actor: string, changes: Transition[]): Promise<void> {
 	if (!changes.length) return;
-	await tx.insert(proofEvents).values(
-		changes.map((c) => ({ proofId: c.proofId, tenantId: c.tenantId, fromStatus: c.from, toStatus: c.to, code: c.code ?? null, detail: c.detail ?? null, actor }))
-	);
 	const byTenant = new Map<string, Transition[]>();
 	for (const c of changes) byTenant.set(c.tenantId, [...(byTenant.get(c.tenantId) ?? []), c]);
-	for (const [tenantId, list] of byTenant) {
-		await publishEvent(tx, tenantId, 'proofs.status', {
-			items: list.map((c) => ({ publicId: c.publicId, status: c.to, ...(c.code ? { code: c.code } : {}) }))
-		});
-	}
+	// Independent statements of the caller's transaction, sent together (pipelined: one round trip, issue 8).
+	await Promise.all([
+		tx.insert(proofEvents).values(
+			changes.map((c) => ({ proofId: c.proofId, tenantId: c.tenantId, fromStatus: c.from, toStatus: c.to, code: c.code ?? null, detail: c.detail ?? null, actor }))
+		),
+		...[...byTenant].map(([tenantId, list]) =>
+			publishEvent(tx, tenantId, 'proofs.status', {
+				items: list.map((c) => ({ publicId: c.publicId, status: c.to, ...(c.code ? { code: c.code } : {}) }))
+			})
+		)
+	]);
 }
 
 /**

@@ -18,15 +18,33 @@ export function createFsStore(root: string): ObjectStore {
 		return join(root, key);
 	};
 	const tmp = (target: string) => `${target}.${randomBytes(6).toString('hex')}.tmp`;
+	// Directories this store made or found: one mkdir syscall less per write (issue 8, ingest profile).
+	// Only a hint: a directory removed behind our back fails the write, which forgets it and retries once.
+	const made = new Set<string>();
+	const ensureDir = async (dir: string) => {
+		if (made.has(dir)) return;
+		await mkdir(dir, { recursive: true });
+		if (made.size > 100_000) made.clear();
+		made.add(dir);
+	};
+	const writeNew = async (target: string, body: Uint8Array) => {
+		const t = tmp(target);
+		try {
+			await writeFile(t, body);
+		} catch (error) {
+			if (!notFound(error) || !made.delete(dirname(target))) throw error;
+			await ensureDir(dirname(target));
+			await writeFile(t, body);
+		}
+		await rename(t, target);
+	};
 
 	return {
 		kind: 'fs',
 		async put(key, body): Promise<StoredObject> {
 			const target = path(key);
-			await mkdir(dirname(target), { recursive: true });
-			const t = tmp(target);
-			await writeFile(t, body);
-			await rename(t, target);
+			await ensureDir(dirname(target));
+			await writeNew(target, body);
 			return { key, size: body.byteLength, sha256: createHash('sha256').update(body).digest('hex') };
 		},
 		async putStream(key, body: Readable): Promise<StoredObject> {
