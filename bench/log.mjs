@@ -49,7 +49,7 @@ class MemoryTree {
 }
 
 /** Leaves [from, to−1) and their complete subtrees, by SQL; leaf to−1 through appendLeaves (signed checkpoint of size `to`). */
-async function seed(sql, deps, support, from, to) {
+export async function seed(sql, deps, support, from, to) {
 	await sql`insert into log_nodes (level, idx, hash)
 		select 0, g, sha256('\\x00'::bytea || convert_to('bench-leaf-' || g, 'UTF8')) from generate_series(${from}::bigint, ${to - 2}::bigint) g`;
 	const last = to - 1;

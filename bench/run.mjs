@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { ingestBenchmark } from './ingest.mjs';
 import { logBenchmark } from './log.mjs';
+import { verifyBenchmark } from './verify.mjs';
 import { root, skipped, snapshotBuild } from './lib.mjs';
 
 const { values } = parseArgs({
@@ -42,7 +43,7 @@ process.on('exit', () => rmSync(appRoot, { recursive: true, force: true }));
 const BENCHMARKS = {
 	ingest: () => ingestBenchmark({ quick, support, log, appRoot }),
 	certify: async () => [skipped('certify.certificates_per_second', 'cert/s', 'not implemented yet: waits for bulk ingestion and the proof worker at scale (issue 8 §1)')],
-	verify: async () => [skipped('verify.requests_per_second', 'req/s', 'not implemented yet: waits for the public verification API (issue 8 §3)')],
+	verify: () => verifyBenchmark({ quick, support, log, appRoot }),
 	log: () => logBenchmark({ quick, support, log, appRoot })
 };
 const only = values.only ? values.only.split(',') : Object.keys(BENCHMARKS);

@@ -11,3 +11,4 @@ export { openDatabase } from '#lib/server/db/client';
 export { appendLeaves, inclusionProof } from '#lib/server/log';
 export { leafHash, nodeHash, inclusionRanges, nodesFor, rangeHashes, verifyInclusion } from '#lib/server/log/merkle';
 export { createKeyringSigner } from '#lib/server/signer/keyring';
+export { sampleRecord } from '#lib/server/certificates/sample';
