@@ -135,7 +135,7 @@ describe('licence ledger (issue 5 §6)', () => {
 					issuer: { tenant: 'acme', name: 'Acme' },
 					issuedAt: new Date().toISOString(),
 					proof: { id: pr.publicId, sha256: pr.contentSha256, receivedAt: pr.receivedAt.toISOString() },
-					agent: { id: 'a', certificateSerial: '01' },
+					agent: { certificateSerial: '01' },
 					report: {}
 				}
 			})
