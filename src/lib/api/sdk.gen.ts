@@ -1049,8 +1049,8 @@ export const getOverviewStats = <ThrowOnError extends boolean = false>(options?:
  * Export the certificates of my tenant (CSV or JSON)
  *
  * Every certificate of the tenant (optionally of one status), newest
- * first, streamed page by page: `format=csv` (RFC 4180, header row) or
- * `format=json` (one JSON array). Sent as an attachment.
+ * first, streamed page by page: `format=json` (the default; one JSON
+ * array) or `format=csv` (RFC 4180, header row). Sent as an attachment.
  *
  */
 export const exportCertificates = <ThrowOnError extends boolean = false>(options?: Options<ExportCertificatesData, ThrowOnError>): RequestResult<ExportCertificatesResponses, ExportCertificatesErrors, ThrowOnError> => (options?.client ?? client).get<ExportCertificatesResponses, ExportCertificatesErrors, ThrowOnError>({

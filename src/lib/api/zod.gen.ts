@@ -1249,7 +1249,7 @@ export const zGetOverviewStatsQuery = z.object({
 export const zGetOverviewStatsResponse = zOverviewStats;
 
 export const zExportCertificatesQuery = z.object({
-    format: z.enum(['csv', 'json']).optional().default('csv'),
+    format: z.enum(['csv', 'json']).optional().default('json'),
     status: zCertificateStatus.optional()
 });
 

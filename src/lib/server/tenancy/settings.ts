@@ -34,6 +34,7 @@ export async function updateTenantSettings(tx: Tx, tenantId: string, change: { n
 	const before = await tenantRow(tx, tenantId);
 	const set = { ...(change.name !== undefined ? { name: change.name.trim() } : {}), ...(change.language ? { language: change.language } : {}) };
 	if (set.name === '') throw new ApiError('validation_failed', undefined, [{ field: 'name', problem: 'must not be blank' }]);
+	if (!Object.keys(set).length) throw new ApiError('validation_failed', undefined, [{ problem: 'name or language is required' }]);
 	const [after] = await tx.update(tenants).set(set).where(eq(tenants.id, tenantId)).returning();
 	await recordAudit(tx, {
 		...ctx,
@@ -70,10 +71,10 @@ export async function putTenantLogo(tx: Tx, tenantId: string, bytes: Uint8Array,
 	return settingsView(tx, t);
 }
 
-export async function getTenantLogo(db: DbOrTx, tenantId: string): Promise<{ contentType: string; bytes: Buffer; updatedAt: Date }> {
+/** The tenant's logo, or null when it has none. */
+export async function getTenantLogo(db: DbOrTx, tenantId: string): Promise<{ contentType: string; bytes: Buffer; updatedAt: Date } | null> {
 	const [logo] = await db.select().from(tenantLogos).where(eq(tenantLogos.tenantId, tenantId));
-	if (!logo) throw new ApiError('not_found', 'This tenant has no logo.');
-	return logo;
+	return logo ?? null;
 }
 
 /** Is the tenant allowed to submit proofs? (A suspended tenant is not; unknown → false.) */

@@ -8,7 +8,8 @@ import type { RequestHandler } from './$types';
 /** GET /api/v1/certificates/export?format=csv|json — every certificate of the tenant, streamed (certificates:read). */
 export const GET: RequestHandler = async (event) => {
 	const tenantId = requireTenant(requireActor(event, 'certificates:read'));
-	const query = parseQuery(event.url, zExportCertificatesQuery);
+	const { format = 'json', status } = parseQuery(event.url, zExportCertificatesQuery);
+	const query = { format, status };
 	const { config, database } = platform();
 	const date = new Date().toISOString().slice(0, 10);
 	return new Response(exportCertificates(database.db, tenantId, query, config.origin), {

@@ -5,10 +5,11 @@ import { platform } from '#lib/server/platform';
 import { getTenantLogo, LOGO_MAX_BYTES, putTenantLogo } from '#lib/server/tenancy';
 import type { RequestHandler } from './$types';
 
-/** GET /api/v1/tenant/logo — the tenant's logo image (proofs:read); 404 when there is none. */
+/** GET /api/v1/tenant/logo — the tenant's logo image (proofs:read); 204 when there is none. */
 export const GET: RequestHandler = async (event) => {
 	const tenantId = requireTenant(requireActor(event, 'proofs:read'));
 	const logo = await getTenantLogo(platform().database.db, tenantId);
+	if (!logo) return new Response(null, { status: 204, headers: { 'cache-control': 'no-store' } });
 	return new Response(new Uint8Array(logo.bytes), {
 		headers: {
 			'content-type': logo.contentType,
