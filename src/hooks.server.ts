@@ -177,7 +177,8 @@ const securityHeaders: Handle = async ({ event, resolve }) => {
 	const h = response.headers;
 	h.set('x-content-type-options', 'nosniff');
 	h.set('referrer-policy', 'strict-origin-when-cross-origin');
-	h.set('x-frame-options', 'DENY');
+	// DENY unless the route allowed its own page to frame it (the certificate PDF preview, issue 7 §2)
+	if (h.get('x-frame-options') !== 'SAMEORIGIN') h.set('x-frame-options', 'DENY');
 	h.set('permissions-policy', 'camera=(), microphone=(), geolocation=()');
 	if (process.env.NODE_ENV === 'production') h.set('strict-transport-security', 'max-age=63072000; includeSubDomains');
 	return response;

@@ -15,7 +15,11 @@ export const GET: RequestHandler = async (event) => {
 	return new Response(Buffer.from(pdf), {
 		headers: {
 			'content-type': 'application/pdf',
-			'content-disposition': `attachment; filename="${path.data.id}.pdf"`,
+			// inline and framable by our own pages: the certificate page previews it in an iframe and
+			// its link downloads it (the `download` attribute); other sites still cannot frame it
+			'content-disposition': `inline; filename="${path.data.id}.pdf"`,
+			'x-frame-options': 'SAMEORIGIN',
+			'content-security-policy': "frame-ancestors 'self'",
 			'x-content-type-options': 'nosniff',
 			'cache-control': 'private, no-cache'
 		}
