@@ -111,6 +111,7 @@ test('from a new tenant to a verified, then revoked certificate', async ({ brows
 		await admin.goto('/admin/audit');
 		await expect(admin.getByTestId('chain-verification')).toContainText('Audit chain intact');
 		await expect(admin.getByTestId('audit')).toContainText('tenant.create');
+		await expect(admin.getByTestId('audit')).toContainText('licence.grant');
 	});
 
 	// 2. A tenant admin signs in (see the note above on the first admin of a new tenant).
