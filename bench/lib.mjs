@@ -81,13 +81,14 @@ export async function startApp(env = {}, { name = 'app', appRoot = root } = {}) 
 	child.stdout.on('data', (d) => (output = (output + d).slice(-20_000)));
 	child.stderr.on('data', (d) => (output = (output + d).slice(-20_000)));
 	const exited = new Promise((r) => child.once('exit', r));
-	const stop = async () => {
+	/** `keepData`: leave DATA_DIR (keys, objects) for the caller, who removes it */
+	const stop = async ({ keepData = false } = {}) => {
 		if (child.exitCode === null && child.signalCode === null) {
 			child.kill('SIGTERM');
 			const timer = new Promise((r) => setTimeout(r, 30_000).unref());
 			if ((await Promise.race([exited.then(() => 'exited'), timer])) !== 'exited') child.kill('SIGKILL');
 		}
-		rmSync(dataDir, { recursive: true, force: true });
+		if (!keepData) rmSync(dataDir, { recursive: true, force: true });
 	};
 	const deadline = Date.now() + 180_000;
 	for (;;) {

@@ -24,7 +24,7 @@ const leafData = (i) => Buffer.from(`bench-leaf-${i}`, 'utf8');
 const label = (n) => (n >= 1_000_000 ? `${n / 1_000_000}m` : n >= 1000 ? `${n / 1000}k` : String(n));
 
 /** The same tree in memory: levels[l] holds the hashes of the complete subtrees of level l, 32 bytes each. */
-class MemoryTree {
+export class MemoryTree {
 	levels = [Buffer.alloc(0)];
 	size = 0;
 	grow(n) {
@@ -41,6 +41,28 @@ class MemoryTree {
 			for (let i = have; i < count; i++) {
 				createHash('sha256').update(Buffer.of(1)).update(below.subarray(64 * i, 64 * i + 64)).digest().copy(level, i * 32);
 			}
+			this.levels[l] = level;
+		}
+		this.size = n;
+	}
+	/** leaf hashes appended at the right edge; the complete subtrees they finish are computed */
+	appendLeaves(hashes) {
+		const n = this.size + hashes.length;
+		const leaves = Buffer.alloc(n * 32);
+		this.levels[0].copy(leaves);
+		hashes.forEach((h, i) => Buffer.from(h).copy(leaves, (this.size + i) * 32));
+		this.levels[0] = leaves;
+		this.extend(n);
+	}
+	extend(n) {
+		for (let l = 1; 2 ** l <= n; l++) {
+			const below = this.levels[l - 1];
+			const count = Math.floor(n / 2 ** l);
+			const have = this.levels[l] ? this.levels[l].length / 32 : 0;
+			if (count === have) continue;
+			const level = Buffer.alloc(count * 32);
+			if (this.levels[l]) this.levels[l].copy(level);
+			for (let i = have; i < count; i++) createHash('sha256').update(Buffer.of(1)).update(below.subarray(64 * i, 64 * i + 64)).digest().copy(level, i * 32);
 			this.levels[l] = level;
 		}
 		this.size = n;
@@ -139,7 +161,7 @@ export async function logBenchmark({ quick, support, log, appRoot = root }) {
 }
 
 /** MTH of the whole tree from the in-memory subtrees (RFC 9162 §2.1.1), for verifying the proofs. */
-function rootOf(memory, support, n) {
+export function rootOf(memory, support, n) {
 	const nodes = [];
 	for (let start = 0; start < n; ) {
 		let level = 0;

@@ -1,0 +1,193 @@
+/**
+ * Certify (issue 8 §1): proofs pre-generated with `agent-sim --out` (not
+ * timed), submitted through POST /api/v1/proofs/bulk (multipart, 500 files a
+ * request) by the acme operator, SIGNER_KEYS=100, batch size and worker
+ * concurrency from the settings' defaults, workers embedded in the app
+ * process. Timed: from the first submit to the last CERTIFIED_NO_ANCHOR
+ * (completed_at in the database). Reported: the rate, the rate per tenth of
+ * the run (does cost grow with the tables?), and the app's RSS sampled every
+ * second (web + workers: one process in embedded mode).
+ *
+ * The pipeline does what parts.ts binds: decrypt, verify, schema, HMAC,
+ * licence, receipt batch signature, log append, PDF render + PAdES sign +
+ * store. The baseline runs the same domain functions (openProof,
+ * signer.signBatch, buildCertificatePdf + signPdf, log leaf into an in-memory
+ * tree with a signed checkpoint per batch) in one plain loop, no database or
+ * queue, on the same keyring and proofs, after the app's run.
+ */
+import { readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import postgres from 'postgres';
+import { enrolmentToken, run } from './ingest.mjs';
+import { MemoryTree, rootOf } from './log.mjs';
+import { embeddedDatabaseUrl, percentile, result, root, skipped, startApp } from './lib.mjs';
+
+const names = ['certify.certificates_per_second', 'certify.worker_rss_max', 'certify.worker_rss_growth'];
+const FILES_PER_REQUEST = 500;
+const BATCH = 50; // SIGNER_BATCH_SIZE's default
+
+function rssMb(pid) {
+	try {
+		return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
+	} catch {
+		return null;
+	}
+}
+
+export async function certifyBenchmark({ quick, support, log, appRoot = root, count: forCount }) {
+	const count = forCount ?? (quick ? 300 : 100_000);
+	const app = await startApp({ WORKERS: 'embedded', SIGNER_KEYS: '100', RATE_LIMIT_INGEST: 'off' }, { name: 'certify', appRoot });
+	const work = mkdtempSync(join(tmpdir(), 'wipecert-bench-certify-'));
+	const sql = postgres(embeddedDatabaseUrl(app.dataDir), { max: 2, onnotice: () => {} });
+	let appStopped = false;
+	try {
+		const { token, error } = await enrolmentToken(support, app.origin);
+		if (!token) return names.map((n) => skipped(n, 'x', `no enrolment token: ${error}`));
+		log(`certify: generating ${count} proofs with agent-sim (not timed)`);
+		const sim = await run([join(appRoot, 'build/agent-sim.js'), '--url', app.origin, '--enrol-token', token, '--count', String(count), '--out', work], appRoot);
+		if (sim.code !== 0) throw new Error(`agent-sim failed: ${sim.stderr.slice(-500)}`);
+		const manifest = JSON.parse(readFileSync(join(work, 'manifest.json'), 'utf8')).filter((m) => m.kind === 'good');
+		// licences for every proof: a platform admin's top-up through the API
+		const admin = await support.signInToApp(app.origin, 'admin@wipecert.test');
+		const [tenant] = await sql`select id from tenants where slug = 'acme'`;
+		const grant = await fetch(`${app.origin}/api/v1/licences/grants`, {
+			method: 'POST',
+			headers: { cookie: admin.header(), origin: app.origin, 'content-type': 'application/json' },
+			body: JSON.stringify({ tenantId: tenant.id, kind: 'top_up', amount: count, reason: 'benchmark' })
+		});
+		if (grant.status !== 201) throw new Error(`licence top-up answered ${grant.status}: ${await grant.text()}`);
+		const operator = await support.signInToApp(app.origin, 'operator@acme.test');
+
+		const rss = [];
+		const sampler = setInterval(() => rss.push({ at: performance.now(), mb: rssMb(app.pid) }), 1000);
+		const [{ start }] = await sql`select clock_timestamp() as start`;
+		const t0 = performance.now();
+		log(`certify: submitting ${manifest.length} proofs through POST /api/v1/proofs/bulk, ${FILES_PER_REQUEST} a request`);
+		let accepted = 0;
+		for (let i = 0; i < manifest.length; i += FILES_PER_REQUEST) {
+			const form = new FormData();
+			for (const m of manifest.slice(i, i + FILES_PER_REQUEST)) form.append('file', new Blob([readFileSync(join(work, m.file))]), m.file);
+			const r = await fetch(`${app.origin}/api/v1/proofs/bulk`, { method: 'POST', body: form, headers: { cookie: operator.header(), origin: app.origin } });
+			const body = await r.json();
+			if (r.status !== 202) throw new Error(`bulk answered ${r.status}: ${JSON.stringify(body).slice(0, 300)}`);
+			accepted += body.items.filter((item) => item?.publicId).length;
+		}
+		const submitSeconds = (performance.now() - t0) / 1000;
+		log(`certify: ${accepted} accepted in ${Math.round(submitSeconds)} s; waiting for CERTIFIED_NO_ANCHOR`);
+		let last = { done: 0, at: performance.now() };
+		for (;;) {
+			const [c] = await sql`select count(*) filter (where status = 'CERTIFIED_NO_ANCHOR')::int as done,
+				count(*) filter (where status in ('REJECTED'))::int as rejected,
+				count(*) filter (where status in ('RECEIVED', 'VALIDATING', 'FAILED_RETRYABLE'))::int as open from proofs`;
+			if (c.done !== last.done) last = { done: c.done, at: performance.now() };
+			if (c.open === 0) break;
+			if (performance.now() - last.at > 300_000) throw new Error(`no progress for 5 minutes: ${JSON.stringify(c)}\n${app.output().slice(-2000)}`);
+			await new Promise((r) => setTimeout(r, 500));
+		}
+		clearInterval(sampler);
+		const [{ seconds, done, rejected }] = await sql`select extract(epoch from max(completed_at) - ${start}::timestamptz)::float8 as seconds,
+			count(*) filter (where status = 'CERTIFIED_NO_ANCHOR')::int as done, count(*) filter (where status = 'REJECTED')::int as rejected
+			from proofs where status in ('CERTIFIED_NO_ANCHOR', 'REJECTED')`;
+		// rate per tenth of the run, by completion time
+		const tenths = await sql`select least(9, floor(extract(epoch from completed_at - ${start}::timestamptz) / ${seconds / 10}))::int as tenth, count(*)::int as n
+			from proofs where status = 'CERTIFIED_NO_ANCHOR' group by 1 order by 1`;
+		const perTenth = Array.from({ length: 10 }, (_, i) => Math.round((tenths.find((t) => t.tenth === i)?.n ?? 0) / (seconds / 10)));
+		const [{ pdfs, logged }] = await sql`select count(pdf_object_key)::int as pdfs, count(log_index)::int as logged from certificates`;
+		const mbs = rss.map((r) => r.mb).filter((m) => m !== null);
+		const tenthRss = (i) => {
+			const part = mbs.slice(Math.floor((i * mbs.length) / 10), Math.max(Math.floor((i * mbs.length) / 10) + 1, Math.floor(((i + 1) * mbs.length) / 10)));
+			return part.length ? Math.round(part.reduce((a, b) => a + b, 0) / part.length) : null;
+		};
+		const rssPerTenth = Array.from({ length: 10 }, (_, i) => tenthRss(i));
+
+		// the keyring and agent CA the app made, for the baseline (the app must not hold key leases meanwhile)
+		await app.stop({ keepData: true });
+		appStopped = true;
+		log(`certify baseline: the same work on ${Math.min(count, quick ? 300 : 500)} proofs in one loop, no database or queue`);
+		const baseline = await plainLoop(support, app.dataDir, tenant.id, manifest.slice(0, quick ? 300 : 500).map((m) => readFileSync(join(work, m.file))));
+		const rate = done / seconds;
+		return [
+			result(names[0], 'cert/s', rate, baseline.rate, {
+				proofs: count,
+				certified: done,
+				rejected,
+				seconds: Math.round(seconds),
+				submitSeconds: Math.round(submitSeconds),
+				ratePerTenth: perTenth,
+				certificatesWithPdf: pdfs,
+				certificatesInLog: logged,
+				parts: 'decrypt, verify, schema, hmac, licence, receipt batch signature, log append, PDF render + PAdES sign + store (parts.ts)',
+				baselineProofs: baseline.proofs,
+				// where the baseline's time goes, per proof (ms)
+				baselineMsPerProof: baseline.msPerProof,
+				signerKeys: 100,
+				batchSize: BATCH
+			}),
+			result(names[1], 'MB', mbs.length ? Math.max(...mbs) : null, null, { samples: mbs.length, p50: percentile(mbs, 50), rssPerTenth, process: 'app (web + embedded workers)' }),
+			result(names[2], 'MB', rssPerTenth[9] !== null && rssPerTenth[0] !== null ? rssPerTenth[9] - rssPerTenth[0] : null, null, { meaning: 'mean RSS of the last tenth minus the first' })
+		];
+	} finally {
+		await sql.end({ timeout: 5 }).catch(() => {});
+		rmSync(work, { recursive: true, force: true });
+		if (!appStopped) await app.stop();
+		else rmSync(app.dataDir, { recursive: true, force: true });
+	}
+}
+
+/** decrypt + verify + schema (openProof), receipt signature per batch (signBatch), log leaf + checkpoint per batch, PDF render + PAdES sign. */
+async function plainLoop(support, dataDir, tenantId, ders) {
+	const origin = 'bench.wipecert.test';
+	const signer = await support.createKeyringSigner(join(dataDir, 'keys'), { keys: 100, batchSize: BATCH, noteKeyName: `${origin}/log` });
+	try {
+		const agentCaPem = await signer.agentCaCertificate(tenantId);
+		const tree = new MemoryTree();
+		const steps = { open: 0, hmac: 0, signBatch: 0, log: 0, pdfRender: 0, pdfSign: 0 };
+		const timed = async (step, fn) => {
+			const t = performance.now();
+			const out = await fn();
+			steps[step] += performance.now() - t;
+			return out;
+		};
+		const t0 = performance.now();
+		for (let i = 0; i < ders.length; i += BATCH) {
+			const batch = [];
+			for (const der of ders.slice(i, i + BATCH)) {
+				const opened = await timed('open', () => support.openProof(der, { signer, agentCaPem, receivedAt: new Date() }));
+				await timed('hmac', () => signer.hmac(der));
+				const publicId = `wc_bench${String(i + batch.length).padStart(18, '0')}`;
+				const record = {
+					version: 1,
+					certificateId: publicId,
+					issuer: { tenant: 'acme', name: 'ACME' },
+					issuedAt: new Date().toISOString(),
+					proof: { id: 'prf_bench', sha256: 'x', receivedAt: new Date().toISOString() },
+					agent: { certificateSerial: opened.signerSerialHex.toLowerCase() },
+					report: opened.report
+				};
+				batch.push({ publicId, record, bytes: support.canonicalRecordBytes(record) });
+			}
+			await timed('signBatch', () => signer.signBatch(batch.map((b) => ({ id: b.publicId, bytes: b.bytes }))));
+			const tLog = performance.now();
+			// log: leaves appended, one signed checkpoint per batch (as appendLeaves does)
+			const from = tree.size;
+			tree.appendLeaves(batch.map((b) => support.leafHash(b.bytes)));
+			const rootHash = rootOf(tree, support, tree.size);
+			const body = support.checkpointBody({ origin: `${origin}/log`, treeSize: tree.size, rootHash });
+			const note = support.signedNote(body, await signer.signNote(body));
+			steps.log += performance.now() - tLog;
+			for (const [j, b] of batch.entries()) {
+				const index = from + j;
+				const hashes = support.rangeHashes(support.inclusionRanges(index, tree.size), tree.node).map((h) => Buffer.from(h).toString('base64'));
+				const bundle = { format: support.BUNDLE_FORMAT, publicId: b.publicId, record: support.canonicalJson(b.record), leafIndex: index, inclusion: { treeSize: tree.size, hashes }, checkpoint: note, verifyUrl: `https://${origin}/verify/${b.publicId}` };
+				const doc = await timed('pdfRender', () => support.buildCertificatePdf({ publicId: b.publicId, locale: 'en', issuerName: 'ACME', logo: null, record: b.record, issuedAt: new Date(), bundle, checkpoint: { treeSize: tree.size, rootHash: Buffer.from(rootHash).toString('base64') } }));
+				await timed('pdfSign', () => support.signPdf(doc, { sign: (d) => signer.signPdfDigest(d), reason: 'Certificate', name: 'WipeCert', location: origin, date: new Date() }));
+			}
+		}
+		const msPerProof = Object.fromEntries(Object.entries(steps).map(([k, v]) => [k, Math.round((v / ders.length) * 100) / 100]));
+		return { rate: ders.length / ((performance.now() - t0) / 1000), proofs: ders.length, msPerProof };
+	} finally {
+		await signer.close?.();
+	}
+}
