@@ -37,7 +37,7 @@ function rssMb(pid) {
 }
 
 export async function certifyBenchmark({ quick, support, log, appRoot = root, count: forCount }) {
-	const count = forCount ?? (quick ? 300 : 100_000);
+	const count = forCount ?? (quick ? 150 : 100_000);
 	const app = await startApp({ WORKERS: 'embedded', SIGNER_KEYS: '100', RATE_LIMIT_INGEST: 'off' }, { name: 'certify', appRoot });
 	const work = mkdtempSync(join(tmpdir(), 'wipecert-bench-certify-'));
 	const sql = postgres(embeddedDatabaseUrl(app.dataDir), { max: 2, onnotice: () => {} });
@@ -105,8 +105,8 @@ export async function certifyBenchmark({ quick, support, log, appRoot = root, co
 		// the keyring and agent CA the app made, for the baseline (the app must not hold key leases meanwhile)
 		await app.stop({ keepData: true });
 		appStopped = true;
-		log(`certify baseline: the same work on ${Math.min(count, quick ? 300 : 500)} proofs in one loop, no database or queue`);
-		const baseline = await plainLoop(support, app.dataDir, tenant.id, manifest.slice(0, quick ? 300 : 500).map((m) => readFileSync(join(work, m.file))));
+		log(`certify baseline: the same work on ${Math.min(count, quick ? 100 : 500)} proofs in one loop, no database or queue`);
+		const baseline = await plainLoop(support, app.dataDir, tenant.id, manifest.slice(0, quick ? 100 : 500).map((m) => readFileSync(join(work, m.file))));
 		const rate = done / seconds;
 		return [
 			result(names[0], 'cert/s', rate, baseline.rate, {
