@@ -99,3 +99,5 @@ const md = [
 writeFileSync(join(outDir, 'results.md'), md);
 process.stdout.write(md);
 log(`wrote ${join(outDir, 'results.json')} and results.md`);
+// A benchmark that failed half-way may leave a handle open (a pool, a keep-alive socket): the run is over either way.
+process.exit(process.exitCode ?? 0);
