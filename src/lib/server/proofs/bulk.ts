@@ -4,6 +4,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { once } from 'node:events';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import busboy from 'busboy';
 import yauzl from 'yauzl';
@@ -47,7 +48,7 @@ async function spool(request: Request, file: string, max: number): Promise<strin
 function pool(limit: number) {
 	let active = 0;
 	const waiters: (() => void)[] = [];
-	const all: Promise<unknown>[] = [];
+	const all = new Set<Promise<void>>();
 	return {
 		async wait() {
 			while (active >= limit) await new Promise<void>((r) => waiters.push(r));
@@ -58,9 +59,17 @@ function pool(limit: number) {
 				active--;
 				waiters.shift()?.();
 			});
-			all.push(p);
+			all.add(p);
+			void p.then(() => all.delete(p), () => undefined);
 		},
-		done: () => Promise.all(all)
+		/** Every task run so far, also those started while waiting; a failed task rejects (after the others settle). */
+		async done() {
+			while (all.size > 0) {
+				const settled = await Promise.allSettled(all);
+				const failed = settled.find((r) => r.status === 'rejected');
+				if (failed) throw failed.reason;
+			}
+		}
 	};
 }
 
@@ -166,30 +175,43 @@ async function eachPart(file: string, contentType: string, limits: BulkLimits, t
 	} catch {
 		throw new ApiError('bad_request', 'The multipart body has no boundary.');
 	}
-	const source = createReadStream(file);
+	const malformed = (error: unknown) =>
+		error instanceof ApiError ? error : new ApiError('bad_request', `The multipart body is malformed: ${(error as Error).message}.`);
 	let index = 0;
-	await new Promise<void>((resolve, reject) => {
-		bb.on('file', (_field, stream, info) => {
-			const i = index++;
-			const name = info.filename || `part-${i + 1}`;
-			// Back-pressure: stop reading the spool while BULK_CONCURRENCY files are in flight.
-			const chunks: Buffer[] = [];
-			stream.on('data', (c: Buffer) => chunks.push(c));
-			stream.on('end', () => {
-				const bytes = (stream as Readable & { truncated?: boolean }).truncated ? null : Buffer.concat(chunks);
-				source.pause();
-				tasks
-					.wait()
-					.then(() => {
-						tasks.run(() => one(i, name, bytes));
-						source.resume();
-					})
-					.catch(reject);
-			});
+	// Files parsed and waiting for a pool slot. Each one must be handed to the pool before this
+	// function returns: busboy's 'close' comes as soon as the body is parsed, and a file still
+	// waiting then used to be registered after the answer had been sent (its item was null).
+	const handoffs = new Set<Promise<void>>();
+	let failure: unknown;
+	bb.on('file', (_field, stream, info) => {
+		const i = index++;
+		const name = info.filename || `part-${i + 1}`;
+		const chunks: Buffer[] = [];
+		stream.on('data', (c: Buffer) => chunks.push(c));
+		stream.on('end', () => {
+			const bytes = (stream as Readable & { truncated?: boolean }).truncated ? null : Buffer.concat(chunks);
+			const handoff = tasks.wait().then(() => tasks.run(() => one(i, name, bytes)));
+			handoffs.add(handoff);
+			void handoff.finally(() => handoffs.delete(handoff));
 		});
-		bb.on('error', (error) => reject(new ApiError('bad_request', `The multipart body is malformed: ${(error as Error).message}.`)));
-		bb.on('close', () => resolve());
-		source.on('error', reject);
-		source.pipe(bb);
 	});
+	bb.on('error', (error) => (failure ??= error));
+	const closed = new Promise<void>((resolve) => bb.once('close', resolve));
+	try {
+		// The spool is fed to the parser by hand: no more of it is parsed while a parsed file still
+		// waits for a slot, so at most BULK_CONCURRENCY files plus one read chunk's worth are in memory.
+		for await (const chunk of createReadStream(file) as AsyncIterable<Buffer>) {
+			if (failure) break;
+			if (!bb.write(chunk)) await once(bb, 'drain');
+			while (handoffs.size > 0) await Promise.all(handoffs);
+		}
+		if (!failure) {
+			bb.end();
+			await Promise.race([closed, once(bb, 'error')]);
+		}
+	} catch (error) {
+		failure ??= error;
+	}
+	while (handoffs.size > 0) await Promise.all(handoffs);
+	if (failure) throw malformed(failure);
 }
