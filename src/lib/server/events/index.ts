@@ -1,8 +1,8 @@
-import { and, asc, eq, gt, lt, sql } from 'drizzle-orm';
+import { and, eq, lt, sql } from 'drizzle-orm';
 import type postgres from 'postgres';
 import type { Db, DbOrTx } from '#lib/server/db/client';
 import type { Logger } from '#lib/server/telemetry/logger';
-import { tenantEvents, type TenantEvent } from './schema';
+import { tenantEvents } from './schema';
 
 export type { TenantEvent } from './schema';
 
@@ -21,17 +21,63 @@ export async function publishEvent(tx: DbOrTx, tenantId: string, type: string, d
 		select pg_notify(${CHANNEL}::text, ${tenantId}::text || ':' || e.id::text) from e`);
 }
 
-/** Events of one tenant after `afterId` (for Last-Event-ID replay), oldest first. */
-export function eventsSince(db: Db, tenantId: string, afterId: number, limit = 500): Promise<TenantEvent[]> {
-	return db
-		.select()
-		.from(tenantEvents)
-		.where(and(eq(tenantEvents.tenantId, tenantId), gt(tenantEvents.id, afterId)))
-		.orderBy(asc(tenantEvents.id))
-		.limit(limit);
+/**
+ * A position in a tenant's event stream, in delivery order (xid, id).
+ * `floorId` only serves a Last-Event-ID whose event was purged: whatever is still stored after it.
+ */
+export type EventCursor = { xid: string; id: number; floorId?: number };
+
+export type DeliverableEvent = { id: number; type: string; data: unknown; xid: string };
+
+/**
+ * The next committed events of one tenant after `cursor`, oldest first — the
+ * transactional-outbox read. Sequence ids are taken at insert but commit in any
+ * order, so reading `id > last` skips an event whose transaction took a lower id
+ * and committed later. Instead only events of transactions older than this
+ * statement snapshot's xmin are delivered: every transaction with a lower xid has
+ * ended, so that set is final, and ordered by (xid, id) a cursor past it can never
+ * skip an event that shows up later (its xid will be ≥ this xmin). `pending` says
+ * committed events exist that wait behind an older running transaction (one with
+ * no event of its own sends no NOTIFY when it ends: the caller reads again soon).
+ * One statement, so the horizon and the rows come from the same snapshot.
+ * Caveat: xmin is cluster-wide, so a long write transaction anywhere delays (never loses) live events.
+ */
+export async function eventsSince(db: Db, tenantId: string, cursor: EventCursor, limit = 500): Promise<{ events: DeliverableEvent[]; pending: boolean }> {
+	const rows = await db.execute<{ id: string | number; type: string; data: unknown; xid: string; ready: boolean }>(sql`
+		with horizon as (select pg_snapshot_xmin(pg_current_snapshot()) as xmin)
+		select e.id, e.type, e.data, e.xid::text as xid, e.xid < horizon.xmin as ready
+		from ${tenantEvents} e, horizon
+		where e.tenant_id = ${tenantId}::uuid
+			and (e.xid, e.id) > (${cursor.xid}::xid8, ${cursor.id}::bigint)
+			and e.id > ${cursor.floorId ?? 0}::bigint
+		order by e.xid, e.id
+		limit ${limit}`);
+	const events: DeliverableEvent[] = [];
+	for (const r of rows) {
+		if (!r.ready) return { events, pending: true };
+		events.push({ id: Number(r.id), type: r.type, data: r.data, xid: r.xid });
+	}
+	return { events, pending: false };
 }
 
-/** The newest event id of a tenant (a fresh stream starts after it). */
+/**
+ * Where a stream starts: right after the event `lastEventId` (Last-Event-ID on
+ * reconnect; the client got everything before it in delivery order) or, for a
+ * fresh stream, after everything already deliverable (it starts with the next event).
+ */
+export async function startCursor(db: Db, tenantId: string, lastEventId: number | null): Promise<EventCursor> {
+	if (lastEventId !== null) {
+		const [row] = await db
+			.select({ xid: tenantEvents.xid })
+			.from(tenantEvents)
+			.where(and(eq(tenantEvents.tenantId, tenantId), eq(tenantEvents.id, lastEventId)));
+		return row ? { xid: row.xid, id: lastEventId } : { xid: '0', id: 0, floorId: lastEventId };
+	}
+	const [h] = await db.execute<{ xmin: string }>(sql`select pg_snapshot_xmin(pg_current_snapshot())::text as xmin`);
+	return { xid: h.xmin, id: 0 };
+}
+
+/** The newest event id of a tenant. */
 export async function latestEventId(db: Db, tenantId: string): Promise<number> {
 	const [row] = await db
 		.select({ id: sql<number>`coalesce(max(${tenantEvents.id}), 0)::bigint` })

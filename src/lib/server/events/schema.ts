@@ -1,4 +1,8 @@
-import { bigserial, index, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
+import { bigserial, customType, index, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+
+/** PostgreSQL's 64-bit transaction id (never wraps around); read as its decimal text. */
+const xid8 = customType<{ data: string; driverData: string }>({ dataType: () => 'xid8' });
 
 /**
  * Live events per tenant (proof state changes, worker progress). Kept for a
@@ -12,9 +16,17 @@ export const tenantEvents = pgTable(
 		tenantId: uuid('tenant_id').notNull(),
 		type: text('type').notNull(),
 		data: jsonb('data').notNull(),
-		createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow()
+		createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+		/**
+		 * The writing transaction. Ids are taken before commit, so they commit out of
+		 * order; a reader delivers only events of transactions older than its snapshot's
+		 * xmin, in (xid, id) order, and so never skips one that commits late (see eventsSince).
+		 */
+		xid: xid8('xid')
+			.notNull()
+			.default(sql`pg_current_xact_id()`)
 	},
-	(t) => [index('tenant_events_tenant_id_idx').on(t.tenantId, t.id)]
+	(t) => [index('tenant_events_tenant_id_idx').on(t.tenantId, t.id), index('tenant_events_tenant_xid_idx').on(t.tenantId, t.xid, t.id)]
 );
 
 export type TenantEvent = typeof tenantEvents.$inferSelect;

@@ -1,6 +1,6 @@
 import type { Db } from '#lib/server/db/client';
 import { platform } from '#lib/server/platform';
-import { EventHub, eventsSince, latestEventId } from './index';
+import { EventHub, eventsSince, startCursor } from './index';
 
 let hub: EventHub | undefined;
 
@@ -14,23 +14,34 @@ export function eventHub(): EventHub {
 const encoder = new TextEncoder();
 const HEARTBEAT_MS = 15_000;
 
+/** How soon to read again while committed events wait behind an older running transaction. */
+const PENDING_RETRY_MS = 200;
+const PAGE = 500;
+
 /**
  * A server-sent event stream of one tenant's events. Starts after
  * `lastEventId` (the browser's Last-Event-ID on reconnect) or, for a fresh
- * stream, after the newest event; every NOTIFY triggers a read of what is new,
- * so events arrive in order and none is skipped even when notifications merge.
+ * stream, after what is already deliverable; every NOTIFY triggers a read of
+ * what is new (eventsSince: committed events in transaction order, none skipped
+ * even when a lower id commits later), and so does a short timer while events
+ * wait behind an older running transaction.
  */
 export async function openEventStream(opts: { db: Db; hub: EventHub; tenantId: string; lastEventId: number | null; signal: AbortSignal }) {
-	let cursor = opts.lastEventId ?? (await latestEventId(opts.db, opts.tenantId));
+	let cursor = await startCursor(opts.db, opts.tenantId, opts.lastEventId);
 	let unsubscribe: (() => void) | undefined;
 	let heartbeat: NodeJS.Timeout | undefined;
+	let retry: NodeJS.Timeout | undefined;
 	let draining = Promise.resolve();
+	const stop = () => {
+		unsubscribe?.();
+		clearInterval(heartbeat);
+		clearTimeout(retry);
+	};
 
 	return new ReadableStream<Uint8Array>({
 		start: async (controller) => {
 			const close = () => {
-				unsubscribe?.();
-				clearInterval(heartbeat);
+				stop();
 				try {
 					controller.close();
 				} catch {
@@ -41,14 +52,22 @@ export async function openEventStream(opts: { db: Db; hub: EventHub; tenantId: s
 				(draining = draining.then(async () => {
 					if (opts.signal.aborted) return;
 					try {
-						for (const e of await eventsSince(opts.db, opts.tenantId, cursor)) {
-							cursor = e.id;
-							controller.enqueue(encoder.encode(`id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify(e.data)}\n\n`));
+						for (;;) {
+							const { events, pending } = await eventsSince(opts.db, opts.tenantId, cursor, PAGE);
+							for (const e of events) {
+								cursor = { ...cursor, xid: e.xid, id: e.id };
+								controller.enqueue(encoder.encode(`id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify(e.data)}\n\n`));
+							}
+							if (pending && !retry && !opts.signal.aborted)
+								retry = setTimeout(() => {
+									retry = undefined;
+									void drain();
+								}, PENDING_RETRY_MS);
+							if (pending || events.length < PAGE) break;
 						}
 					} catch (error) {
 						// The browser reconnects with Last-Event-ID and misses nothing.
-						unsubscribe?.();
-						clearInterval(heartbeat);
+						stop();
 						controller.error(error);
 					}
 				}));
@@ -59,9 +78,6 @@ export async function openEventStream(opts: { db: Db; hub: EventHub; tenantId: s
 			heartbeat = setInterval(() => controller.enqueue(encoder.encode(`: keep-alive\n\n`)), HEARTBEAT_MS);
 			await drain();
 		},
-		cancel: () => {
-			unsubscribe?.();
-			clearInterval(heartbeat);
-		}
+		cancel: stop
 	});
 }

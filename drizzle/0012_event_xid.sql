@@ -1,0 +1,2 @@
+ALTER TABLE "tenant_events" ADD COLUMN "xid" "xid8" DEFAULT pg_current_xact_id() NOT NULL;--> statement-breakpoint
+CREATE INDEX "tenant_events_tenant_xid_idx" ON "tenant_events" USING btree ("tenant_id","xid","id");
