@@ -36,6 +36,8 @@ beforeAll(async () => {
 	tsa = await startLocalTsa();
 	for (const id of ['wc_aaaaaaaaaaaaaaaaaaaaaaaaaa', 'wc_bbbbbbbbbbbbbbbbbbbbbbbbbb', 'wc_cccccccccccccccccccccccccc']) records.push(sampleRecord(id));
 	records[2] = sampleRecord(records[2].certificateId, { status: 'erased' });
+	// Greek is outside the per-process font subset: this certificate takes the full-font path
+	records.push(sampleRecord('wc_dddddddddddddddddddddddddd', { issuer: 'Ανακύκλωση Αθηνών Α.Ε.' }));
 	await appendLeaves({ db: t.database.db, origin: 'wipecert.test/log', signNote: (b) => signer.signNote(b) }, records.map((r) => canonicalRecordBytes(r)));
 });
 afterAll(async () => {
@@ -69,7 +71,7 @@ describe('certificate PDF (issue 6 §1–2)', () => {
 		expect(report).toMatch(/Signed Ranges: \[0 - \d+\], \[\d+ - \d+\]/);
 		expect(report).toMatch(/Total document signed/);
 		const v = await verifyCertificatePdf(pdf, keys);
-		expect(v).toMatchObject({ valid: true, failed: null, publicId: records[0].certificateId, leafIndex: 0, treeSize: 3, timestamped: false });
+		expect(v).toMatchObject({ valid: true, failed: null, publicId: records[0].certificateId, leafIndex: 0, treeSize: 4, timestamped: false });
 		expect(v.checks.map((c) => c.check)).toEqual(['signature', 'record', 'checkpoint', 'inclusion']);
 	});
 
@@ -96,6 +98,30 @@ describe('certificate PDF (issue 6 §1–2)', () => {
 			await run('pdftoppm', ['-png', '-r', '110', '-f', '1', '-l', '1', '-singlefile', join(dir, 'en.pdf'), join(process.env.WIPECERT_EXAMPLE_DIR, 'certificate-example')]);
 			await run('pdftoppm', ['-png', '-r', '110', '-f', '1', '-l', '1', '-singlefile', file, join(process.env.WIPECERT_EXAMPLE_DIR, 'certificate-example-de')]);
 		}
+	});
+
+	it('embeds every font (subset); text outside the cached subset (Greek) falls back to per-document subsets and still signs and extracts', async () => {
+		const fonts = async (pdf: Uint8Array, subsetTag: boolean) => {
+			const file = join(dir, `fonts-${Math.random().toString(36).slice(2)}.pdf`);
+			writeFileSync(file, pdf);
+			const { stdout } = await run('pdffonts', [file]);
+			// name type encoding emb sub uni object-id: three faces, each embedded with a ToUnicode map; "sub" reads the
+			// ISO 32000 subset tag, which pdf-lib's own per-document subsets do not carry
+			const rows = stdout.split('\n').slice(2).filter(Boolean);
+			expect(rows).toHaveLength(3);
+			for (const r of rows) expect(r).toMatch(subsetTag ? /CID TrueType\s+Identity-H\s+yes\s+yes\s+yes/ : /CID TrueType\s+Identity-H\s+yes\s+no\s+yes/);
+			return { file, rows };
+		};
+		const cached = await fonts((await render(records[0])).pdf, true);
+		expect(cached.rows.join('\n')).toMatch(/WCLATA\+DejaVuSans\b/);
+		const { pdf } = await render(records[3]);
+		const fallback = await fonts(pdf, false);
+		expect(fallback.rows.join('\n')).not.toMatch(/WCLAT/);
+		expect(await pdfsig(pdf)).toMatch(/Signature Validation: Signature is Valid\./);
+		expect((await verifyCertificatePdf(pdf, keys)).valid).toBe(true);
+		const { stdout } = await run('pdftotext', [fallback.file, '-']);
+		expect(stdout).toContain('Ανακύκλωση Αθηνών Α.Ε.');
+		expect(stdout).toContain('Jürgen Weiß');
 	});
 
 	it('is PAdES-B-T with TSA_URL: the token over the signature value is an unsigned attribute, and pdfsig still validates', async () => {

@@ -1,7 +1,8 @@
 import fontkit from '@pdf-lib/fontkit';
-import { PDFDocument, rgb, type PDFFont, type PDFImage, type PDFPage, type RGB } from 'pdf-lib';
+import { PDFDocument, fill, popGraphicsState, pushGraphicsState, rectangle, rgb, setFillingRgbColor, type PDFFont, type PDFImage, type PDFPage, type RGB } from 'pdf-lib';
 import QRCode from 'qrcode';
 import { BUNDLE_FILE_NAME, type VerificationBundle } from './bundle';
+import { embedPreparedFonts, OutsideFontSubset } from './pdf-font-cache';
 import { certificateFonts } from './pdf-fonts';
 import { PDF_LABELS, type PdfLocale } from './pdf-labels';
 import type { CertificateRecord } from './records';
@@ -129,32 +130,60 @@ async function embedLogo(doc: PDFDocument, logo: CertificatePdfInput['logo']): P
 	return null;
 }
 
-/** QR code as vector squares: sharp at any zoom and print size. */
+/**
+ * QR code as vector squares: sharp at any zoom and print size. One path for
+ * all dark modules, a horizontal run of them as one rectangle (a few hundred
+ * operators instead of a graphics-state block per module).
+ */
 function drawQr(page: PDFPage, text: string, x: number, y: number, size: number) {
 	const qr = QRCode.create(text, { errorCorrectionLevel: 'M' });
 	const n = qr.modules.size;
 	const cell = size / (n + 8);
 	page.drawRectangle({ x, y, width: size, height: size, color: rgb(1, 1, 1) });
+	const ops = [pushGraphicsState(), setFillingRgbColor(0, 0, 0)];
 	for (let r = 0; r < n; r++)
-		for (let c = 0; c < n; c++)
-			if (qr.modules.get(r, c)) page.drawRectangle({ x: x + (c + 4) * cell, y: y + size - (r + 5) * cell, width: cell, height: cell, color: rgb(0, 0, 0) });
+		for (let c = 0; c < n; c++) {
+			if (!qr.modules.get(r, c)) continue;
+			let end = c + 1;
+			while (end < n && qr.modules.get(r, end)) end++;
+			ops.push(rectangle(x + (c + 4) * cell, y + size - (r + 5) * cell, (end - c) * cell, cell));
+			c = end - 1;
+		}
+	ops.push(fill(), popGraphicsState());
+	page.pushOperators(...ops);
 }
+
+type FontSource = (doc: PDFDocument) => Promise<Fonts>;
+
+/** The per-process subset (pdf-font-cache): no font parsing, shaping or compression per document. */
+const preparedFonts: FontSource = (doc) => embedPreparedFonts(doc);
+
+/** Full DejaVu fonts subset by pdf-lib for this document: for text with characters outside the prepared subset. */
+const fullFonts: FontSource = async (doc) => {
+	doc.registerFontkit(fontkit);
+	const f = certificateFonts();
+	return { regular: await doc.embedFont(f.regular, { subset: true }), bold: await doc.embedFont(f.bold, { subset: true }), mono: await doc.embedFont(f.mono, { subset: true }) };
+};
 
 /**
  * Lays out the certificate (issue 6 §1) and embeds the verification bundle.
  * Returns the unsaved document: pades.ts adds the signature field and signs.
  */
 export async function buildCertificatePdf(input: CertificatePdfInput): Promise<PDFDocument> {
+	try {
+		return await layout(input, preparedFonts);
+	} catch (error) {
+		// e.g. an operator or issuer name in Greek or CJK: this one document embeds subsets of the full fonts
+		if (error instanceof OutsideFontSubset) return layout(input, fullFonts);
+		throw error;
+	}
+}
+
+async function layout(input: CertificatePdfInput, fontSource: FontSource): Promise<PDFDocument> {
 	const L = PDF_LABELS[input.locale];
 	const v = reportView(input.record.report, input.locale);
 	const doc = await PDFDocument.create({ updateMetadata: false });
-	doc.registerFontkit(fontkit);
-	const f = certificateFonts();
-	const fonts: Fonts = {
-		regular: await doc.embedFont(f.regular, { subset: true }),
-		bold: await doc.embedFont(f.bold, { subset: true }),
-		mono: await doc.embedFont(f.mono, { subset: true })
-	};
+	const fonts = await fontSource(doc);
 	const issued = input.issuedAt;
 	doc.setTitle(`${L.title} ${input.publicId}`, { showInWindowTitleBar: true });
 	doc.setAuthor(input.issuerName);
