@@ -62,5 +62,8 @@ export const fixtures: Record<string, (ctx: FixtureContext) => Promise<Fixture>>
 		return { other: r.items[0].id };
 	},
 	'/api/v1/admin/tenants/{id}': async (ctx) => ({ own: ctx.tenants.acme, other: ctx.tenants.globex }),
-	'/api/v1/admin/tenants/{id}/service-accounts': async (ctx) => ({ own: ctx.tenants.acme, other: ctx.tenants.globex })
+	'/api/v1/admin/tenants/{id}/service-accounts': async (ctx) => ({ own: ctx.tenants.acme, other: ctx.tenants.globex }),
+	// A platform-wide action: the "other" tenant is a real one the platform admin may invite to (201);
+	// every other caller must be refused (401/403) before the tenant is looked at.
+	'/api/v1/admin/tenants/{id}/invitations': async (ctx) => ({ own: ctx.tenants.acme, other: ctx.tenants.globex })
 };

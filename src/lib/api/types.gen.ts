@@ -293,6 +293,10 @@ export type TenantCreate = {
      */
     slug: string;
     name: string;
+    /**
+     * Invited as the tenant's first tenant admin, in the same transaction; joins at first sign-in with this verified address.
+     */
+    firstAdminEmail?: string;
 };
 
 export type ServiceAccount = {
@@ -1552,6 +1556,62 @@ export type RegisterServiceAccountResponses = {
 };
 
 export type RegisterServiceAccountResponse = RegisterServiceAccountResponses[keyof RegisterServiceAccountResponses];
+
+export type InviteTenantMemberData = {
+    body: MemberInvite;
+    headers?: {
+        /**
+         * Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header):
+         * the first request with a key runs and its answer is stored with the change, in
+         * one transaction; the same key and request within IDEMPOTENCY_TTL gets the stored
+         * answer again with `Idempotent-Replayed: true`; the same key with another request
+         * is 409 `idempotency_key_reused`; while the first is still running, a duplicate
+         * waits, then gets its answer (or 409 `conflict` with Retry-After after
+         * IDEMPOTENCY_WAIT_TIMEOUT). Keys are per caller. A UUID v4 is a good key.
+         *
+         */
+        'Idempotency-Key'?: string;
+    };
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/tenants/{id}/invitations';
+};
+
+export type InviteTenantMemberErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * Nothing with this id in the caller's tenant (`not_found`); another tenant's object answers the same.
+     */
+    404: Error;
+    /**
+     * The change conflicts with the current state (`conflict`).
+     */
+    409: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type InviteTenantMemberError = InviteTenantMemberErrors[keyof InviteTenantMemberErrors];
+
+export type InviteTenantMemberResponses = {
+    /**
+     * Invited (or, for a person who has signed in before, a member).
+     */
+    201: Member;
+};
+
+export type InviteTenantMemberResponse = InviteTenantMemberResponses[keyof InviteTenantMemberResponses];
 
 export type DisableServiceAccountData = {
     body?: never;

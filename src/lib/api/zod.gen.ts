@@ -281,7 +281,8 @@ export const zTenantList = z.object({
 
 export const zTenantCreate = z.object({
     slug: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/),
-    name: z.string().min(1).max(200)
+    name: z.string().min(1).max(200),
+    firstAdminEmail: z.email().max(254).optional()
 });
 
 export const zServiceAccount = z.object({
@@ -982,6 +983,21 @@ export const zRegisterServiceAccountPath = z.object({
  * Registered.
  */
 export const zRegisterServiceAccountResponse = zServiceAccount;
+
+export const zInviteTenantMemberBody = zMemberInvite;
+
+export const zInviteTenantMemberHeaders = z.object({
+    'Idempotency-Key': z.string().min(1).max(255).regex(/^[\x20-\x7E]+$/).optional()
+});
+
+export const zInviteTenantMemberPath = z.object({
+    id: z.uuid()
+});
+
+/**
+ * Invited (or, for a person who has signed in before, a member).
+ */
+export const zInviteTenantMemberResponse = zMember;
 
 export const zDisableServiceAccountHeaders = z.object({
     'Idempotency-Key': z.string().min(1).max(255).regex(/^[\x20-\x7E]+$/).optional()

@@ -15,7 +15,10 @@ export const DEV_USERS = [
 	{ email: 'operator@acme.test', name: 'Otto Acme', groups: ['/tenants/acme/operator'] },
 	{ email: 'viewer@acme.test', name: 'Vera Acme', groups: ['/tenants/acme/viewer'] },
 	{ email: 'admin@globex.test', name: 'Greta Globex', groups: ['/tenants/globex/tenant_admin'] },
-	{ email: 'operator@globex.test', name: 'Gus Globex', groups: ['/tenants/globex/operator'] }
+	{ email: 'operator@globex.test', name: 'Gus Globex', groups: ['/tenants/globex/operator'] },
+	// No group and no bootstrap: nobody's member until a platform admin invites this address,
+	// the first-admin path of a brand-new tenant (POST /api/v1/admin/tenants/{id}/invitations).
+	{ email: 'new.admin@wipecert.test', name: 'Noor New', groups: [] }
 ] as const satisfies readonly { email: string; name: string; groups: readonly string[] }[];
 
 /** What an automation client may do for its tenant (the scopes it may ask for). */

@@ -6,6 +6,7 @@
 export { createTenant, ensureTenant, getTenant, listTenants, defaultOrganisation, TENANT_SLUG, type TenantSummary } from './tenants';
 export { upsertUserFromClaims, membershipsOf, getUser, type IdentityClaims, type MembershipView } from './users';
 export { listMembers, inviteMember, changeMemberRole, removeMember, type Member } from './members';
+export { inviteToTenant, createTenantWithFirstAdmin } from './onboarding';
 export { ensureDevTenants, DEV_TENANTS } from './seed';
 export type { AuditContext } from './audit-context';
 export { MEMBERSHIP_ROLES, type MembershipRole, type Tenant, type User } from './schema';

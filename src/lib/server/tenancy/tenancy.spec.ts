@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '#lib/server/db/client';
 import { ApiError } from '#lib/server/http/errors';
 import { createTestDatabase } from '../../../../tests/db';
-import { changeMemberRole, createTenant, ensureDevTenants, inviteMember, listMembers, listTenants, membershipsOf, removeMember, upsertUserFromClaims, type IdentityClaims } from './index';
+import { changeMemberRole, createTenant, createTenantWithFirstAdmin, ensureDevTenants, getTenant, inviteMember, inviteToTenant, listMembers, listTenants, membershipsOf, removeMember, upsertUserFromClaims, type IdentityClaims } from './index';
 
 let t: Awaited<ReturnType<typeof createTestDatabase>>;
 let db: Db;
@@ -116,5 +116,29 @@ describe('tenants', () => {
 		expect(page1.items.map((x) => x.slug)).toEqual(['acme', 'globex']);
 		const page2 = await listTenants(db, { limit: 2, cursor: page1.nextCursor! });
 		expect(page2.items[0].slug).toBe('initech');
+	});
+});
+
+describe('the first admin of a new tenant (platform admin invites)', () => {
+	const admin = { ...ctx, actor: { kind: 'user', id: randomUUID(), role: 'platform_admin' }, userId: null };
+
+	it('invites through the tenancy invitation, accepted at first sign-in; member counts follow', async () => {
+		const tenant = await db.transaction((tx) => createTenantWithFirstAdmin(tx, { slug: 'umbrella', name: 'Umbrella' }, admin));
+		expect(tenant.members).toBe(0);
+		const invited = await db.transaction((tx) => inviteToTenant(tx, tenant.id, { email: 'First.Admin@Umbrella.test', role: 'tenant_admin' }, admin));
+		expect(invited).toMatchObject({ email: 'first.admin@umbrella.test', status: 'invited', role: 'tenant_admin', managedBy: 'app' });
+		expect((await getTenant(db, tenant.id))?.members).toBe(1);
+		// no group claim at all: the invitation alone makes the membership
+		const u = await signIn(claims('first.admin@umbrella.test', []));
+		expect(await membershipsOf(db, u.id)).toEqual([{ tenantId: tenant.id, slug: 'umbrella', name: 'Umbrella', role: 'tenant_admin' }]);
+		const listed = (await listTenants(db, { limit: 10 })).items.find((x) => x.slug === 'umbrella');
+		expect(listed?.members).toBe(1);
+	});
+
+	it('an unknown tenant is not found; the same address twice is a conflict', async () => {
+		expect(await codeOf(db.transaction((tx) => inviteToTenant(tx, randomUUID(), { email: 'x@y.test', role: 'viewer' }, admin)))).toBe('not_found');
+		const tenant = await db.transaction((tx) => createTenantWithFirstAdmin(tx, { slug: 'hooli', name: 'Hooli', firstAdminEmail: 'gavin@hooli.test' }, admin));
+		expect(tenant.members).toBe(1);
+		expect(await codeOf(db.transaction((tx) => inviteToTenant(tx, tenant.id, { email: 'gavin@hooli.test', role: 'viewer' }, admin)))).toBe('conflict');
 	});
 });

@@ -10,6 +10,14 @@ export const TENANT_SLUG = /^[a-z0-9][a-z0-9-]{1,62}$/;
 
 export type TenantSummary = Tenant & { members: number };
 
+/**
+ * Members and pending invitations of the tenant row in the outer query. The
+ * columns are qualified by hand: drizzle renders `${tenants.id}` inside
+ * `sql` as a bare "id" in a single-table select, which the subquery read as
+ * memberships.id, so every tenant counted 0 members.
+ */
+const memberCount = sql<number>`(select count(*)::int from ${memberships} where ${memberships}.${sql.identifier(memberships.tenantId.name)} = ${tenants}.${sql.identifier(tenants.id.name)})`;
+
 async function insertTenant(tx: Tx, input: { slug: string; name: string }): Promise<Tenant | null> {
 	const [tenant] = await tx.insert(tenants).values(input).onConflictDoNothing({ target: tenants.slug }).returning();
 	if (!tenant) return null;
@@ -42,7 +50,7 @@ export async function ensureTenant(db: Db, input: { slug: string; name: string }
 
 export async function getTenant(db: DbOrTx, id: string): Promise<TenantSummary | null> {
 	const [row] = await db
-		.select({ tenant: tenants, members: sql<number>`(select count(*)::int from ${memberships} where ${memberships.tenantId} = ${tenants.id})` })
+		.select({ tenant: tenants, members: memberCount })
 		.from(tenants)
 		.where(eq(tenants.id, id));
 	return row ? { ...row.tenant, members: row.members } : null;
@@ -58,7 +66,7 @@ export async function tenantsBySlug(db: DbOrTx, slugs: string[]): Promise<Map<st
 export async function listTenants(db: Db, page: { cursor?: string; limit: number }): Promise<{ items: TenantSummary[]; nextCursor: string | null }> {
 	const after = page.cursor ? decodeCursor(page.cursor) : null;
 	const rows = await db
-		.select({ tenant: tenants, members: sql<number>`(select count(*)::int from ${memberships} where ${memberships.tenantId} = ${tenants.id})` })
+		.select({ tenant: tenants, members: memberCount })
 		.from(tenants)
 		.where(after ? and(gt(tenants.slug, after)) : undefined)
 		.orderBy(asc(tenants.slug))

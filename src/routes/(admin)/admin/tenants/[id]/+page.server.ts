@@ -1,6 +1,6 @@
 import { fail } from '@sveltejs/kit';
-import { changeTenantStatus, disableServiceAccount, getTenant, getTenantLicences, grantLicences, listServiceAccounts, registerServiceAccount } from '#lib/api/sdk.gen';
-import { zAction, zLicenceGrant, zTenantStatus } from '#lib/api/zod.gen';
+import { changeTenantStatus, disableServiceAccount, getTenant, getTenantLicences, grantLicences, inviteTenantMember, listServiceAccounts, registerServiceAccount } from '#lib/api/sdk.gen';
+import { zAction, zInviteTenantMemberBody, zLicenceGrant, zTenantStatus } from '#lib/api/zod.gen';
 import { failLoad, problemMessage, signInFirst } from '#lib/server/auth/pages';
 import { api } from '#lib/server/bff';
 import type { Actions, PageServerLoad } from './$types';
@@ -62,5 +62,16 @@ export const actions: Actions = {
 		});
 		if (r.error) return fail(r.response?.status ?? 500, { problem: problemMessage(r.error) });
 		return { granted: r.data.amount, balance: r.data.balanceAfter };
+	},
+	/** A new tenant's first admin (or anyone else): the tenancy invitation, joined at first sign-in. */
+	invite: async (event) => {
+		const form = await event.request.formData();
+		const email = String(form.get('email') ?? '').trim();
+		// The generated client validates its request and would throw on a bad address: answer it here instead.
+		const body = zInviteTenantMemberBody.safeParse({ email, role: form.get('role') });
+		if (!body.success) return fail(422, { inviteInvalid: true, inviteEmail: email });
+		const r = await inviteTenantMember({ client: api(event), path: { id: event.params.id }, body: body.data, headers: { 'Idempotency-Key': crypto.randomUUID() } });
+		if (r.error) return fail(r.response?.status ?? 500, { problem: problemMessage(r.error), inviteEmail: email });
+		return { invited: r.data.email ?? email, invitedRole: r.data.role };
 	}
 };
