@@ -61,7 +61,7 @@ export async function verifyBenchmark({ quick, support, log, appRoot = root }) {
 		for (const id of ids.slice(0, 5)) {
 			const r = await fetch(`${app.origin}/api/v1/public/certificates/${id}`);
 			const body = await r.json();
-			if (r.status !== 200 || body.publicId !== id || !body.log?.inclusion?.length) throw new Error(`GET /api/v1/public/certificates/${id} answered ${r.status}: ${JSON.stringify(body).slice(0, 300)}`);
+			if (r.status !== 200 || body.publicId !== id || !body.log?.inclusion?.length) throw new Error(`GET /api/v1/public/certificates/${id} answered ${r.status}: ${JSON.stringify(body).slice(0, 300)}\napp output:\n${app.output().slice(-3000)}`);
 		}
 		const pick = () => ids[Math.floor(Math.random() * ids.length)];
 		log(`loading GET /api/v1/public/certificates/{publicId}: ${CONNECTIONS} connections for ${seconds} s`);

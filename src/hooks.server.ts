@@ -184,14 +184,18 @@ const securityHeaders: Handle = async ({ event, resolve }) => {
 	return response;
 };
 
-/** en/de through paraglide (cookie, then Accept-Language). */
+/**
+ * en/de through paraglide (cookie, then Accept-Language). Pages only: API
+ * answers carry no translated text, and the middleware clones every request
+ * and enters an async context (a measurable share of a public verify call, issue 8 §3).
+ */
 const i18n: Handle = ({ event, resolve }) =>
-	// No URL strategy, so the request needs no delocalising; only the locale is used.
-	paraglideMiddleware(event.request, ({ locale }) => {
-		return resolve(event, {
-			transformPageChunk: ({ html }) => html.replace('%paraglide.lang%', locale)
-		});
-	});
+	isApiPath(event.url.pathname)
+		? resolve(event)
+		: // No URL strategy, so the request needs no delocalising; only the locale is used.
+			paraglideMiddleware(event.request, ({ locale }) =>
+				resolve(event, { transformPageChunk: ({ html }) => html.replace('%paraglide.lang%', locale) })
+			);
 
 export const handle = sequence(correlate, traceRequests, observe, securityHeaders, originCheck, devRealm, apiErrors, authenticate, i18n);
 

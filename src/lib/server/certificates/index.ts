@@ -25,6 +25,8 @@ export {
 	listCertificates,
 	getCertificate,
 	certificateByPublicId,
+	publicCertificateFacts,
+	type PublicCertificateFacts,
 	revokeCertificate,
 	type CertificateRecord,
 	type CertificateView,

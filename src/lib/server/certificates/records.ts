@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { and, desc, eq, inArray, lt, or, sql } from 'drizzle-orm';
+import type postgres from 'postgres';
 import { z } from 'zod';
 import { recordAudit } from '#lib/server/audit';
 import type { DbOrTx, Tx } from '#lib/server/db/client';
@@ -213,6 +214,71 @@ export async function getCertificate(db: DbOrTx, tenantId: string, publicId: str
 export async function certificateByPublicId(db: DbOrTx, publicId: string): Promise<Certificate | null> {
 	const [c] = await db.select().from(certificates).where(eq(certificates.publicId, publicId));
 	return c ?? null;
+}
+
+/** What a public certificate answer is built from (issue 6 §4): no internal id among them. */
+export type PublicCertificateFacts = {
+	publicId: string;
+	status: CertificateStatus;
+	/** the erasure report of the record, and the issuer's display name */
+	report: unknown;
+	issuerName: string | null;
+	recordSha256: string;
+	logIndex: number | null;
+	hasPdf: boolean;
+	/** ISO 8601 UTC with milliseconds, as Date.toISOString writes it */
+	issuedAt: string | null;
+	revokedAt: string | null;
+	revocationReason: string | null;
+	/** status of the certified proof (anchoring), null if the proof row is gone */
+	proofStatus: string | null;
+};
+
+/**
+ * The public facts of a certificate by public ID, with its proof's status, in
+ * ONE prepared statement through postgres.js (issue 8 §3: the public answer is
+ * the hot path; drizzle's builder cost ~0.4 ms of CPU per query and its
+ * `execute` does not prepare). Only the parts of `record` the answer shows are
+ * read; times come formatted by the database (drizzle leaves postgres.js's
+ * timestamp parsers as plain strings). Null when unknown.
+ */
+export async function publicCertificateFacts(sql: postgres.Sql, publicId: string): Promise<PublicCertificateFacts | null> {
+	const [r] = await sql<
+		{
+			public_id: string;
+			status: CertificateStatus;
+			report: unknown;
+			issuer_name: string | null;
+			record_sha256: string;
+			log_index: string | null;
+			has_pdf: boolean;
+			issued_at: string | null;
+			revoked_at: string | null;
+			revocation_reason: string | null;
+			proof_status: string | null;
+		}[]
+	>`
+		select c.public_id, c.status, c.record->'report' as report, c.record->'issuer'->>'name' as issuer_name, c.record_sha256,
+			c.log_index, c.pdf_object_key is not null as has_pdf,
+			to_char(c.issued_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as issued_at,
+			to_char(c.revoked_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as revoked_at,
+			c.revocation_reason, p.status as proof_status
+		from certificates c left join proofs p on p.id = c.proof_id
+		where c.public_id = ${publicId}`;
+	if (!r) return null;
+	return {
+		publicId: r.public_id,
+		status: r.status,
+		report: r.report,
+		issuerName: r.issuer_name,
+		recordSha256: r.record_sha256,
+		logIndex: r.log_index === null ? null : Number(r.log_index),
+		hasPdf: r.has_pdf,
+		issuedAt: r.issued_at,
+		revokedAt: r.revoked_at,
+		revocationReason: r.revocation_reason,
+		proofStatus: r.proof_status
+	};
 }
 
 /**

@@ -4,7 +4,7 @@
  * inclusion and consistency proofs. The pure verifiers live in merkle.ts and
  * note.ts (no database) so the offline CLI shares them.
  */
-export { appendLeaves, latestCheckpoint, checkpointAt, checkpointAtMost, leafIndexOf, inclusionProof, inclusionProofFor, consistencyProof, type LogDeps, type CheckpointView } from './store';
+export { appendLeaves, latestCheckpoint, recentCheckpoint, inclusionProofAgainst, checkpointAt, checkpointAtMost, leafIndexOf, inclusionProof, inclusionProofFor, consistencyProof, type LogDeps, type CheckpointView } from './store';
 export { leafHash, verifyInclusion, verifyConsistency } from './merkle';
 export { verifyCheckpoint, parseCheckpointBody, checkpointBody, verifierKey } from './note';
 

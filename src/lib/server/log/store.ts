@@ -1,4 +1,5 @@
 import { and, desc, eq, inArray, lte, sql } from 'drizzle-orm';
+import type postgres from 'postgres';
 import type { Db, DbOrTx, Tx } from '#lib/server/db/client';
 import { ApiError } from '#lib/server/http/errors';
 import type { Signer } from '#lib/server/signer/types';
@@ -103,6 +104,65 @@ const checkpointView = (r: typeof logCheckpoints.$inferSelect): CheckpointView =
 export async function latestCheckpoint(db: DbOrTx): Promise<CheckpointView | null> {
 	const [r] = await db.select().from(logCheckpoints).orderBy(desc(logCheckpoints.treeSize)).limit(1);
 	return r ? checkpointView(r) : null;
+}
+
+/**
+ * How long a process reuses the newest checkpoint it read (issue 8 §3: the
+ * public certificate answer is the hot path). Serving a slightly older signed
+ * checkpoint is still correct — the inclusion proof is computed against the
+ * checkpoint returned with it — and a certificate whose leaf is newer than the
+ * cached tree refreshes the cache at once, so no certificate is shown without
+ * its proof for up to this long.
+ */
+const CHECKPOINT_TTL_MS = 1000;
+type CheckpointCache = { view: CheckpointView | null; at: number; inflight: Promise<CheckpointView | null> | null };
+const checkpointCaches = new WeakMap<object, CheckpointCache>();
+
+/**
+ * The newest signed checkpoint, from a per-process cache (per database) of at
+ * most CHECKPOINT_TTL_MS; re-read when the cached tree does not reach
+ * `leafIndex` yet. Concurrent misses share one read.
+ */
+export async function recentCheckpoint(db: DbOrTx, leafIndex = -1): Promise<CheckpointView | null> {
+	let c = checkpointCaches.get(db);
+	if (!c) checkpointCaches.set(db, (c = { view: null, at: -Infinity, inflight: null }));
+	const fresh = performance.now() - c.at < CHECKPOINT_TTL_MS;
+	if (fresh && c.view && c.view.treeSize > leafIndex) return c.view;
+	if (fresh && !c.view && leafIndex < 0) return null;
+	const cache = c;
+	cache.inflight ??= latestCheckpoint(db).then(
+		(view) => {
+			// a slower read never replaces a newer tree another read stored
+			if (!cache.view || (view && view.treeSize >= cache.view.treeSize)) cache.view = view;
+			cache.at = performance.now();
+			cache.inflight = null;
+			return cache.view;
+		},
+		(error: unknown) => {
+			cache.inflight = null;
+			throw error;
+		}
+	);
+	return cache.inflight;
+}
+
+/**
+ * Inclusion proof of leaf `index` against a checkpoint already known to be
+ * published (from latestCheckpoint/recentCheckpoint): one prepared statement
+ * through postgres.js (drizzle's `execute` does not prepare), no re-read of the
+ * checkpoint. The hot path of the public certificate answer (issue 8 §3).
+ */
+export async function inclusionProofAgainst(sql: postgres.Sql, index: number, checkpoint: Pick<CheckpointView, 'treeSize'>): Promise<string[]> {
+	const ranges = inclusionRanges(index, checkpoint.treeSize);
+	const keys = nodesFor(ranges);
+	if (!keys.length) return [];
+	const rows = await sql<{ level: number; idx: string; hash: Buffer }[]>`
+		select n.level, n.idx, n.hash from log_nodes n
+		join unnest(${`{${keys.map((k) => k.level).join(',')}}`}::text::smallint[], ${`{${keys.map((k) => k.index).join(',')}}`}::text::bigint[]) as w(level, idx)
+			on n.level = w.level and n.idx = w.idx`;
+	const nodes = new Map<string, Hash>();
+	for (const r of rows) nodes.set(`${r.level}/${r.idx}`, r.hash);
+	return rangeHashes(ranges, (k) => nodes.get(key(k))).map(b64);
 }
 
 /** The signed checkpoint of exactly `size`, or null when the log never published that size. */

@@ -1,13 +1,15 @@
 import type { RequestEvent } from '@sveltejs/kit';
 import { lt, sql } from 'drizzle-orm';
 import type { Config } from '#lib/server/config';
-import type { DbOrTx } from '#lib/server/db/client';
+import type { Db, DbOrTx } from '#lib/server/db/client';
 import { ApiError } from '#lib/server/http/errors';
 import { platform } from '#lib/server/platform';
 import { clientAddress, rateLimitSubject } from './client-address';
+import { LocalRateLimiter } from './local';
 import { rateLimitCounters } from './schema';
 
 export { clientAddress, normaliseAddress, rateLimitSubject } from './client-address';
+export { LocalRateLimiter } from './local';
 
 export type RateLimitBucket = 'signin' | 'token' | 'ingest' | 'verify' | (string & {});
 export type RateLimit = { limit: number; windowSeconds: number };
@@ -33,20 +35,35 @@ export function limitFor(config: Pick<Config, (typeof BUCKET_SETTINGS)[keyof typ
  * exactly L through, whichever process serves them. Windows are aligned to the
  * epoch (fixed window); the database clock decides, so app servers with skewed
  * clocks agree. Rejected requests count too, which keeps a client that hammers
- * the endpoint blocked until the window ends.
+ * the endpoint blocked until the window ends. `count` > 1 adds hits a process
+ * counted locally first (local.ts).
  */
-export async function hitRateLimit(db: DbOrTx, bucket: string, subject: string, { limit, windowSeconds }: RateLimit): Promise<RateLimitOutcome> {
+export async function hitRateLimit(db: DbOrTx, bucket: string, subject: string, { limit, windowSeconds }: RateLimit, count = 1): Promise<RateLimitOutcome> {
 	const rows = await db.execute<{ hits: number; retry_after: number }>(sql`
 		with w as (
 			select to_timestamp(floor(extract(epoch from clock_timestamp()) / ${windowSeconds}) * ${windowSeconds}) as start
 		)
 		insert into ${rateLimitCounters} as c (bucket, subject, window_start, hits, expires_at)
-		select ${bucket}, ${subject}, w.start, 1, w.start + make_interval(secs => ${windowSeconds}) from w
-		on conflict (bucket, subject, window_start) do update set hits = c.hits + 1
+		select ${bucket}, ${subject}, w.start, ${count}::int, w.start + make_interval(secs => ${windowSeconds}) from w
+		on conflict (bucket, subject, window_start) do update set hits = c.hits + excluded.hits
 		returning c.hits, greatest(1, ceil(extract(epoch from c.expires_at - clock_timestamp())))::int as retry_after`);
 	const row = rows[0];
 	const hits = Number(row.hits);
 	return { allowed: hits <= limit, hits, limit, retryAfterSeconds: Number(row.retry_after) };
+}
+
+const limiters = new WeakMap<Db, LocalRateLimiter>();
+
+/** The process's local front of the shared counters for this database (local.ts). */
+function localLimiter(db: Db): LocalRateLimiter {
+	let l = limiters.get(db);
+	if (!l) limiters.set(db, (l = new LocalRateLimiter(db, (bucket, subject, limit, count) => hitRateLimit(db, bucket, subject, limit, count))));
+	return l;
+}
+
+/** Writes locally counted hits to the shared counters now (tests; shutdown). */
+export async function flushRateLimits(): Promise<void> {
+	await limiters.get(platform().database.db)?.flush();
 }
 
 /**
@@ -54,13 +71,16 @@ export async function hitRateLimit(db: DbOrTx, bucket: string, subject: string, 
  * the caller's address has used up `bucket`'s limit for the current window.
  * The address is `event.getClientAddress()`, or the configured hop of
  * X-Forwarded-For when TRUSTED_PROXY_HOPS > 0 (see client-address.ts).
+ * The first half of a client's limit is counted in this process and written
+ * to the shared counters in batches; from there on every request is counted
+ * in the database (local.ts, admin-docs operations/rate-limits).
  */
 export async function enforceRateLimit(event: Pick<RequestEvent, 'request' | 'getClientAddress'>, bucket: RateLimitBucket): Promise<void> {
 	const { config, database } = platform();
 	const limit = limitFor(config, bucket);
 	if (!limit) return;
 	const subject = rateLimitSubject(clientAddress(event, config.TRUSTED_PROXY_HOPS));
-	const outcome = await hitRateLimit(database.db, bucket, subject, limit);
+	const outcome = await localLimiter(database.db).hit(bucket, subject, limit);
 	if (!outcome.allowed) {
 		throw new ApiError('rate_limited', `Too many requests; retry in ${outcome.retryAfterSeconds} s.`, undefined, {
 			'retry-after': String(outcome.retryAfterSeconds)

@@ -8,7 +8,7 @@ import { hashRequest, withIdempotency } from '#lib/server/idempotency';
 import { ApiError } from '#lib/server/http/errors';
 import { runMaintenanceTask } from '#lib/server/maintenance';
 import { startTestPlatform } from '../../../../tests/platform';
-import { clientAddress, enforceRateLimit, hitRateLimit, purgeRateLimits, rateLimitSubject } from './index';
+import { clientAddress, enforceRateLimit, flushRateLimits, hitRateLimit, LocalRateLimiter, purgeRateLimits, rateLimitSubject } from './index';
 
 let t: Awaited<ReturnType<typeof startTestPlatform>>;
 let wide: Database;
@@ -135,6 +135,59 @@ describe('enforceRateLimit', () => {
 		for (let i = 0; i < 20; i++) await enforceRateLimit(requestFrom('203.0.113.10'), 'verify');
 		const rows = await t.platform.database.db.execute(sql`select 1 from rate_limit_counters where bucket = 'verify'`);
 		expect(rows).toHaveLength(0);
+	});
+});
+
+describe('the per-process front of the counters (local.ts)', () => {
+	const counted = async (bucket: string, subject: string) => {
+		const rows = await t.platform.database.db.execute<{ hits: number }>(sql`select hits from rate_limit_counters where bucket = ${bucket} and subject = ${subject}`);
+		return rows.length ? Number(rows[0].hits) : 0;
+	};
+	const dbHit = (bucket: string, subject: string, limit: { limit: number; windowSeconds: number }, n: number) => hitRateLimit(t.platform.database.db, bucket, subject, limit, n);
+
+	it('counts the first half of the limit in memory and adds it to the shared counter in one flush', async () => {
+		await enforceRateLimit(requestFrom('203.0.113.20'), 'members');
+		await enforceRateLimit(requestFrom('203.0.113.20'), 'members');
+		expect(await counted('members', '203.0.113.20')).toBe(0);
+		await flushRateLimits();
+		expect(await counted('members', '203.0.113.20')).toBe(2);
+		// past half of 5, each request is counted in the database at once
+		await enforceRateLimit(requestFrom('203.0.113.20'), 'members');
+		expect(await counted('members', '203.0.113.20')).toBe(3);
+	});
+
+	it('two processes sharing the database let the limit through, and at most half a limit more', async () => {
+		const limit = { limit: 10, windowSeconds: 3600 };
+		const a = new LocalRateLimiter(t.platform.database.db, dbHit);
+		const b = new LocalRateLimiter(t.platform.database.db, dbHit);
+		const outcomes = [];
+		for (let i = 0; i < 8; i++) outcomes.push(await a.hit('two', '198.51.100.60', limit), await b.hit('two', '198.51.100.60', limit));
+		// each process admits its first half locally; past that the shared counter decides, unaware only of the
+		// other process's unflushed half: limit + (P − 1) × limit/2 at most, here 15
+		const allowed = outcomes.filter((o) => o.allowed).length;
+		expect(allowed).toBeGreaterThanOrEqual(10);
+		expect(allowed).toBeLessThanOrEqual(15);
+		expect(outcomes.slice(-4).every((o) => !o.allowed)).toBe(true);
+		await Promise.all([a.close(), b.close()]);
+		expect(await counted('two', '198.51.100.60')).toBeGreaterThanOrEqual(12);
+	});
+
+	it('refuses a client over the limit locally, without a write per refusal, with Retry-After', async () => {
+		const limit = { limit: 2, windowSeconds: 3600 };
+		const a = new LocalRateLimiter(t.platform.database.db, dbHit);
+		expect((await a.hit('refused', '198.51.100.61', limit)).allowed).toBe(true);
+		expect((await a.hit('refused', '198.51.100.61', limit)).allowed).toBe(true);
+		const first = await a.hit('refused', '198.51.100.61', limit);
+		expect(first.allowed).toBe(false);
+		const before = await counted('refused', '198.51.100.61');
+		for (let i = 0; i < 5; i++) {
+			const o = await a.hit('refused', '198.51.100.61', limit);
+			expect(o.allowed).toBe(false);
+			expect(o.retryAfterSeconds).toBeGreaterThanOrEqual(1);
+			expect(o.retryAfterSeconds).toBeLessThanOrEqual(3600);
+		}
+		await a.close();
+		expect(await counted('refused', '198.51.100.61')).toBe(before);
 	});
 });
 

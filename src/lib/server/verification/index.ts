@@ -7,12 +7,13 @@
  * signer, so none of them imports another in a cycle.
  */
 import { createHash } from 'node:crypto';
-import { certificateByPublicId, type Certificate, type CertificateRecord } from '#lib/server/certificates';
+import type postgres from 'postgres';
+import { certificateByPublicId, publicCertificateFacts, type Certificate, type CertificateRecord, type PublicCertificateFacts } from '#lib/server/certificates';
 import { maskSerial, reportView } from '#lib/server/certificates/report-view';
 import { verifyCertificatePdf as verifyPdfOffline, type PdfVerdict, type VerificationKeys } from '#lib/server/certificates/verify-pdf';
-import type { DbOrTx } from '#lib/server/db/client';
+import type { Database, DbOrTx } from '#lib/server/db/client';
 import { ApiError } from '#lib/server/http/errors';
-import { inclusionProof, latestCheckpoint } from '#lib/server/log';
+import { inclusionProofAgainst, recentCheckpoint } from '#lib/server/log';
 import { proofStatusView } from '#lib/server/proofs';
 import type { ObjectStore } from '#lib/server/storage';
 
@@ -61,29 +62,51 @@ function drop<T extends Record<string, unknown>>(o: T): T {
 	return o;
 }
 
-async function publicView(db: DbOrTx, c: Certificate, origin: string): Promise<PublicCertificate> {
+/** The facts of a certificate read through drizzle (upload verification; not the hot path). */
+async function factsOf(db: DbOrTx, c: Certificate): Promise<PublicCertificateFacts> {
 	const record = c.record as CertificateRecord;
-	const v = reportView(record.report);
-	let anchoring: PublicCertificate['anchoring'] = 'none';
+	let proofStatus: string | null = null;
 	try {
-		anchoring = ANCHORING[(await proofStatusView(db, c.tenantId, record.proof.id)).status] ?? 'none';
+		proofStatus = (await proofStatusView(db, c.tenantId, record.proof.id)).status;
 	} catch {
-		anchoring = 'none';
-	}
-	let log: PublicCertificate['log'] = null;
-	const cp = c.logIndex !== null ? await latestCheckpoint(db) : null;
-	if (c.logIndex !== null && cp && cp.treeSize > c.logIndex) {
-		const proof = await inclusionProof(db, c.logIndex, cp.treeSize);
-		log = { leafIndex: c.logIndex, treeSize: cp.treeSize, rootHash: cp.rootHash, checkpoint: cp.note, inclusion: proof.hashes };
+		proofStatus = null;
 	}
 	return {
 		publicId: c.publicId,
-		status: c.status === 'revoked' ? 'revoked' : 'valid',
-		anchoring,
+		status: c.status,
+		report: record.report,
+		issuerName: record.issuer?.name ?? null,
+		recordSha256: c.recordSha256,
+		logIndex: c.logIndex,
+		hasPdf: c.pdfObjectKey !== null,
 		issuedAt: c.issuedAt?.toISOString() ?? null,
 		revokedAt: c.revokedAt?.toISOString() ?? null,
 		revocationReason: c.revocationReason,
-		issuer: { name: record.issuer?.name ?? '' },
+		proofStatus
+	};
+}
+
+/**
+ * The public answer. The checkpoint comes from the per-process cache
+ * (recentCheckpoint: at most a second old, re-read when the leaf is newer) and
+ * the inclusion proof is computed against exactly that checkpoint, so the pair
+ * verifies whichever checkpoint it is (issue 8 §3).
+ */
+async function publicView(sql: postgres.Sql, db: DbOrTx, f: PublicCertificateFacts, origin: string): Promise<PublicCertificate> {
+	const v = reportView(f.report);
+	let log: PublicCertificate['log'] = null;
+	const cp = f.logIndex !== null ? await recentCheckpoint(db, f.logIndex) : null;
+	if (f.logIndex !== null && cp && cp.treeSize > f.logIndex) {
+		log = { leafIndex: f.logIndex, treeSize: cp.treeSize, rootHash: cp.rootHash, checkpoint: cp.note, inclusion: await inclusionProofAgainst(sql, f.logIndex, cp) };
+	}
+	return {
+		publicId: f.publicId,
+		status: f.status === 'revoked' ? 'revoked' : 'valid',
+		anchoring: (f.proofStatus && ANCHORING[f.proofStatus]) || 'none',
+		issuedAt: f.issuedAt,
+		revokedAt: f.revokedAt,
+		revocationReason: f.revocationReason,
+		issuer: { name: f.issuerName ?? '' },
 		device: drop({ type: v.device.type, manufacturer: v.device.manufacturer, model: v.device.model, serialMasked: maskSerial(v.device.serial), capacityBytes: v.device.capacityBytes }),
 		erasure: drop({
 			method: v.erasure.method,
@@ -93,16 +116,22 @@ async function publicView(db: DbOrTx, c: Certificate, origin: string): Promise<P
 			warnings: v.warnings.length ? v.warnings : undefined,
 			endedAt: v.erasure.endedAt
 		}),
-		recordSha256: c.recordSha256,
+		recordSha256: f.recordSha256,
 		log,
-		verifyUrl: `${origin}/verify/${c.publicId}`,
-		pdfUrl: c.pdfObjectKey ? `${origin}/api/v1/public/certificates/${c.publicId}/pdf` : null
+		verifyUrl: `${origin}/verify/${f.publicId}`,
+		pdfUrl: f.hasPdf ? `${origin}/api/v1/public/certificates/${f.publicId}/pdf` : null
 	};
 }
 
-/** GET /api/v1/public/certificates/{publicId} */
-export async function publicCertificate(db: DbOrTx, publicId: string, origin: string): Promise<PublicCertificate> {
-	return publicView(db, await issued(db, publicId), origin);
+/**
+ * GET /api/v1/public/certificates/{publicId}: one query for the certificate,
+ * its status and its proof's status, the cached checkpoint, one query for the
+ * inclusion proof. A certificate still being issued is not public yet (404).
+ */
+export async function publicCertificate(database: Pick<Database, 'sql' | 'db'>, publicId: string, origin: string): Promise<PublicCertificate> {
+	const f = await publicCertificateFacts(database.sql, publicId);
+	if (!f || f.status === 'issuing') throw new ApiError('not_found', NOT_FOUND);
+	return publicView(database.sql, database.db, f, origin);
 }
 
 /** GET /api/v1/public/certificates/{publicId}/pdf: the stored signed PDF. */
@@ -118,7 +147,7 @@ export async function publicCertificatePdf(db: DbOrTx, storage: ObjectStore, pub
  * checkpoint, inclusion) with the current published keys, then the platform's
  * own: the record is the one issued under its ID, and the certificate's status.
  */
-export async function verifyUploadedPdf(db: DbOrTx, pdf: Uint8Array, keys: VerificationKeys, origin: string): Promise<PdfVerification> {
+export async function verifyUploadedPdf(database: Pick<Database, 'sql' | 'db'>, pdf: Uint8Array, keys: VerificationKeys, origin: string): Promise<PdfVerification> {
 	const offline: PdfVerdict = await verifyPdfOffline(pdf, keys);
 	const checks: VerificationCheck[] = [...offline.checks];
 	const out: PdfVerification = {
@@ -133,6 +162,7 @@ export async function verifyUploadedPdf(db: DbOrTx, pdf: Uint8Array, keys: Verif
 		certificate: null
 	};
 	if (!offline.valid || !offline.publicId || offline.record === null) return out;
+	const db = database.db;
 	const c = await certificateByPublicId(db, offline.publicId);
 	const fail = (check: VerificationCheck['check'], detail: string) => {
 		checks.push({ check, ok: false, detail });
@@ -145,7 +175,7 @@ export async function verifyUploadedPdf(db: DbOrTx, pdf: Uint8Array, keys: Verif
 	const sha = createHash('sha256').update(offline.record, 'utf8').digest('hex');
 	if (sha !== c.recordSha256) fail('registry', 'the embedded record differs from the one issued under this ID');
 	else checks.push({ check: 'registry', ok: true, detail: 'the record matches the one issued under this ID' });
-	out.certificate = await publicView(db, c, origin);
+	out.certificate = await publicView(database.sql, db, await factsOf(db, c), origin);
 	if (c.status === 'revoked') fail('status', `the certificate was revoked on ${c.revokedAt?.toISOString().slice(0, 10)}: ${c.revocationReason}`);
 	else checks.push({ check: 'status', ok: true, detail: 'the certificate is not revoked' });
 	return out;

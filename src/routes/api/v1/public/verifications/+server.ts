@@ -18,5 +18,5 @@ export const POST: RequestHandler = async (event) => {
 	const { config, database } = platform();
 	const pdf = await readBodyLimited(event.request, config.VERIFY_UPLOAD_MAX_BYTES);
 	const keys = await (await getSigner()).publicKeys();
-	return json(await verifyUploadedPdf(database.db, pdf, keys, config.origin));
+	return json(await verifyUploadedPdf(database, pdf, keys, config.origin));
 };
