@@ -9,19 +9,19 @@ import pngjs from 'pngjs';
 /**
  * The whole browser journey of issue 7 §6, in Chromium against the built app
  * on the real stack (embedded PostgreSQL, pg-boss workers, dev realm, keyring
- * signer, transparency log): a platform admin creates a tenant and grants it
- * licences with a reason; a tenant admin enrols an agent; the built agent-sim
+ * signer, transparency log): a platform admin creates a tenant, grants it
+ * licences with a reason and invites its first tenant admin; that person
+ * (`new.admin@wipecert.test`, a dev-realm user without any tenant group) signs
+ * in for the first time, becomes the new tenant's admin and enrols an agent;
+ * the built agent-sim
  * submits 50 proofs, 5 of them bad; the dashboard, opened before, counts 45
  * certified and 5 rejected without a reload; the tenant admin downloads a
  * certificate PDF that the offline verify CLI accepts; its QR code leads to
  * the public verify page; revoking it shows there with the reason.
  *
- * The dev realm's people and their groups are fixed (idp/seed.ts) and the
- * console has no way to give a brand-new tenant its first admin (in
- * production that person comes from the identity provider's group
- * `/tenants/<slug>/tenant_admin`), so the tenant part of the journey runs as
- * the seeded tenant admin of acme. Figures are read before agent-sim runs and
- * compared after, so earlier e2e files on the same server do not disturb them.
+ * Figures are read before agent-sim runs and compared after, so the journey
+ * does not depend on the order of the e2e files; the tenant is created here,
+ * so a second run needs a fresh DATA_DIR (Playwright's default).
  * Screenshots illustrate admin-docs/content/console/journey.md.
  */
 const SHOTS = 'admin-docs/static/images/journey';
@@ -31,6 +31,8 @@ const { PNG } = pngjs;
 const TENANT = { slug: 'northwind', name: 'Northwind Recycling' };
 const GRANT = { amount: 500, reason: 'Contract NW-2026-01: first year' };
 const REVOCATION = 'Device returned by the customer before resale; erasure to be repeated';
+/** Seeded in the dev realm with no tenant group (idp/seed.ts): a member only once invited. */
+const FIRST_ADMIN = 'new.admin@wipecert.test';
 
 async function signIn(page: Page, email: string) {
 	await page.goto('/auth/login');
@@ -107,18 +109,37 @@ test('from a new tenant to a verified, then revoked certificate', async ({ brows
 		await expect(admin.getByRole('cell', { name: GRANT.reason })).toBeVisible();
 		await shot(admin, '02-admin-licences-granted');
 
-		// the grant is in the platform audit, hash-chained
+		// nobody belongs to the new tenant yet: the platform admin invites its first tenant admin
+		await admin.getByLabel('E-mail', { exact: true }).fill(FIRST_ADMIN);
+		await expect(admin.getByLabel('Role', { exact: true })).toHaveValue('tenant_admin');
+		await admin.getByRole('button', { name: 'Send invitation' }).click();
+		await expect(admin.getByTestId('tenant-invited')).toHaveText(`${FIRST_ADMIN} invited as Tenant admin.`);
+		await admin.locator('#invite-title').scrollIntoViewIfNeeded();
+		await shot(admin, '03-admin-first-admin-invited');
+
+		// the grant and the invitation are in the platform audit, hash-chained
 		await admin.goto('/admin/audit');
 		await expect(admin.getByTestId('chain-verification')).toContainText('Audit chain intact');
 		await expect(admin.getByTestId('audit')).toContainText('tenant.create');
 		await expect(admin.getByTestId('audit')).toContainText('licence.grant');
+		await expect(admin.getByTestId('audit')).toContainText('member.invite');
 	});
 
-	// 2. A tenant admin signs in (see the note above on the first admin of a new tenant).
+	// 2. The invited person signs in for the first time: the invitation makes them the new tenant's admin.
 	const tenant = await newPage(browser);
 	let token = '';
-	await test.step('tenant admin signs in and enrols an agent', async () => {
-		await signIn(tenant, 'admin@acme.test');
+	await test.step('the invited first admin signs in to the new tenant', async () => {
+		await signIn(tenant, FIRST_ADMIN);
+		await tenant.goto('/members');
+		await expect(tenant.getByRole('heading', { level: 1, name: `Members of ${TENANT.name}` })).toBeVisible();
+		const row = tenant.getByTestId('members').locator(`tr[data-email="${FIRST_ADMIN}"]`);
+		await expect(row).toContainText('Active');
+		await expect(row).toContainText('This app');
+		await expect(tenant.getByTestId('members').locator('tbody tr')).toHaveCount(1);
+		await shot(tenant, '04-first-admin-signed-in');
+	});
+
+	await test.step('the tenant admin enrols an agent', async () => {
 		await tenant.goto('/agents');
 		await expect(tenant.getByRole('heading', { level: 1, name: 'Agents' })).toBeVisible();
 		await tenant.getByLabel('Name').fill('journey-wipe-station-1');
@@ -128,7 +149,7 @@ test('from a new tenant to a verified, then revoked certificate', async ({ brows
 		const text = (await command.textContent()) ?? '';
 		expect(text).toMatch(new RegExp(`^npm run agent-sim -- --url ${baseURL!.replace(/[.:/]/g, '\\$&')} --enrol-token \\S+( --[a-z-]+ \\S+)*$`));
 		token = /--enrol-token (\S+)/.exec(text)![1];
-		await shot(tenant, '03-agent-enrolment-token');
+		await shot(tenant, '05-agent-enrolment-token');
 		// shown once: a reload does not show it again
 		await tenant.reload();
 		await expect(tenant.getByTestId('enrol-command')).toHaveCount(0);
@@ -138,7 +159,7 @@ test('from a new tenant to a verified, then revoked certificate', async ({ brows
 	await tenant.goto('/overview');
 	await expect(tenant.locator('.page-head .live')).toHaveText('Live');
 	const before = { issued: await figure(tenant, 'stat-issued'), rejected: await figure(tenant, 'stat-rejected'), balance: await figure(tenant, 'stat-balance') };
-	await shot(tenant, '04-overview-before');
+	await shot(tenant, '06-overview-before');
 	const rejectedList = await tenant.context().newPage();
 	await rejectedList.goto('/proofs?status=REJECTED');
 	await expect(rejectedList.getByTestId('live-state')).toHaveText('Live');
@@ -172,10 +193,10 @@ test('from a new tenant to a verified, then revoked certificate', async ({ brows
 		await expect.poll(() => figure(tenant, 'stat-balance')).toBe(before.balance - 45);
 		await expect(tenant.getByRole('img', { name: /^Rejections by/ })).toBeVisible();
 		for (const p of [tenant, rejectedList]) expect(await p.evaluate(() => (window as unknown as { journey?: number }).journey), 'no reload').toBe(42);
-		await shot(tenant, '05-overview-live');
+		await shot(tenant, '07-overview-live');
 		for (const id of bad) await expect(rejectedList.locator(`tr[data-proof="${id}"] [data-status]`)).toHaveAttribute('data-status', 'REJECTED');
 		expect(await rejectedList.evaluate(() => (window as unknown as { journey?: number }).journey), 'no reload').toBe(42);
-		await shot(rejectedList, '06-proofs-rejected-live');
+		await shot(rejectedList, '08-proofs-rejected-live');
 		await rejectedList.close();
 	});
 
@@ -203,7 +224,7 @@ test('from a new tenant to a verified, then revoked certificate', async ({ brows
 		expect(download.suggestedFilename()).toBe(`${publicId}.pdf`);
 		await download.saveAs(pdf);
 		expect(readFileSync(pdf).subarray(0, 5).toString('latin1')).toBe('%PDF-');
-		await shot(tenant, '07-certificate-detail');
+		await shot(tenant, '09-certificate-detail');
 
 		const keys = join(work, 'keys.json');
 		const published = await tenant.request.get('/api/v1/public/keys');
@@ -222,7 +243,7 @@ test('from a new tenant to a verified, then revoked certificate', async ({ brows
 		await visitor.goto(verifyUrl);
 		await expect(visitor.getByRole('heading', { level: 1 })).toContainText(publicId);
 		await expect(visitor.getByTestId('certificate-status')).toHaveAttribute('data-status', 'valid');
-		await shot(visitor, '08-verify-valid');
+		await shot(visitor, '10-verify-valid');
 	});
 
 	// 8. The tenant admin revokes it with a reason; the verify page shows it revoked with that reason.
@@ -232,14 +253,14 @@ test('from a new tenant to a verified, then revoked certificate', async ({ brows
 		await tenant.getByRole('button', { name: 'Revoke for good' }).click();
 		await expect(tenant.getByText('The certificate is revoked.')).toBeVisible();
 		await expect(tenant.getByText(REVOCATION)).toBeVisible();
-		await shot(tenant, '09-certificate-revoked');
+		await shot(tenant, '11-certificate-revoked');
 
 		await visitor.goto(verifyUrl);
 		const status = visitor.getByTestId('certificate-status');
 		await expect(status).toHaveAttribute('data-status', 'revoked');
 		await expect(status.getByRole('alert')).toContainText(REVOCATION);
 		await expect(status).toContainText('Revoked');
-		await shot(visitor, '10-verify-revoked');
+		await shot(visitor, '12-verify-revoked');
 	});
 
 	// the overview counts the revocation too
