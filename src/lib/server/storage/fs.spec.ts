@@ -71,6 +71,15 @@ describe('filesystem store specifics', () => {
 		expect(steps.filter((s) => s.op !== 'fsyncDir')).toEqual([]);
 		expect(existsSync(target)).toBe(false);
 		expect(walk(join(root, 'tenants/t2')).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+
+		// Another process (here: another store) that finds the directory already made cannot know
+		// whether its maker fsynced it into its parent yet: it makes the ancestors durable itself.
+		const other: DurabilityStep[] = [];
+		await createFsStore(root, { observe: (s) => other.push(s) }).put('tenants/t2/proofs/new-dir/p4.der', new Uint8Array([4]));
+		const renameAt = other.findIndex((s) => s.op === 'rename');
+		expect(other.slice(0, renameAt).filter((s) => s.op === 'fsyncDir').map((s) => s.path)).toEqual(
+			['tenants/t2/proofs', 'tenants/t2', 'tenants', ''].map((d) => join(root, d))
+		);
 	});
 
 	it('ping fails when the objects directory cannot be used', async () => {

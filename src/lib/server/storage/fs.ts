@@ -46,20 +46,26 @@ export function createFsStore(root: string, opts: { observe?: (step: DurabilityS
 	const tmp = (target: string) => `${target}.${randomBytes(6).toString('hex')}.tmp`;
 	// Directories this store made or found: one mkdir syscall less per write (issue 8, ingest profile).
 	// Only a hint: a directory removed behind our back fails the write, which forgets it and retries once.
-	const made = new Set<string>();
-	const ensureDir = async (dir: string) => {
-		if (made.has(dir)) return;
-		const first = await mkdir(dir, { recursive: true });
-		if (first) {
-			// Directories just created are entries in their parents: make those entries durable as well.
-			for (let d = dir; ; d = dirname(d)) {
-				observe({ op: 'fsyncDir', path: dirname(d) });
-				await fsyncPath(dirname(d));
-				if (d === first || d === dirname(d)) break;
-			}
+	// The promise is shared, so a concurrent write into the same new directory waits for its fsyncs too.
+	const made = new Map<string, Promise<void>>();
+	const ensureDir = (dir: string): Promise<void> => {
+		let ready = made.get(dir);
+		if (!ready) {
+			ready = (async () => {
+				await mkdir(dir, { recursive: true });
+				// Whoever created it (this call or another process), the directory's entry in each parent
+				// must be durable before an object in it is reported stored: fsync the ancestors up to the
+				// store root, once per directory and process.
+				for (let d = dir; d !== root && d !== dirname(d) && d.startsWith(root); d = dirname(d)) {
+					observe({ op: 'fsyncDir', path: dirname(d) });
+					await fsyncPath(dirname(d));
+				}
+			})();
+			ready.catch(() => made.delete(dir));
+			if (made.size > 100_000) made.clear();
+			made.set(dir, ready);
 		}
-		if (made.size > 100_000) made.clear();
-		made.add(dir);
+		return ready;
 	};
 	const writeSynced = async (t: string, body: Uint8Array) => {
 		const h = await open(t, 'wx');
