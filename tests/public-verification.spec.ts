@@ -217,6 +217,31 @@ describe('public verification (issue 6 §4)', () => {
 			for (const id of ids) expect(body.includes(id) || body.includes(id.replaceAll('-', '')), `${r.what} contains ${id}`).toBe(false);
 		}
 	});
+
+	it('answers with a short Cache-Control and a strong ETag: If-None-Match gets 304 until the status changes (issue 8 §3)', async () => {
+		// issued after the app has answered for older leaves: the cached checkpoint must not hide its log entry
+		const [c] = await issue('globex', 1, 'CERTIFIED_NO_ANCHOR');
+		const path = `/api/v1/public/certificates/${c.publicId}`;
+		const first = await get(path);
+		const [{ log_index }] = await app.database.sql`select log_index from certificates where public_id = ${c.publicId}`;
+		expect(first.json().log?.leafIndex).toBe(Number(log_index));
+		const etag = first.headers.get('etag')!;
+		expect(etag).toMatch(/^"[A-Za-z0-9_-]{20,}"$/);
+		expect(first.headers.get('cache-control')).toBe('public, max-age=10, must-revalidate');
+		const unchanged = await get(path, { headers: { 'if-none-match': `"other", ${etag}` } });
+		expect(unchanged.status).toBe(304);
+		expect(unchanged.bytes.length).toBe(0);
+		expect(unchanged.headers.get('etag')).toBe(etag);
+		expect((await get(path, { headers: { 'if-none-match': '"other"' } })).status).toBe(200);
+		const [globex] = await app.database.sql`select id from tenants where slug = 'globex'`;
+		await app.database.db.transaction((tx) =>
+			revokeCertificate(tx, globex.id as string, c.publicId, 'Issued for the wrong device', { actor: { kind: 'user', id: 'admin', role: 'tenant_admin' }, correlationId: 't', sourceIp: null }, app.origin)
+		);
+		const revoked = await get(path, { headers: { 'if-none-match': etag } });
+		expect(revoked.status).toBe(200);
+		expect(revoked.json()).toMatchObject({ status: 'revoked', revocationReason: 'Issued for the wrong device' });
+		expect(revoked.headers.get('etag')).not.toBe(etag);
+	});
 });
 
 /** canonical JSON of a record (keys sorted at every level), as the log leaf hashes it */

@@ -4,7 +4,7 @@ import { createTestDatabase } from '../../../../tests/db';
 import type { Database } from '../db/client';
 import { consistencyRanges, inclusionRanges, leafHash, nodeHash, verifyConsistency, verifyInclusion } from './merkle';
 import { noteKeyHash, verifierKey, verifyCheckpoint } from './note';
-import { appendLeaves, checkpointAt, consistencyProof, inclusionProof, latestCheckpoint, leafIndexOf, type LogDeps } from './store';
+import { appendLeaves, checkpointAt, consistencyProof, inclusionProof, inclusionProofAgainst, latestCheckpoint, leafIndexOf, recentCheckpoint, type LogDeps } from './store';
 
 /** RFC 9162 §2.1.1–2.1.4, written from the text as plainly as possible: the reference the log is checked against. */
 const ref = {
@@ -150,5 +150,28 @@ describe('the stored log', () => {
 		const last = (await latestCheckpoint(t.database.db))!;
 		await expect(inclusionProof(t.database.db, 0, last.treeSize + 1)).rejects.toThrow(/no checkpoint/);
 		await expect(inclusionProof(t.database.db, last.treeSize, last.treeSize)).rejects.toThrow(/not in a tree/);
+	});
+});
+
+describe('the cached checkpoint of the public answer (issue 8 §3)', () => {
+	it('keeps the cached checkpoint for leaves it covers, re-reads it for a newer leaf, and proofs against either verify', async () => {
+		const db = t.database.db;
+		const HOUR = 3_600_000; // a cache that certainly has not expired: only the leaf rule can refresh it
+		const cached = (await recentCheckpoint(db, -1, HOUR))!;
+		const data = datum(900_001);
+		const [next] = await appendLeaves(deps, [data]);
+		expect(next).toBe(cached.treeSize);
+		expect((await recentCheckpoint(db, cached.treeSize - 1, HOUR))!.treeSize).toBe(cached.treeSize);
+		const fresh = (await recentCheckpoint(db, next, HOUR))!;
+		expect(fresh.treeSize).toBe(next + 1);
+		for (const [cp, index, leaf] of [
+			[fresh, next, data],
+			[cached, 0, datum(0)]
+		] as const) {
+			const checked = verifyCheckpoint(cp.note, vkey);
+			expect(checked.ok).toBe(true);
+			const hashes = await inclusionProofAgainst(t.database.sql, index, cp);
+			expect(verifyInclusion(index, cp.treeSize, leafHash(leaf), hashes.map(b64), checked.ok ? checked.checkpoint.rootHash : new Uint8Array())).toBe(true);
+		}
 	});
 });

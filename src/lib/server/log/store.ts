@@ -123,10 +123,10 @@ const checkpointCaches = new WeakMap<object, CheckpointCache>();
  * most CHECKPOINT_TTL_MS; re-read when the cached tree does not reach
  * `leafIndex` yet. Concurrent misses share one read.
  */
-export async function recentCheckpoint(db: DbOrTx, leafIndex = -1): Promise<CheckpointView | null> {
+export async function recentCheckpoint(db: DbOrTx, leafIndex = -1, maxAgeMs = CHECKPOINT_TTL_MS): Promise<CheckpointView | null> {
 	let c = checkpointCaches.get(db);
 	if (!c) checkpointCaches.set(db, (c = { view: null, at: -Infinity, inflight: null }));
-	const fresh = performance.now() - c.at < CHECKPOINT_TTL_MS;
+	const fresh = performance.now() - c.at < maxAgeMs;
 	if (fresh && c.view && c.view.treeSize > leafIndex) return c.view;
 	if (fresh && !c.view && leafIndex < 0) return null;
 	const cache = c;
