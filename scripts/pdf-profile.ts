@@ -27,6 +27,7 @@ const mb = () => Math.round(process.memoryUsage().rss / 1048576);
 
 const times = { render: [] as number[], sign: [] as number[] };
 const rss: number[] = [];
+const heapAfterGc: number[] = [];
 let size = 0;
 const t0 = performance.now();
 let cpu0 = process.cpuUsage();
@@ -57,7 +58,15 @@ for (let i = 0; i < N; i++) {
 		cpu0 = process.cpuUsage();
 		console.log(`first certificate: render ${(b - a).toFixed(1)} ms, sign ${(c - b).toFixed(1)} ms`);
 	}
-	if (i % Math.max(1, Math.floor(N / 10)) === 0) rss.push(mb());
+	if (i % Math.max(1, Math.floor(N / 10)) === 0) {
+		rss.push(mb());
+		// with --expose-gc: live heap after a full collection, the leak signal (RSS alone mostly shows V8 growing its spaces)
+		const gc = (globalThis as { gc?: () => void }).gc;
+		if (gc) {
+			gc();
+			heapAfterGc.push(Math.round(process.memoryUsage().heapUsed / 1048576));
+		}
+	}
 }
 const total = (performance.now() - t0) / 1000;
 const avg = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
@@ -74,6 +83,7 @@ console.log(
 			cpuMsPerCertificate: +((process.cpuUsage(cpu0).user + process.cpuUsage(cpu0).system) / 1000 / (N - 1)).toFixed(2),
 			certificatesPerSecond: +(N / total).toFixed(1),
 			rssMbPerTenth: rss,
+			...(heapAfterGc.length ? { heapMbAfterGcPerTenth: heapAfterGc } : {}),
 			heapUsedMb: Math.round(process.memoryUsage().heapUsed / 1048576)
 		},
 		null,

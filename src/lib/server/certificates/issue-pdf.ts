@@ -16,9 +16,14 @@ export type PdfDeps = { db: Db; storage: ObjectStore; signer: Pick<Signer, 'sign
 export const pdfObjectKey = (publicId: string) => `certificates/${publicId}.pdf`;
 
 /** The verification bundle of a logged certificate: its leaf index and an inclusion proof to the newest checkpoint. */
-export async function verificationBundle(db: Db, c: Pick<Certificate, 'publicId' | 'record'>, origin: string): Promise<{ bundle: VerificationBundle; checkpoint: { treeSize: number; rootHash: string } }> {
-	const leafIndex = await leafIndexOf(db, leafHash(canonicalRecordBytes(c.record)));
-	const cp = await latestCheckpoint(db);
+export async function verificationBundle(
+	db: Db,
+	c: Pick<Certificate, 'publicId' | 'record'>,
+	origin: string,
+	/** the newest checkpoint when the caller read it already (one read per batch) */
+	newest?: Promise<Awaited<ReturnType<typeof latestCheckpoint>>>
+): Promise<{ bundle: VerificationBundle; checkpoint: { treeSize: number; rootHash: string } }> {
+	const [leafIndex, cp] = await Promise.all([leafIndexOf(db, leafHash(canonicalRecordBytes(c.record))), newest ?? latestCheckpoint(db)]);
 	if (leafIndex === null || !cp || cp.treeSize <= leafIndex) throw new Error(`certificate ${c.publicId} is not in the transparency log yet`);
 	const proof = await inclusionProof(db, leafIndex, cp.treeSize);
 	return {
@@ -44,16 +49,36 @@ async function tenantLogo(db: Db, tenantId: string) {
 	}
 }
 
+/** What every certificate of a batch shares: its tenant's settings and logo, and the newest checkpoint (read once, lazily). */
+type BatchReads = { tenant(id: string): Promise<{ settings: Awaited<ReturnType<typeof getTenantSettings>>; logo: Awaited<ReturnType<typeof tenantLogo>> }>; checkpoint: Promise<Awaited<ReturnType<typeof latestCheckpoint>>> };
+
+function batchReads(deps: Pick<PdfDeps, 'db'>): BatchReads {
+	const tenants = new Map<string, ReturnType<BatchReads['tenant']>>();
+	let checkpoint: BatchReads['checkpoint'] | undefined;
+	return {
+		tenant(id) {
+			let t = tenants.get(id);
+			if (!t) {
+				t = getTenantSettings(deps.db, id).then(async (settings) => ({ settings, logo: settings.hasLogo ? await tenantLogo(deps.db, id) : null }));
+				tenants.set(id, t);
+			}
+			return t;
+		},
+		get checkpoint() {
+			return (checkpoint ??= latestCheckpoint(deps.db));
+		}
+	};
+}
+
 /**
  * Renders, signs (PAdES-B-B, B-T with TSA_URL) and stores one certificate's
  * PDF (issue 6 §1–3); returns its object key and the bytes. Idempotent per
  * certificate: the key is the public ID, a re-render replaces the object.
  */
-export async function issueCertificatePdf(deps: PdfDeps, c: Certificate): Promise<{ key: string; pdf: Uint8Array; keyId: string }> {
+export async function issueCertificatePdf(deps: PdfDeps, c: Certificate, batch: BatchReads = batchReads(deps)): Promise<{ key: string; pdf: Uint8Array; keyId: string }> {
 	const record = c.record as CertificateRecord;
-	const settings = await getTenantSettings(deps.db, c.tenantId);
-	const logo = settings.hasLogo ? await tenantLogo(deps.db, c.tenantId) : null;
-	const { bundle, checkpoint } = await verificationBundle(deps.db, c, deps.origin);
+	const { settings, logo } = await batch.tenant(c.tenantId);
+	const { bundle, checkpoint } = await verificationBundle(deps.db, c, deps.origin, batch.checkpoint);
 	const issuedAt = new Date(record.issuedAt);
 	const doc = await buildCertificatePdf({ publicId: c.publicId, locale: settings.language, issuerName: record.issuer?.name || settings.name, logo, record, issuedAt, bundle, checkpoint });
 	const { pdf, keyId } = await signPdf(doc, {
@@ -75,12 +100,20 @@ export async function appendCertificatesToLog(deps: LogDeps, certs: Pick<Certifi
 	return new Map(certs.map((c, i) => [c.id, idx[i]]));
 }
 
-/** Renders, signs and stores the PDFs of a batch, two at a time (PDF work is CPU-bound); object key per certificate id. */
+/**
+ * Renders, signs and stores the PDFs of a batch, two at a time (PDF work is
+ * CPU-bound, two overlap one's database and storage waits with the other's
+ * rendering); object key per certificate id. Tenant settings, logo and the
+ * newest checkpoint are read once per batch (the batch's leaves were appended
+ * before, so that checkpoint covers them). A PDF's bytes are dropped once
+ * stored: at most two are alive at a time.
+ */
 export async function renderCertificatePdfs(deps: PdfDeps, certs: Certificate[]): Promise<Map<string, string>> {
 	const out = new Map<string, string>();
 	const queue = [...certs];
+	const reads = batchReads(deps);
 	const worker = async () => {
-		for (let c = queue.shift(); c; c = queue.shift()) out.set(c.id, (await issueCertificatePdf(deps, c)).key);
+		for (let c = queue.shift(); c; c = queue.shift()) out.set(c.id, (await issueCertificatePdf(deps, c, reads)).key);
 	};
 	await Promise.all([worker(), worker()]);
 	return out;

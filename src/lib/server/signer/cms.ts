@@ -68,10 +68,26 @@ export type SignOptions = {
 	essSigningCertificate?: boolean;
 };
 
+/**
+ * Signing certificates parsed once: a PAdES signature per certificate PDF
+ * re-parsed the same keyring and root certificates every time (~1 ms, issue 8
+ * §6 profile). pkijs objects are only read here (toSchema re-encodes), so
+ * sharing them is safe; bounded for key rotation.
+ */
+const parsedCerts = new Map<string, { der: Buffer; cert: pkijs.Certificate }>();
+function parsedCertificate(pem: string): { der: Buffer; cert: pkijs.Certificate } {
+	let p = parsedCerts.get(pem);
+	if (!p) {
+		if (parsedCerts.size >= 512) parsedCerts.clear();
+		p = { der: pemToDer(pem, 'CERTIFICATE'), cert: parseCertificatePem(pem) };
+		parsedCerts.set(pem, p);
+	}
+	return p;
+}
+
 /** ContentInfo(SignedData), one SignerInfo, ECDSA P-256 with SHA-256 over the DER signed attributes. */
 export function buildSignedData(o: SignOptions): Buffer {
-	const certDer = pemToDer(o.signerCertPem, 'CERTIFICATE');
-	const cert = parseCertificatePem(o.signerCertPem);
+	const { der: certDer, cert } = parsedCertificate(o.signerCertPem);
 	const attrs = [
 		attribute(OID.contentType, new asn1js.ObjectIdentifier({ value: OID.data })),
 		attribute(OID.messageDigest, new asn1js.OctetString({ valueHex: toAb(o.digest) })),
@@ -89,7 +105,7 @@ export function buildSignedData(o: SignOptions): Buffer {
 		signatureAlgorithm: new pkijs.AlgorithmIdentifier({ algorithmId: OID.ecdsaWithSha256 }),
 		signature: new asn1js.OctetString({ valueHex: toAb(signature) })
 	});
-	const certificates = [cert, ...(o.chainPem ?? []).map(parseCertificatePem)];
+	const certificates = [cert, ...(o.chainPem ?? []).map((pem) => parsedCertificate(pem).cert)];
 	const signed = new pkijs.SignedData({
 		version: 1,
 		digestAlgorithms: [new pkijs.AlgorithmIdentifier({ algorithmId: OID.sha256 })],
