@@ -74,20 +74,38 @@ export type SignOptions = {
  * §6 profile). pkijs objects are only read here (toSchema re-encodes), so
  * sharing them is safe; bounded for key rotation.
  */
-const parsedCerts = new Map<string, { der: Buffer; cert: pkijs.Certificate }>();
-function parsedCertificate(pem: string): { der: Buffer; cert: pkijs.Certificate } {
+const parsedCerts = new Map<string, { der: Buffer; cert: pkijs.Certificate; embedded: pkijs.Certificate }>();
+function parsedCertificate(pem: string): { der: Buffer; cert: pkijs.Certificate; embedded: pkijs.Certificate } {
 	let p = parsedCerts.get(pem);
 	if (!p) {
 		if (parsedCerts.size >= 512) parsedCerts.clear();
-		p = { der: pemToDer(pem, 'CERTIFICATE'), cert: parseCertificatePem(pem) };
+		const der = pemToDer(pem, 'CERTIFICATE');
+		const cert = parseCertificatePem(pem);
+		// for SignedData.certificates: the same certificate whose encoding is its original DER, not pkijs
+		// re-parsing and re-encoding the TBSCertificate at every signature (~1.5 ms for the chain)
+		const embedded = Object.create(cert, { toSchema: { value: () => new PreEncoded(der) } }) as pkijs.Certificate;
+		p = { der, cert, embedded };
 		parsedCerts.set(pem, p);
 	}
 	return p;
 }
 
+/** DER written as is; asn1js's RawData ignores the writer a constructed parent hands it, this one writes into it. */
+class PreEncoded extends asn1js.RawData {
+	constructor(der: Uint8Array) {
+		super({ data: der });
+	}
+	override toBER(sizeOnly?: boolean, writer?: { write(buf: ArrayBuffer): void }): ArrayBuffer {
+		const buf = super.toBER(sizeOnly);
+		writer?.write(buf);
+		return buf;
+	}
+}
+
 /** ContentInfo(SignedData), one SignerInfo, ECDSA P-256 with SHA-256 over the DER signed attributes. */
 export function buildSignedData(o: SignOptions): Buffer {
-	const { der: certDer, cert } = parsedCertificate(o.signerCertPem);
+	const signer = parsedCertificate(o.signerCertPem);
+	const { der: certDer, cert } = signer;
 	const attrs = [
 		attribute(OID.contentType, new asn1js.ObjectIdentifier({ value: OID.data })),
 		attribute(OID.messageDigest, new asn1js.OctetString({ valueHex: toAb(o.digest) })),
@@ -105,7 +123,7 @@ export function buildSignedData(o: SignOptions): Buffer {
 		signatureAlgorithm: new pkijs.AlgorithmIdentifier({ algorithmId: OID.ecdsaWithSha256 }),
 		signature: new asn1js.OctetString({ valueHex: toAb(signature) })
 	});
-	const certificates = [cert, ...(o.chainPem ?? []).map((pem) => parsedCertificate(pem).cert)];
+	const certificates = [signer.embedded, ...(o.chainPem ?? []).map((pem) => parsedCertificate(pem).embedded)];
 	const signed = new pkijs.SignedData({
 		version: 1,
 		digestAlgorithms: [new pkijs.AlgorithmIdentifier({ algorithmId: OID.sha256 })],
