@@ -61,20 +61,27 @@ function deflateContentStreams(doc: PDFDocument) {
 	}
 }
 
-/** Finds the placeholders, writes the real /ByteRange and returns the bytes with the range to sign. */
+/**
+ * Finds the placeholders, writes the real /ByteRange in place and returns the
+ * range to sign. Searches the bytes (no latin1 copy of the whole file as a
+ * string: at ~160 KB that lands in V8's large-object space for every PDF).
+ */
 function fixByteRange(pdf: Uint8Array): { pdf: Uint8Array; contentsStart: number; contentsEnd: number } {
-	const text = Buffer.from(pdf).toString('latin1');
-	const m = /\/ByteRange\s*\[\s*0\s+\/\*{10}\s+\/\*{10}\s+\/\*{10}\s*\]/.exec(text);
+	const buf = Buffer.from(pdf.buffer, pdf.byteOffset, pdf.byteLength);
+	let m: { index: number; length: number } | null = null;
+	for (let at = buf.indexOf('/ByteRange'); at >= 0 && !m; at = buf.indexOf('/ByteRange', at + 1)) {
+		const found = /^\/ByteRange\s*\[\s*0\s+\/\*{10}\s+\/\*{10}\s+\/\*{10}\s*\]/.exec(buf.toString('latin1', at, at + 80));
+		if (found) m = { index: at, length: found[0].length };
+	}
 	if (!m) throw new Error('no /ByteRange placeholder in the PDF');
-	const hole = `<${'0'.repeat(CONTENTS_BYTES * 2)}>`;
-	const contentsStart = text.indexOf(hole, m.index);
-	if (contentsStart < 0 || text.indexOf(hole, contentsStart + 1) >= 0) throw new Error('no unique /Contents placeholder in the PDF');
+	const hole = Buffer.from(`<${'0'.repeat(CONTENTS_BYTES * 2)}>`, 'latin1');
+	const contentsStart = buf.indexOf(hole, m.index);
+	if (contentsStart < 0 || buf.indexOf(hole, contentsStart + 1) >= 0) throw new Error('no unique /Contents placeholder in the PDF');
 	const contentsEnd = contentsStart + hole.length;
 	const range = `/ByteRange [0 ${contentsStart} ${contentsEnd} ${pdf.length - contentsEnd}]`;
-	if (range.length > m[0].length) throw new Error('the /ByteRange placeholder is too short');
-	const out = new Uint8Array(pdf);
-	out.set(Buffer.from(range.padEnd(m[0].length, ' '), 'latin1'), m.index);
-	return { pdf: out, contentsStart, contentsEnd };
+	if (range.length > m.length) throw new Error('the /ByteRange placeholder is too short');
+	buf.write(range.padEnd(m.length, ' '), m.index, 'latin1');
+	return { pdf, contentsStart, contentsEnd };
 }
 
 /** SHA-256 of a PDF's bytes except the /Contents hole. */
@@ -130,7 +137,7 @@ export async function signPdf(doc: PDFDocument, o: { sign: PdfSigner; tsaUrl?: s
 	const { keyId, cms: signed } = await o.sign(signedRangeDigest(pdf, contentsStart, contentsEnd));
 	const cms = o.tsaUrl ? await addSignatureTimestamp(signed, o.tsaUrl) : signed;
 	if (cms.length > CONTENTS_BYTES) throw new Error(`the signature (${cms.length} bytes) does not fit the ${CONTENTS_BYTES}-byte placeholder`);
-	const hex = Buffer.from(cms).toString('hex').padEnd(CONTENTS_BYTES * 2, '0');
-	pdf.set(Buffer.from(hex, 'latin1'), contentsStart + 1);
+	// the placeholder's zeros after the CMS stay as its padding
+	Buffer.from(pdf.buffer, pdf.byteOffset, pdf.byteLength).write(Buffer.from(cms).toString('hex'), contentsStart + 1, 'latin1');
 	return { pdf, keyId, timestamped: Boolean(o.tsaUrl) };
 }
