@@ -3471,6 +3471,12 @@ export type GetPublicKeysResponse = GetPublicKeysResponses[keyof GetPublicKeysRe
 
 export type GetPublicCertificateData = {
     body?: never;
+    headers?: {
+        /**
+         * The `ETag` of an earlier answer (RFC 9110 §13.1.2).
+         */
+        'If-None-Match'?: string;
+    };
     path: {
         /**
          * The certificate's public ID, as printed on it and in its QR code.

@@ -1432,6 +1432,10 @@ export const zGetLogConsistencyProofResponse = zLogConsistencyProof;
  */
 export const zGetPublicKeysResponse = zPublishedKeys;
 
+export const zGetPublicCertificateHeaders = z.object({
+    'If-None-Match': z.string().optional()
+});
+
 export const zGetPublicCertificatePath = z.object({
     publicId: z.string().max(64)
 });
