@@ -68,8 +68,9 @@ async function factsOf(db: DbOrTx, c: Certificate): Promise<PublicCertificateFac
 	let proofStatus: string | null = null;
 	try {
 		proofStatus = (await proofStatusView(db, c.tenantId, record.proof.id)).status;
-	} catch {
-		proofStatus = null;
+	} catch (error) {
+		// a certificate whose proof row is gone (retention) still verifies; any other failure is real
+		if (!(error instanceof ApiError && error.code === 'not_found')) throw error;
 	}
 	return {
 		publicId: c.publicId,
