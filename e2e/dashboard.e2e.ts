@@ -295,6 +295,14 @@ test('platform admin console: tenants, licences, users, queues, system health, a
 	await scan(page, 'admin-system');
 	await shot(page, 'admin-system');
 
+	await page.goto('/admin/policy');
+	await expect(page.getByTestId('policy-note')).toContainText('restart');
+	await expect(page.locator('tr[data-setting="SIGNER_BATCH_SIZE"]')).toContainText('50');
+	await expect(page.locator('tr[data-setting="PROOF_RETRY_LIMIT"]')).toBeVisible();
+	await expect(page.locator('tr[data-setting$="_URL"], tr[data-setting*="SECRET"]')).toHaveCount(0);
+	await scan(page, 'admin-policy');
+	await shot(page, 'admin-policy');
+
 	await page.goto('/admin/audit');
 	await expect(page.getByTestId('chain-verification')).toContainText('Audit chain intact');
 	await expect(page.getByTestId('audit')).toContainText('tenant.suspend');

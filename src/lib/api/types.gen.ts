@@ -142,6 +142,34 @@ export type SystemStatus = {
     }> | null;
 };
 
+export type Policy = {
+    settings: Array<PolicySetting>;
+};
+
+export type PolicySetting = {
+    /**
+     * The environment variable.
+     */
+    name: string;
+    group: 'retry' | 'signing' | 'limits' | 'retention' | 'rateLimits' | 'sessions' | 'agents' | 'maintenance';
+    /**
+     * `rate` is LIMIT/SECONDS or `off`; `cron` a five-field UTC cron expression.
+     */
+    unit: 'seconds' | 'days' | 'bytes' | 'count' | 'rate' | 'cron';
+    /**
+     * The effective value, spelled as in the environment.
+     */
+    value: string;
+    /**
+     * The default (as in `.env.example`).
+     */
+    default: string;
+    /**
+     * `environment` when the variable is set, even to its default value.
+     */
+    source: 'environment' | 'default';
+};
+
 /**
  * The closed catalogue of error codes. HTTP status per code:
  * bad_request 400, unauthenticated 401, forbidden 403, not_found 404,
@@ -3313,6 +3341,39 @@ export type GetSystemStatusResponses = {
 };
 
 export type GetSystemStatusResponse = GetSystemStatusResponses[keyof GetSystemStatusResponses];
+
+export type GetPolicyData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/admin/policy';
+};
+
+export type GetPolicyErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type GetPolicyError = GetPolicyErrors[keyof GetPolicyErrors];
+
+export type GetPolicyResponses = {
+    /**
+     * The effective policy of the process that answered.
+     */
+    200: Policy;
+};
+
+export type GetPolicyResponse = GetPolicyResponses[keyof GetPolicyResponses];
 
 export type GetLogCheckpointData = {
     body?: never;

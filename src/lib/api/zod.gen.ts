@@ -69,6 +69,35 @@ export const zDeadLetterOutcome = z.object({
     outcome: z.enum(['retried', 'discarded'])
 });
 
+export const zPolicySetting = z.object({
+    name: z.string(),
+    group: z.enum([
+        'retry',
+        'signing',
+        'limits',
+        'retention',
+        'rateLimits',
+        'sessions',
+        'agents',
+        'maintenance'
+    ]),
+    unit: z.enum([
+        'seconds',
+        'days',
+        'bytes',
+        'count',
+        'rate',
+        'cron'
+    ]),
+    value: z.string(),
+    default: z.string(),
+    source: z.enum(['environment', 'default'])
+});
+
+export const zPolicy = z.object({
+    settings: z.array(zPolicySetting)
+});
+
 /**
  * The closed catalogue of error codes. HTTP status per code:
  * bad_request 400, unauthenticated 401, forbidden 403, not_found 404,
@@ -1396,6 +1425,11 @@ export const zRetryDeadLetterResponse = zDeadLetterOutcome;
  * The system's state as this process sees it.
  */
 export const zGetSystemStatusResponse = zSystemStatus;
+
+/**
+ * The effective policy of the process that answered.
+ */
+export const zGetPolicyResponse = zPolicy;
 
 export const zGetLogCheckpointQuery = z.object({
     treeSize: z.int().gte(1).optional()

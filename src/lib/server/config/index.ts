@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { configSchema, settings, type Config, type SettingDoc, type SettingName } from './schema';
 
 export { settings, type Config, type SettingName } from './schema';
+export { effectivePolicy, POLICY_SETTINGS, type PolicySetting, type PolicyName, type PolicyGroup, type PolicyUnit } from './policy';
 
 export class ConfigError extends Error {
 	constructor(readonly problems: { variable: string; problem: string; example: string }[]) {
