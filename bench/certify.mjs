@@ -2,11 +2,15 @@
  * Certify (issue 8 §1): proofs pre-generated with `agent-sim --out` (not
  * timed), submitted through POST /api/v1/proofs/bulk (multipart, 500 files a
  * request) by the acme operator, SIGNER_KEYS=100, batch size and worker
- * concurrency from the settings' defaults, workers embedded in the app
- * process. Timed: from the first submit to the last CERTIFIED_NO_ANCHOR
- * (completed_at in the database). Reported: the rate, the rate per tenth of
- * the run (does cost grow with the tables?), and the app's RSS sampled every
- * second (web + workers: one process in embedded mode).
+ * concurrency from the settings' defaults. Workers run as in production: the
+ * web server with WORKERS=none and the `proof` and `retry` kinds as their own
+ * `build/worker.js` processes on the same DATA_DIR (`workers: 'embedded'`,
+ * `--certify-workers embedded`, runs them inside the app process instead).
+ * Timed: from the first submit to the last CERTIFIED_NO_ANCHOR (completed_at
+ * in the database). Reported: the rate, the rate per tenth of the run (does
+ * cost grow with the tables?), and RSS sampled every second per process: the
+ * proof worker's (worker_rss_*; the app's in embedded mode), the retry
+ * worker's and the web server's, each as max and per tenth.
  *
  * The pipeline does what parts.ts binds: decrypt, verify, schema, HMAC,
  * licence, receipt batch signature, log append, PDF render + PAdES sign +
@@ -22,9 +26,9 @@ import { join } from 'node:path';
 import postgres from 'postgres';
 import { enrolmentToken, run } from './ingest.mjs';
 import { MemoryTree, rootOf } from './log.mjs';
-import { embeddedDatabaseUrl, percentile, result, root, skipped, startApp } from './lib.mjs';
+import { embeddedDatabaseUrl, percentile, result, root, skipped, startApp, startWorker } from './lib.mjs';
 
-const names = ['certify.certificates_per_second', 'certify.worker_rss_max', 'certify.worker_rss_growth'];
+const names = ['certify.certificates_per_second', 'certify.worker_rss_max', 'certify.worker_rss_growth', 'certify.retry_worker_rss_max', 'certify.web_rss_max'];
 const FILES_PER_REQUEST = 500;
 const BATCH = 50; // SIGNER_BATCH_SIZE's default
 
@@ -36,13 +40,36 @@ function rssMb(pid) {
 	}
 }
 
-export async function certifyBenchmark({ quick, support, log, appRoot = root, count: forCount }) {
+/** Mean of each tenth of a series of samples (null where a tenth has none). */
+function perTenthOf(mbs) {
+	return Array.from({ length: 10 }, (_, i) => {
+		const part = mbs.slice(Math.floor((i * mbs.length) / 10), Math.max(Math.floor((i * mbs.length) / 10) + 1, Math.floor(((i + 1) * mbs.length) / 10)));
+		return part.length ? Math.round(part.reduce((a, b) => a + b, 0) / part.length) : null;
+	});
+}
+
+/** The worker kinds the certification path needs as separate processes (production layout, README's Entries). */
+const WORKER_KINDS = ['proof', 'retry'];
+
+/** @param {{ workers?: 'separate' | 'embedded' }} opts */
+export async function certifyBenchmark({ quick, support, log, appRoot = root, count: forCount, workers: mode = 'separate' }) {
+	if (mode !== 'separate' && mode !== 'embedded') throw new Error(`--certify-workers is separate or embedded, not "${mode}"`);
 	const count = forCount ?? (quick ? 150 : 100_000);
-	const app = await startApp({ WORKERS: 'embedded', SIGNER_KEYS: '100', RATE_LIMIT_INGEST: 'off' }, { name: 'certify', appRoot });
-	const work = mkdtempSync(join(tmpdir(), 'wipecert-bench-certify-'));
-	const sql = postgres(embeddedDatabaseUrl(app.dataDir), { max: 2, onnotice: () => {} });
+	const settings = { SIGNER_KEYS: '100', RATE_LIMIT_INGEST: 'off' };
+	const app = await startApp({ ...settings, WORKERS: mode === 'embedded' ? 'embedded' : 'none' }, { name: 'certify', appRoot });
+	const workers = [];
+	let work;
+	let sql;
 	let appStopped = false;
 	try {
+		for (const kind of mode === 'separate' ? WORKER_KINDS : []) {
+			const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`, `--cpu-prof-name=worker-${kind}-${Date.now()}.cpuprofile`] : [];
+			// BENCH_WORKER_NODE_FLAGS: extra node flags for the worker processes (e.g. `--max-old-space-size=256`, `--import ./memlog.mjs`)
+			const extra = (process.env.BENCH_WORKER_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
+			workers.push(await startWorker(kind, { ...settings, ORIGIN: app.origin }, { dataDir: app.dataDir, appRoot, nodeOptions: [...profile, ...extra] }));
+		}
+		work = mkdtempSync(join(tmpdir(), 'wipecert-bench-certify-'));
+		sql = postgres(embeddedDatabaseUrl(app.dataDir), { max: 2, onnotice: () => {} });
 		const { token, error } = await enrolmentToken(support, app.origin);
 		if (!token) return names.map((n) => skipped(n, 'x', `no enrolment token: ${error}`));
 		log(`certify: generating ${count} proofs with agent-sim (not timed)`);
@@ -60,8 +87,15 @@ export async function certifyBenchmark({ quick, support, log, appRoot = root, co
 		if (grant.status !== 201) throw new Error(`licence top-up answered ${grant.status}: ${await grant.text()}`);
 		const operator = await support.signInToApp(app.origin, 'operator@acme.test');
 
-		const rss = [];
-		const sampler = setInterval(() => rss.push({ at: performance.now(), mb: rssMb(app.pid) }), 1000);
+		// RSS per process every second: the proof worker (or the whole app when workers are embedded), the retry worker, the web server
+		const processes = mode === 'separate' ? Object.fromEntries([...workers.map((w) => [w.kind, w.pid]), ['web', app.pid]]) : { proof: app.pid };
+		const rss = Object.fromEntries(Object.keys(processes).map((k) => [k, []]));
+		const sampler = setInterval(() => {
+			for (const [k, pid] of Object.entries(processes)) {
+				const mb = rssMb(pid);
+				if (mb !== null) rss[k].push(mb);
+			}
+		}, 1000);
 		const [{ start }] = await sql`select clock_timestamp() as start`;
 		const t0 = performance.now();
 		log(`certify: submitting ${manifest.length} proofs through POST /api/v1/proofs/bulk, ${FILES_PER_REQUEST} a request`);
@@ -83,7 +117,7 @@ export async function certifyBenchmark({ quick, support, log, appRoot = root, co
 				count(*) filter (where status in ('RECEIVED', 'VALIDATING', 'FAILED_RETRYABLE'))::int as open from proofs`;
 			if (c.done !== last.done) last = { done: c.done, at: performance.now() };
 			if (c.open === 0) break;
-			if (performance.now() - last.at > 300_000) throw new Error(`no progress for 5 minutes: ${JSON.stringify(c)}\n${app.output().slice(-2000)}`);
+			if (performance.now() - last.at > 300_000) throw new Error(`no progress for 5 minutes: ${JSON.stringify(c)}\n${app.output().slice(-2000)}\n${workers.map((w) => w.output().slice(-2000)).join('\n')}`);
 			await new Promise((r) => setTimeout(r, 500));
 		}
 		clearInterval(sampler);
@@ -95,14 +129,13 @@ export async function certifyBenchmark({ quick, support, log, appRoot = root, co
 			from proofs where status = 'CERTIFIED_NO_ANCHOR' group by 1 order by 1`;
 		const perTenth = Array.from({ length: 10 }, (_, i) => Math.round((tenths.find((t) => t.tenth === i)?.n ?? 0) / (seconds / 10)));
 		const [{ pdfs, logged }] = await sql`select count(pdf_object_key)::int as pdfs, count(log_index)::int as logged from certificates`;
-		const mbs = rss.map((r) => r.mb).filter((m) => m !== null);
-		const tenthRss = (i) => {
-			const part = mbs.slice(Math.floor((i * mbs.length) / 10), Math.max(Math.floor((i * mbs.length) / 10) + 1, Math.floor(((i + 1) * mbs.length) / 10)));
-			return part.length ? Math.round(part.reduce((a, b) => a + b, 0) / part.length) : null;
-		};
-		const rssPerTenth = Array.from({ length: 10 }, (_, i) => tenthRss(i));
+		const mbs = rss.proof;
+		const rssPerTenth = perTenthOf(mbs);
+		const rssRow = (name, k, what) =>
+			rss[k] ? result(name, 'MB', rss[k].length ? Math.max(...rss[k]) : null, null, { samples: rss[k].length, p50: percentile(rss[k], 50), rssPerTenth: perTenthOf(rss[k]), process: what }) : skipped(name, 'MB', 'workers embedded in the app process (--certify-workers embedded)');
 
 		// the keyring and agent CA the app made, for the baseline (the app must not hold key leases meanwhile)
+		for (const w of workers) await w.stop();
 		await app.stop({ keepData: true });
 		appStopped = true;
 		log(`certify baseline: the same work on ${Math.min(count, quick ? 100 : 500)} proofs in one loop, no database or queue`);
@@ -123,14 +156,23 @@ export async function certifyBenchmark({ quick, support, log, appRoot = root, co
 				// where the baseline's time goes, per proof (ms)
 				baselineMsPerProof: baseline.msPerProof,
 				signerKeys: 100,
-				batchSize: BATCH
+				batchSize: BATCH,
+				workers: mode
 			}),
-			result(names[1], 'MB', mbs.length ? Math.max(...mbs) : null, null, { samples: mbs.length, p50: percentile(mbs, 50), rssPerTenth, process: 'app (web + embedded workers)' }),
-			result(names[2], 'MB', rssPerTenth[9] !== null && rssPerTenth[0] !== null ? rssPerTenth[9] - rssPerTenth[0] : null, null, { meaning: 'mean RSS of the last tenth minus the first' })
+			result(names[1], 'MB', mbs.length ? Math.max(...mbs) : null, null, {
+				samples: mbs.length,
+				p50: percentile(mbs, 50),
+				rssPerTenth,
+				process: mode === 'separate' ? 'proof worker (node build/worker.js proof)' : 'app (web + embedded workers)'
+			}),
+			result(names[2], 'MB', rssPerTenth[9] !== null && rssPerTenth[0] !== null ? rssPerTenth[9] - rssPerTenth[0] : null, null, { meaning: 'mean RSS of the last tenth minus the first', process: mode === 'separate' ? 'proof worker' : 'app' }),
+			rssRow(names[3], 'retry', 'retry worker (node build/worker.js retry)'),
+			rssRow(names[4], 'web', 'web server, WORKERS=none (bulk upload + API)')
 		];
 	} finally {
-		await sql.end({ timeout: 5 }).catch(() => {});
-		rmSync(work, { recursive: true, force: true });
+		await sql?.end({ timeout: 5 }).catch(() => {});
+		if (work) rmSync(work, { recursive: true, force: true });
+		for (const w of workers) await w.stop();
 		if (!appStopped) await app.stop();
 		else rmSync(app.dataDir, { recursive: true, force: true });
 	}

@@ -110,6 +110,45 @@ export async function startApp(env = {}, { name = 'app', appRoot = root } = {}) 
 	return { origin, port, dataDir, pid: child.pid, output: () => output, stop };
 }
 
+/**
+ * `node build/worker.js KIND` attached to the app of `dataDir` (same DATA_DIR:
+ * it attaches to that embedded PostgreSQL, as README's Entries describe), with
+ * the app's settings in `env`. Resolved once the worker logs "worker running"
+ * (LOG_LEVEL=info for that line; per-job lines go to a bounded buffer).
+ * `nodeOptions`: extra node flags (e.g. --max-old-space-size) for this process.
+ */
+export async function startWorker(kind, env, { dataDir, appRoot = root, nodeOptions = [] } = {}) {
+	let output = '';
+	const child = spawn(process.execPath, [...nodeOptions, join(appRoot, 'build/worker.js'), kind], {
+		cwd: appRoot,
+		env: { PATH: process.env.PATH, NODE_ENV: 'development', DATA_DIR: dataDir, ...env, LOG_LEVEL: 'info' },
+		stdio: ['ignore', 'pipe', 'pipe']
+	});
+	let ready;
+	const running = new Promise((r) => (ready = r));
+	const take = (d) => {
+		output = (output + d).slice(-20_000);
+		if (output.includes('worker running')) ready();
+	};
+	child.stdout.on('data', take);
+	child.stderr.on('data', take);
+	const exited = new Promise((r) => child.once('exit', r));
+	const stop = async () => {
+		if (child.exitCode === null && child.signalCode === null) {
+			child.kill('SIGTERM');
+			const timer = new Promise((r) => setTimeout(r, 30_000).unref());
+			if ((await Promise.race([exited.then(() => 'exited'), timer])) !== 'exited') child.kill('SIGKILL');
+		}
+	};
+	const timeout = new Promise((r) => setTimeout(() => r('timeout'), 120_000).unref());
+	const outcome = await Promise.race([running.then(() => 'running'), exited.then(() => 'exited'), timeout]);
+	if (outcome !== 'running') {
+		await stop();
+		throw new Error(`worker ${kind} ${outcome === 'exited' ? `exited with ${child.exitCode}` : 'did not start'}:\n${output}`);
+	}
+	return { kind, pid: child.pid, output: () => output, stop };
+}
+
 const TICK_MS = 10; // USER_HZ: /proc times are in 1/100 s on Linux
 
 /** CPU time (user + system, ms) a process has used so far, from /proc/PID/stat; null off Linux. */

@@ -141,6 +141,24 @@ export const settings = {
 		schema: int(1, 64).default(2),
 		doc: { default: '2', example: '4', description: 'Jobs a worker process handles at once per queue.' }
 	},
+	WORKER_SEMI_SPACE_MB: {
+		schema: int(0, 1024).default(16),
+		doc: {
+			default: '16',
+			example: '32',
+			description:
+				"V8 semi-space (MB) of a `node build/worker.js` process (it re-executes itself with `--max-semi-space-size`); V8 otherwise sizes it from the host's memory (64 MB on 24 GB, ~130 MB young generation resident per worker, issue 8). 0 keeps V8's choice."
+		}
+	},
+	WORKER_MAX_OLD_SPACE_MB: {
+		schema: int(0, 65536).default(160),
+		doc: {
+			default: '160',
+			example: '512',
+			description:
+				"V8 old-space limit (MB) of a `node build/worker.js` process (`--max-old-space-size`): V8 collects before growing the heap towards it. The proof worker keeps 35-75 MB live (issue 8 benchmark); without a limit V8 let its heap grow to ~190 MB and RSS to ~390 MB. Raise it with SIGNER_BATCH_SIZE or WORKER_CONCURRENCY; 0 keeps V8's default (a fraction of the host's memory)."
+		}
+	},
 	SHUTDOWN_TIMEOUT: {
 		schema: int(1, 3600).default(30),
 		doc: {
