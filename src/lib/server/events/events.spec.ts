@@ -59,6 +59,21 @@ function heldTransaction(db: Db) {
 	return { run: send, commit: async () => (await send(), await finished) };
 }
 
+/**
+ * Events become readable once every older transaction of the cluster has ended; other test files
+ * run transactions on the same PostgreSQL beside this one, so reads of committed events are polled.
+ */
+async function settled(db: Parameters<typeof eventsSince>[0], tenant: string, count: number) {
+	let result = await eventsSince(db, tenant, all);
+	await expect
+		.poll(async () => {
+			result = await eventsSince(db, tenant, all);
+			return result.events.length >= count && !result.pending;
+		})
+		.toBe(true);
+	return result;
+}
+
 const ids = (text: string) => [...text.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]));
 
 describe('live events', () => {
@@ -77,8 +92,14 @@ describe('live events', () => {
 			.catch(() => undefined);
 		await t.database.db.transaction((tx) => publishEvent(tx, tenant, 'proof.status', { status: 'CERTIFIED' }));
 		await expect.poll(() => seen.length).toBe(1);
-		const { events } = await eventsSince(t.database.db, tenant, all);
-		expect(events.map((e) => e.data)).toEqual([{ status: 'CERTIFIED' }]);
+		// readable once every older transaction of the cluster has ended (other test files run beside this one)
+		let events: Awaited<ReturnType<typeof eventsSince>>['events'] = [];
+		await expect
+			.poll(async () => {
+				({ events } = await eventsSince(t.database.db, tenant, all));
+				return events.map((e) => e.data);
+			})
+			.toEqual([{ status: 'CERTIFIED' }]);
 		expect(seen).toEqual([events[0].id]);
 		expect(otherSeen).toEqual([]);
 		off();
@@ -89,9 +110,15 @@ describe('live events', () => {
 		const tenant = randomUUID();
 		const db = t.database.db;
 		for (const n of [1, 2, 3]) await db.transaction((tx) => publishEvent(tx, tenant, 'tick', { n }));
-		const {
-			events: [first]
-		} = await eventsSince(db, tenant, all);
+		let first: Awaited<ReturnType<typeof eventsSince>>['events'][number] | undefined;
+		await expect
+			.poll(async () => {
+				const { events } = await eventsSince(db, tenant, all);
+				first = events[0];
+				return events.length;
+			})
+			.toBe(3);
+		if (!first) throw new Error('no first event');
 		const abort = new AbortController();
 		const stream = await openEventStream({ db, hub, tenantId: tenant, lastEventId: first.id, signal: abort.signal });
 		const reader = stream.getReader();
@@ -124,7 +151,7 @@ describe('live events', () => {
 		await t1.commit();
 		await db.transaction((tx) => publishEvent(tx, tenant, 'tick', { n: 3 }));
 		const after = before + (await readUntil(reader, (s) => s.includes('"n":3')));
-		const { events } = await eventsSince(db, tenant, all);
+		const { events } = await settled(db, tenant, 3);
 		const [id1, id2, id3] = [1, 2, 3].map((n) => events.find((e) => (e.data as { n: number }).n === n)!.id);
 		expect(id1).toBeLessThan(id2);
 		expect(ids(after)).toEqual([id2, id1, id3]);
@@ -146,7 +173,7 @@ describe('live events', () => {
 		await older.commit(); // sends no NOTIFY: the stream reads again by itself
 		const text = await readUntil(reader, (s) => s.includes('"n":1'));
 		expect(ids(text)).toHaveLength(1);
-		expect((await eventsSince(db, tenant, all)).pending).toBe(false);
+		expect((await settled(db, tenant, 1)).pending).toBe(false);
 		abort.abort();
 		await reader.cancel();
 	});
@@ -161,7 +188,7 @@ describe('live events', () => {
 		await t2.run((tx) => publishEvent(tx, tenant, 'tick', { n: 2 }));
 		await t2.commit();
 		await t1.commit();
-		const { events } = await eventsSince(db, tenant, all);
+		const { events } = await settled(db, tenant, 2);
 		expect(events.map((e) => (e.data as { n: number }).n)).toEqual([2, 1]);
 		// a browser that saw the event of T2 (the higher id) reconnects: it gets the lower id it missed
 		const abort = new AbortController();
