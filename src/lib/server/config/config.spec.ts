@@ -63,7 +63,7 @@ describe('parseConfig (issue #3 §2)', () => {
 
 	it('NODE_ENV=production refuses to start without explicit secrets, naming each', () => {
 		const names = problemsOf({ NODE_ENV: 'production' }).map((p) => p.variable);
-		expect(names).toEqual(expect.arrayContaining(['SESSION_SECRET', 'TOKEN_ENCRYPTION_KEYS', 'DATABASE_URL', 'OIDC_CLIENT_SECRET']));
+		expect(names).toEqual(expect.arrayContaining(['SESSION_SECRET', 'TOKEN_ENCRYPTION_KEYS', 'DATABASE_URL', 'OIDC_CLIENT_SECRET', 'SIGNER_KEY_PASSPHRASE']));
 		const dataDir = tempDir();
 		const full = parseConfig({
 			NODE_ENV: 'production',
@@ -73,7 +73,8 @@ describe('parseConfig (issue #3 §2)', () => {
 			DATABASE_URL: 'postgres://app:pw@db.internal:5432/wipecert',
 			ORIGIN: 'https://wipecert.example.com',
 			OIDC_ISSUER: 'https://kc.example.com/realms/w',
-			OIDC_CLIENT_SECRET: 'client-secret'
+			OIDC_CLIENT_SECRET: 'client-secret',
+			SIGNER_KEY_PASSPHRASE: 'a-long-random-passphrase'
 		});
 		const resolved = resolveConfig(full);
 		// Production never generates: nothing is written into DATA_DIR.

@@ -41,6 +41,15 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
 			if (!config[name]) problems.push({ variable: name, problem: 'must be set when NODE_ENV=production', example: settings[name].doc.example });
 		}
 	}
+	if (config.NODE_ENV === 'production' && !config.SIGNER_URL && !config.SIGNER_KEY_PASSPHRASE) {
+		// Issue 5 §7: the keyring is encrypted at rest. A process that holds it (the web server or
+		// worker with the in-process signer, or the signer service itself) needs the passphrase.
+		problems.push({
+			variable: 'SIGNER_KEY_PASSPHRASE',
+			problem: 'must be set when NODE_ENV=production and the keyring is in-process (SIGNER_URL unset)',
+			example: settings.SIGNER_KEY_PASSPHRASE.doc.example
+		});
+	}
 	if (config.S3_ENDPOINT && (!config.S3_ACCESS_KEY || !config.S3_SECRET_KEY)) {
 		for (const name of ['S3_ACCESS_KEY', 'S3_SECRET_KEY'] as const) {
 			if (!config[name]) problems.push({ variable: name, problem: 'must be set when S3_ENDPOINT is set', example: settings[name].doc.example });

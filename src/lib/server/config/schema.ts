@@ -377,7 +377,7 @@ export const settings = {
 			default: '',
 			example: 'a-long-random-passphrase',
 			description:
-				'Encrypts the keyring\'s private keys at rest in DATA_DIR/keys (PKCS#8 PBES2; the HMAC key AES-256-GCM). Set it before the first start; unset: files of mode 0600.',
+				'Encrypts the keyring\'s private keys at rest in DATA_DIR/keys (PKCS#8 PBES2; the HMAC key AES-256-GCM). Set it before the first start. Required with NODE_ENV=production when the keyring is in-process (SIGNER_URL unset, and in the signer service); unset in development: files of mode 0600.',
 			secret: true
 		}
 	},
