@@ -44,11 +44,16 @@ describe('ingest role', () => {
 		await expect(ingest`select * from drizzle.__drizzle_migrations`).rejects.toMatchObject({ code: '42501' });
 	});
 
-	it('reads a tenant’s status (suspended tenants are refused at submission) and nothing else of it', async () => {
+	it('cannot read tenants; may only ask whether a tenant it names is active (suspended tenants are refused at submission)', async () => {
 		const [t] = await db.database.sql`insert into tenants (slug, name) values (${'roles-' + Date.now()}, 'Roles test') returning id`;
-		expect((await ingest`select status from tenants where id = ${t.id}`).length).toBe(1);
-		await expect(ingest`select name from tenants where id = ${t.id}`).rejects.toMatchObject({ code: '42501' });
+		expect((await ingest`select tenant_is_active(${t.id}::uuid) as active`)[0].active).toBe(true);
+		await db.database.sql`update tenants set status = 'suspended' where id = ${t.id}`;
+		expect((await ingest`select tenant_is_active(${t.id}::uuid) as active`)[0].active).toBe(false);
+		for (const column of ['id', 'status', 'name', 'slug']) {
+			await expect(ingest.unsafe(`select ${column} from tenants limit 1`)).rejects.toMatchObject({ code: '42501' });
+		}
 		await expect(ingest`update tenants set status = 'active' where id = ${t.id}`).rejects.toMatchObject({ code: '42501' });
+		await expect(ingest`select * from users limit 1`).rejects.toMatchObject({ code: '42501' });
 	});
 
 	it('has exactly the grants INGEST_GRANTS lists on public tables', async () => {

@@ -26,10 +26,15 @@ export const INGEST_GRANTS: { table: string; privileges: ('SELECT' | 'INSERT' | 
 	// enrolment is audited (the append-only trigger still refuses UPDATE/DELETE); the append's
 	// RETURNING needs SELECT on the two columns it returns, and only those (audit rows stay unreadable)
 	{ table: 'audit_events', privileges: ['INSERT'], selectColumns: ['seq', 'hash'] },
-	{ table: 'audit_chain_heads', privileges: ['SELECT', 'INSERT', 'UPDATE'] },
-	// a suspended tenant's agents are refused at submission (tenantIsActive): its status, nothing else
-	{ table: 'tenants', privileges: [], selectColumns: ['id', 'status'] }
+	{ table: 'audit_chain_heads', privileges: ['SELECT', 'INSERT', 'UPDATE'] }
 ];
+
+/**
+ * Functions the ingest role may call. A suspended tenant's agents are refused at submission
+ * (tenantIsActive): `tenant_is_active` (SECURITY DEFINER, drizzle/0013) answers that one question
+ * about a tenant the caller names, so the role needs no access to `tenants` at all.
+ */
+export const INGEST_FUNCTIONS: string[] = ['tenant_is_active(uuid)'];
 
 /** Sequences of the granted tables' serial ids: inserting takes nextval, which needs USAGE. */
 export const INGEST_SEQUENCES: string[] = ['proof_events_id_seq', 'tenant_events_id_seq', 'audit_events_id_seq'];
@@ -67,6 +72,12 @@ export async function ensureIngestRole(database: Database, password: string | nu
 		await sql.unsafe(`grant usage on schema pgboss to ${INGEST_ROLE}`);
 		await sql.unsafe(`grant select, insert on all tables in schema pgboss to ${INGEST_ROLE}`);
 		await sql.unsafe(`grant usage on all sequences in schema pgboss to ${INGEST_ROLE}`);
+		// Grants are exactly what is declared here: whatever an earlier version granted is taken back first.
+		await sql.unsafe(`revoke all on all tables in schema public from ${INGEST_ROLE}`);
+		for (const fn of INGEST_FUNCTIONS) {
+			if (!/^[a-z_]+\([a-z, ]*\)$/.test(fn)) throw new Error(`bad function signature ${fn}`);
+			await sql.unsafe(`grant execute on function ${fn} to ${INGEST_ROLE}`);
+		}
 		for (const grant of INGEST_GRANTS) {
 			if (grant.privileges.length) await sql.unsafe(`grant ${grant.privileges.join(', ')} on ${ident(grant.table)} to ${INGEST_ROLE}`);
 			if (grant.selectColumns) {

@@ -79,8 +79,9 @@ export async function getTenantLogo(db: DbOrTx, tenantId: string): Promise<{ con
 
 /** Is the tenant allowed to submit proofs? (A suspended tenant is not; unknown → false.) */
 export async function tenantIsActive(db: DbOrTx, tenantId: string): Promise<boolean> {
-	const [t] = await db.select({ status: tenants.status }).from(tenants).where(eq(tenants.id, tenantId));
-	return t?.status === 'active';
+	// through tenant_is_active (drizzle/0013): the ingest role may ask this, and may not read tenants
+	const [row] = await db.execute<{ active: boolean }>(sql`select tenant_is_active(${tenantId}::uuid) as active`);
+	return row?.active === true;
 }
 
 /** A platform admin suspends or reactivates a tenant, with a reason; audited on the tenant's chain. */
