@@ -231,13 +231,17 @@ test('phone width, dark mode and German', async ({ page }) => {
 	await shot(page, 'proofs-dark');
 	await page.getByTestId('theme').selectOption('system');
 
+	// paraglide's setLocale reloads the page: wait for the German page before navigating on,
+	// or the goto races the reload (net::ERR_ABORTED)
 	await page.getByTestId('language').selectOption('de');
+	await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Nachweise' })).toBeVisible();
 	await page.goto('/overview');
 	await expect(page.getByRole('heading', { level: 1, name: 'Übersicht' })).toBeVisible();
 	await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Nachweise' })).toBeVisible();
 	await scan(page, 'overview-de');
 	await shot(page, 'overview-de');
 	await page.getByTestId('language').selectOption('en');
+	await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Proofs' })).toBeVisible();
 });
 
 test('keyboard: skip link and navigation are reachable with a visible focus', async ({ page }) => {
