@@ -4,25 +4,13 @@
  * (guard.ts), which asks `can`. Service accounts carry the same action strings
  * as OAuth scopes and never get platform-wide actions: they act for one tenant.
  */
-export const ACTIONS = [
-	'proofs:read',
-	'proofs:write',
-	'certificates:read',
-	'certificates:revoke',
-	'agents:read',
-	'agents:manage',
-	'licences:read',
-	'licences:grant',
-	'members:read',
-	'members:manage',
-	'audit:read',
-	'tenant:settings',
-	'admin:tenants',
-	'admin:audit',
-	'admin:queues'
-] as const;
+import type { z } from 'zod';
+import { zAction } from '#lib/api/zod.gen';
 
-export type Action = (typeof ACTIONS)[number];
+// The action strings are the spec's `Action` enum (also the service-account scopes): one list.
+export const ACTIONS = zAction.options;
+
+export type Action = z.infer<typeof zAction>;
 
 export const ROLES = ['platform_admin', 'tenant_admin', 'operator', 'viewer'] as const;
 export type Role = (typeof ROLES)[number];

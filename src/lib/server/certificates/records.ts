@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { and, desc, eq, inArray, lt, or, sql } from 'drizzle-orm';
 import type postgres from 'postgres';
 import { z } from 'zod';
+import type { Certificate as ApiCertificate } from '#lib/api/types.gen';
 import { recordAudit } from '#lib/server/audit';
 import type { DbOrTx, Tx } from '#lib/server/db/client';
 import { publishEvent } from '#lib/server/events';
@@ -146,17 +147,8 @@ export async function recordReceipts(db: DbOrTx, receipts: { id: string; keyId: 
 		where c.id = v.id and c.receipt_signature is null`);
 }
 
-export type CertificateView = {
-	publicId: string;
-	proofId: string;
-	status: CertificateStatus;
-	issuedAt: string | null;
-	revokedAt: string | null;
-	revocationReason: string | null;
-	logIndex: number | null;
-	device: DeviceSummary | null;
-	verifyUrl: string;
-};
+/** The API's certificate (openapi Certificate): the contract is the one definition of this shape. */
+export type CertificateView = ApiCertificate;
 
 function view(c: Certificate, origin: string): CertificateView {
 	const record = c.record as Partial<CertificateRecord>;

@@ -1,4 +1,5 @@
 import { and, asc, desc, eq, lt, or } from 'drizzle-orm';
+import type { ProofSummary } from '#lib/api/types.gen';
 import { certificatesForProofs, type DeviceSummary } from '#lib/server/certificates';
 import type { DbOrTx } from '#lib/server/db/client';
 import { ApiError } from '#lib/server/http/errors';
@@ -7,20 +8,8 @@ import { isPublicId } from './ids';
 import { isRejectionCode, REJECTIONS, type RejectionCode } from './rejections';
 import { proofEvents, proofs, type Proof, type ProofStatus } from './schema';
 
-export type ProofSummaryView = {
-	publicId: string;
-	status: ProofStatus;
-	source: Proof['source'];
-	filename: string | null;
-	sizeBytes: number;
-	contentSha256: string;
-	rejectionCode: RejectionCode | null;
-	rejectionExplanation: string | null;
-	receivedAt: string;
-	updatedAt: string;
-	device: DeviceSummary | null;
-	certificateId: string | null;
-};
+/** The API's proof summary (openapi ProofSummary): the contract is the one definition of this shape. */
+export type ProofSummaryView = ProofSummary;
 
 function rejection(p: Proof): { rejectionCode: RejectionCode | null; rejectionExplanation: string | null } {
 	if (p.status !== 'REJECTED' || !isRejectionCode(p.rejectionCode)) return { rejectionCode: null, rejectionExplanation: null };
