@@ -21,12 +21,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { enrolmentToken, run } from './ingest.mjs';
 import { MemoryTree, rootOf } from './log.mjs';
-import { embeddedDatabaseUrl, percentile, result, root, skipped, startApp, startWorker } from './lib.mjs';
+import { cpuMs, embeddedDatabaseUrl, percentile, postgresCpuMs, result, root, skipped, startApp, startWorker } from './lib.mjs';
 
 const names = ['certify.certificates_per_second', 'certify.worker_rss_max', 'certify.worker_rss_growth', 'certify.retry_worker_rss_max', 'certify.web_rss_max'];
 const FILES_PER_REQUEST = 500;
@@ -40,6 +40,17 @@ function rssMb(pid) {
 	}
 }
 
+/** ms of CPU per item by process key, with the total; null where a process could not be read. */
+function cpuPer(a, b, n) {
+	const out = {};
+	let total = 0;
+	for (const k of Object.keys(b)) {
+		if (a[k] === null || b[k] === null || !n) out[k] = null;
+		else total += out[k] = Math.round(((b[k] - a[k]) / n) * 100) / 100;
+	}
+	return { ...out, total: Math.round(total * 100) / 100 };
+}
+
 /** Mean of each tenth of a series of samples (null where a tenth has none). */
 function perTenthOf(mbs) {
 	return Array.from({ length: 10 }, (_, i) => {
@@ -48,12 +59,17 @@ function perTenthOf(mbs) {
 	});
 }
 
-/** The worker kinds the certification path needs as separate processes (production layout, README's Entries). */
-const WORKER_KINDS = ['proof', 'retry'];
+/**
+ * The worker processes the certification path needs (production layout,
+ * README's Entries): `proofWorkers` proof workers (one per core by default, as
+ * an operator scales them: each is one Node thread) and one retry worker.
+ */
+const workerKinds = (proofWorkers) => [...Array.from({ length: proofWorkers }, () => 'proof'), 'retry'];
 
-/** @param {{ workers?: 'separate' | 'embedded' }} opts */
-export async function certifyBenchmark({ quick, support, log, appRoot = root, count: forCount, workers: mode = 'separate' }) {
+/** @param {{ workers?: 'separate' | 'embedded', proofWorkers?: number }} opts */
+export async function certifyBenchmark({ quick, support, log, appRoot = root, count: forCount, workers: mode = 'separate', proofWorkers = availableParallelism() }) {
 	if (mode !== 'separate' && mode !== 'embedded') throw new Error(`--certify-workers is separate or embedded, not "${mode}"`);
+	if (!Number.isInteger(proofWorkers) || proofWorkers < 1 || proofWorkers > 16) throw new Error(`--proof-workers is 1 to 16, not "${proofWorkers}"`);
 	const count = forCount ?? (quick ? 150 : 100_000);
 	const settings = { SIGNER_KEYS: '100', RATE_LIMIT_INGEST: 'off' };
 	const app = await startApp({ ...settings, WORKERS: mode === 'embedded' ? 'embedded' : 'none' }, { name: 'certify', appRoot });
@@ -62,7 +78,7 @@ export async function certifyBenchmark({ quick, support, log, appRoot = root, co
 	let sql;
 	let appStopped = false;
 	try {
-		for (const kind of mode === 'separate' ? WORKER_KINDS : []) {
+		for (const kind of mode === 'separate' ? workerKinds(proofWorkers) : []) {
 			const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`, `--cpu-prof-name=worker-${kind}-${Date.now()}.cpuprofile`] : [];
 			// BENCH_WORKER_NODE_FLAGS: extra node flags for the worker processes (e.g. `--max-old-space-size=256`, `--import ./memlog.mjs`)
 			const extra = (process.env.BENCH_WORKER_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
@@ -88,7 +104,8 @@ export async function certifyBenchmark({ quick, support, log, appRoot = root, co
 		const operator = await support.signInToApp(app.origin, 'operator@acme.test');
 
 		// RSS per process every second: the proof worker (or the whole app when workers are embedded), the retry worker, the web server
-		const processes = mode === 'separate' ? Object.fromEntries([...workers.map((w) => [w.kind, w.pid]), ['web', app.pid]]) : { proof: app.pid };
+		// proof workers as proof, proof#2, …
+		const processes = mode === 'separate' ? Object.fromEntries([...workers.map((w, i) => [i === 0 || w.kind !== 'proof' ? w.kind : `proof#${i + 1}`, w.pid]), ['web', app.pid]]) : { proof: app.pid };
 		const rss = Object.fromEntries(Object.keys(processes).map((k) => [k, []]));
 		const sampler = setInterval(() => {
 			for (const [k, pid] of Object.entries(processes)) {
@@ -96,6 +113,9 @@ export async function certifyBenchmark({ quick, support, log, appRoot = root, co
 				if (mb !== null) rss[k].push(mb);
 			}
 		}, 1000);
+		// CPU per process over the timed window: where a certificate's cost goes (comparable across noisy runs)
+		const cpuOf = () => ({ ...Object.fromEntries(Object.entries(processes).map(([k, pid]) => [k, cpuMs(pid)])), postgres: postgresCpuMs(app.dataDir), bench: process.cpuUsage().user / 1000 + process.cpuUsage().system / 1000 });
+		const cpu0 = cpuOf();
 		const [{ start }] = await sql`select clock_timestamp() as start`;
 		const t0 = performance.now();
 		log(`certify: submitting ${manifest.length} proofs through POST /api/v1/proofs/bulk, ${FILES_PER_REQUEST} a request`);
@@ -121,6 +141,7 @@ export async function certifyBenchmark({ quick, support, log, appRoot = root, co
 			await new Promise((r) => setTimeout(r, 500));
 		}
 		clearInterval(sampler);
+		const cpu1 = cpuOf();
 		const [{ seconds, done, rejected }] = await sql`select extract(epoch from max(completed_at) - ${start}::timestamptz)::float8 as seconds,
 			count(*) filter (where status = 'CERTIFIED_NO_ANCHOR')::int as done, count(*) filter (where status = 'REJECTED')::int as rejected
 			from proofs where status in ('CERTIFIED_NO_ANCHOR', 'REJECTED')`;
@@ -129,7 +150,9 @@ export async function certifyBenchmark({ quick, support, log, appRoot = root, co
 			from proofs where status = 'CERTIFIED_NO_ANCHOR' group by 1 order by 1`;
 		const perTenth = Array.from({ length: 10 }, (_, i) => Math.round((tenths.find((t) => t.tenth === i)?.n ?? 0) / (seconds / 10)));
 		const [{ pdfs, logged }] = await sql`select count(pdf_object_key)::int as pdfs, count(log_index)::int as logged from certificates`;
-		const mbs = rss.proof;
+		// the proof worker with the highest peak stands for them all
+		const proofKeys = Object.keys(rss).filter((k) => k === 'proof' || k.startsWith('proof#'));
+		const mbs = proofKeys.map((k) => rss[k]).reduce((a, b) => (Math.max(0, ...b) > Math.max(0, ...a) ? b : a), []);
 		const rssPerTenth = perTenthOf(mbs);
 		const rssRow = (name, k, what) =>
 			rss[k] ? result(name, 'MB', rss[k].length ? Math.max(...rss[k]) : null, null, { samples: rss[k].length, p50: percentile(rss[k], 50), rssPerTenth: perTenthOf(rss[k]), process: what }) : skipped(name, 'MB', 'workers embedded in the app process (--certify-workers embedded)');
@@ -149,6 +172,8 @@ export async function certifyBenchmark({ quick, support, log, appRoot = root, co
 				seconds: Math.round(seconds),
 				submitSeconds: Math.round(submitSeconds),
 				ratePerTenth: perTenth,
+				// CPU (ms) per certificate by process over the timed window; bench = this process (bulk upload client)
+				cpuMsPerCertificate: cpuPer(cpu0, cpu1, done),
 				certificatesWithPdf: pdfs,
 				certificatesInLog: logged,
 				parts: 'decrypt, verify, schema, hmac, licence, receipt batch signature, log append, PDF render + PAdES sign + store (parts.ts)',
@@ -157,13 +182,15 @@ export async function certifyBenchmark({ quick, support, log, appRoot = root, co
 				baselineMsPerProof: baseline.msPerProof,
 				signerKeys: 100,
 				batchSize: BATCH,
-				workers: mode
+				workers: mode,
+				proofWorkers: mode === 'separate' ? proofWorkers : 'embedded'
 			}),
 			result(names[1], 'MB', mbs.length ? Math.max(...mbs) : null, null, {
 				samples: mbs.length,
 				p50: percentile(mbs, 50),
 				rssPerTenth,
-				process: mode === 'separate' ? 'proof worker (node build/worker.js proof)' : 'app (web + embedded workers)'
+				process: mode === 'separate' ? `proof worker with the highest peak of ${proofWorkers} (node build/worker.js proof)` : 'app (web + embedded workers)',
+				maxPerProofWorker: Object.fromEntries(proofKeys.map((k) => [k, rss[k].length ? Math.round(Math.max(...rss[k])) : null]))
 			}),
 			result(names[2], 'MB', rssPerTenth[9] !== null && rssPerTenth[0] !== null ? rssPerTenth[9] - rssPerTenth[0] : null, null, { meaning: 'mean RSS of the last tenth minus the first', process: mode === 'separate' ? 'proof worker' : 'app' }),
 			rssRow(names[3], 'retry', 'retry worker (node build/worker.js retry)'),

@@ -22,11 +22,11 @@ import { verifyBenchmark } from './verify.mjs';
 import { root, skipped, snapshotBuild } from './lib.mjs';
 
 const { values } = parseArgs({
-	options: { quick: { type: 'boolean', default: false }, 'certify-proofs': { type: 'string' }, 'certify-workers': { type: 'string', default: 'separate' }, out: { type: 'string' }, only: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+	options: { quick: { type: 'boolean', default: false }, 'certify-proofs': { type: 'string' }, 'certify-workers': { type: 'string', default: 'separate' }, 'proof-workers': { type: 'string' }, out: { type: 'string' }, only: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
 	strict: true
 });
 if (values.help) {
-	process.stdout.write('usage: npm run bench -- [--quick] [--out DIR] [--only ingest,certify,verify,log] [--certify-proofs N] [--certify-workers separate|embedded]\n');
+	process.stdout.write('usage: npm run bench -- [--quick] [--out DIR] [--only ingest,certify,verify,log] [--certify-proofs N] [--certify-workers separate|embedded] [--proof-workers N (default: cores)]\n');
 	process.exit(0);
 }
 const quick = values.quick;
@@ -43,7 +43,7 @@ process.on('exit', () => rmSync(appRoot, { recursive: true, force: true }));
 /** Every benchmark of issue 8; the ones whose parts are not built yet say so instead of pretending. */
 const BENCHMARKS = {
 	ingest: () => ingestBenchmark({ quick, support, log, appRoot }),
-	certify: () => certifyBenchmark({ quick, support, log, appRoot, count: values['certify-proofs'] ? Number(values['certify-proofs']) : undefined, workers: values['certify-workers'] }),
+	certify: () => certifyBenchmark({ quick, support, log, appRoot, count: values['certify-proofs'] ? Number(values['certify-proofs']) : undefined, workers: values['certify-workers'], proofWorkers: values['proof-workers'] ? Number(values['proof-workers']) : undefined }),
 	verify: () => verifyBenchmark({ quick, support, log, appRoot }),
 	log: () => logBenchmark({ quick, support, log, appRoot })
 };

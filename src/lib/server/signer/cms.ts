@@ -177,19 +177,20 @@ export type VerifiedSignedData = {
  */
 export function verifySignedData(der: Uint8Array): VerifiedSignedData {
 	let signed: pkijs.SignedData;
+	let signedBlock: asn1js.AsnType;
 	try {
 		const top = parseDer(der);
-		const asContentInfo = (() => {
-			try {
-				return new pkijs.ContentInfo({ schema: top });
-			} catch {
-				return null;
-			}
-		})();
-		if (asContentInfo) {
+		// A ContentInfo starts with its contentType OID (RFC 5652 §3), a bare SignedData with its version
+		// INTEGER (§5.1): told apart by the first element, not by a failed ContentInfo parse (issue 8 profile:
+		// the failed attempt cost as much as the SignedData parse itself on every proof).
+		const first = top instanceof asn1js.Sequence ? top.valueBlock.value[0] : undefined;
+		signedBlock = top;
+		if (first instanceof asn1js.ObjectIdentifier) {
+			const asContentInfo = new pkijs.ContentInfo({ schema: top });
 			if (asContentInfo.contentType !== OID.signedData) throw new CmsError('not_signed', `content type ${asContentInfo.contentType} is not signed-data`);
-			signed = new pkijs.SignedData({ schema: asContentInfo.content });
-		} else signed = new pkijs.SignedData({ schema: top });
+			signedBlock = asContentInfo.content;
+		}
+		signed = new pkijs.SignedData({ schema: signedBlock });
 	} catch (error) {
 		if (error instanceof CmsError) throw error;
 		throw new CmsError('not_signed', `not a CMS SignedData: ${(error as Error).message}`);
@@ -221,7 +222,7 @@ export function verifySignedData(der: Uint8Array): VerifiedSignedData {
 	if (md.length !== 1 || !(md[0].values[0] instanceof asn1js.OctetString)) throw new CmsError('signature', 'message-digest attribute missing');
 	if (!sha256(content).equals(octets(md[0].values[0] as asn1js.OctetString))) throw new CmsError('signature', 'message digest does not match the content');
 	const signedAttrsDer = Buffer.from(attrs.encodedValue); // the received bytes, re-tagged as SET OF by pkijs
-	const certDer = derOf(cert);
+	const certDer = receivedCertificateDer(signedBlock, signed.certificates!.indexOf(cert)) ?? derOf(cert);
 	const publicKey = createPublicKey({ key: derOf(cert.subjectPublicKeyInfo), format: 'der', type: 'spki' });
 	let ok = false;
 	try {
@@ -233,6 +234,20 @@ export function verifySignedData(der: Uint8Array): VerifiedSignedData {
 	const st = find(OID.signingTime)[0]?.values[0];
 	const signingTime = st instanceof asn1js.UTCTime || st instanceof asn1js.GeneralizedTime ? st.toDate() : null;
 	return { content, signer: cert, signerDer: certDer, signingTime };
+}
+
+/**
+ * The certificate's bytes as received: element `index` of SignedData's
+ * `certificates [0] IMPLICIT CertificateSet` (RFC 5652 §5.1), in the order pkijs
+ * parsed them. Re-encoding the pkijs object instead cost ~0.3 ms per proof and
+ * could differ from what the agent signed over for a non-DER certificate.
+ */
+function receivedCertificateDer(signedBlock: asn1js.AsnType, index: number): Buffer | null {
+	if (index < 0 || !(signedBlock instanceof asn1js.Sequence)) return null;
+	const set = signedBlock.valueBlock.value.find((b) => b.idBlock.tagClass === 3 && b.idBlock.tagNumber === 0);
+	const blocks = set && 'value' in set.valueBlock && Array.isArray(set.valueBlock.value) ? (set.valueBlock.value as asn1js.AsnType[]) : [];
+	const block = blocks[index];
+	return block && block.idBlock.tagClass === 1 ? Buffer.from(block.valueBeforeDecodeView) : null;
 }
 
 /** RFC 3560 RSAES-OAEP-params with SHA-256 and MGF1-SHA-256 (not the SHA-1 defaults). */
@@ -316,7 +331,7 @@ export function decryptEnvelopedData(der: Uint8Array, keys: DecryptionKey[]): { 
 		if (ktri.keyEncryptionAlgorithm.algorithmId !== OID.rsaesOaep) continue;
 		const rid = ktri.rid;
 		for (const k of keys) {
-			const cert = parseCertificatePem(k.certPem);
+			const { cert } = parsedCertificate(k.certPem);
 			if (!(rid instanceof pkijs.IssuerAndSerialNumber) || !rid.serialNumber.isEqual(cert.serialNumber) || !rid.issuer.isEqual(cert.issuer)) continue;
 			let cek: Buffer;
 			try {

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKeyringSigner, type KeyringSigner } from '#lib/server/signer/keyring';
-import { buildSignedData, parseContentInfo } from '#lib/server/signer/cms';
-import { createCsr, issueCertificate, KeyUsage, spkiDer } from '#lib/server/signer/pki';
+import { buildSignedData, parseContentInfo, verifySignedData } from '#lib/server/signer/cms';
+import { createCsr, issueCertificate, KeyUsage, pemToDer, spkiDer } from '#lib/server/signer/pki';
 import { RemoteSigner } from '#lib/server/signer/remote';
 import { freePort } from '../../../../../tests/app-process';
 import { ProofRejection, RetryableFailure, type RejectionCode } from '../rejections';
@@ -77,6 +77,19 @@ describe('proof format v1 (issue 5 §1)', () => {
 	});
 });
 
+describe('verifySignedData', () => {
+	it('reads a ContentInfo(SignedData) and a bare SignedData alike, and hands back the certificate bytes as embedded', () => {
+		const content = Buffer.from('{"a":1}');
+		const ci = buildSignedData({ content, digest: createHash('sha256').update(content).digest(), signerCertPem: agentCert, key: agentKey });
+		const bare = signReport(content, agentKey, agentCert);
+		for (const der of [ci, bare]) {
+			const v = verifySignedData(der);
+			expect(v.content.equals(content)).toBe(true);
+			expect(v.signerDer.equals(pemToDer(agentCert, 'CERTIFICATE'))).toBe(true);
+		}
+	});
+});
+
 describe('every tampering is rejected with its code', () => {
 	it('bytes that are not a CMS ContentInfo, a truncated proof, and a SignedData that is not enveloped → proof_malformed', async () => {
 		expect((await rejection(Buffer.from([0x30, 0x03, 0x02, 0x01, 0x05]))).code).toBe('proof_malformed');
@@ -84,6 +97,12 @@ describe('every tampering is rejected with its code', () => {
 		expect((await rejection(der.subarray(0, der.length - 10))).code).toBe('proof_malformed');
 		const signedOnly = buildSignedData({ content: Buffer.from('{}'), digest: createHash('sha256').update('{}').digest(), signerCertPem: agentCert, key: agentKey });
 		expect(await rejection(signedOnly)).toMatchObject({ code: 'proof_malformed', detail: expect.stringMatching(/not enveloped-data/) });
+		// ContentInfo says enveloped-data but holds something else: only the signer's parse sees it, and it is still malformed
+		const envelopedOid = Buffer.from('06092a864886f70d010703', 'hex'); // 1.2.840.113549.1.7.3
+		const explicitInteger = Buffer.from('a003020105', 'hex'); // [0] EXPLICIT INTEGER 5
+		const notEnveloped = Buffer.concat([Buffer.from([0x30, envelopedOid.length + explicitInteger.length]), envelopedOid, explicitInteger]);
+		expect(parseContentInfo(notEnveloped).contentType).toBe('1.2.840.113549.1.7.3');
+		expect(await rejection(notEnveloped)).toMatchObject({ code: 'proof_malformed', detail: expect.stringMatching(/EnvelopedData/) });
 	});
 
 	it('encrypted to another platform, or a damaged ciphertext → proof_decryption_failed', async () => {
