@@ -18,7 +18,3 @@ export { buildCertificatePdf } from '#lib/server/certificates/pdf';
 export { signPdf } from '#lib/server/certificates/pades';
 export { BUNDLE_FORMAT } from '#lib/server/certificates/bundle';
 export { checkpointBody, signedNote } from '#lib/server/log/note';
-export { buildProof } from '#lib/server/proofs/format';
-export { sampleReport } from '#lib/server/proofs/format/sample';
-export { createCsr } from '#lib/server/signer/pki';
-export * as cms from '#lib/server/signer/cms';

@@ -18,14 +18,15 @@ export const pdfObjectKey = (publicId: string) => `certificates/${publicId}.pdf`
 /** The verification bundle of a logged certificate: its leaf index and an inclusion proof to the newest checkpoint. */
 export async function verificationBundle(
 	db: Db,
-	c: Pick<Certificate, 'publicId' | 'record'>,
+	c: Pick<Certificate, 'publicId' | 'record'> & { logIndex?: number | null },
 	origin: string,
 	/** the newest checkpoint when the caller read it already (one read per batch) */
 	newest?: Promise<Awaited<ReturnType<typeof latestCheckpoint>>>
 ): Promise<{ bundle: VerificationBundle; checkpoint: { treeSize: number; rootHash: string } }> {
-	const [leafIndex, cp] = await Promise.all([leafIndexOf(db, leafHash(canonicalRecordBytes(c.record))), newest ?? latestCheckpoint(db)]);
+	// a certificate's log_index is the leaf its record was appended as (appendLeaves); only a caller without it searches by hash
+	const [leafIndex, cp] = await Promise.all([c.logIndex ?? leafIndexOf(db, leafHash(canonicalRecordBytes(c.record))), newest ?? latestCheckpoint(db)]);
 	if (leafIndex === null || !cp || cp.treeSize <= leafIndex) throw new Error(`certificate ${c.publicId} is not in the transparency log yet`);
-	const proof = await inclusionProof(db, leafIndex, cp.treeSize);
+	const proof = await inclusionProof(db, leafIndex, cp.treeSize, cp);
 	return {
 		bundle: {
 			format: BUNDLE_FORMAT,

@@ -110,7 +110,7 @@ export const settings = {
 	},
 	DATABASE_POOL_SIZE: {
 		schema: int(1, 200).default(10),
-		doc: { default: '10', example: '20', description: 'Connections in the app pool.' }
+		doc: { default: '10', example: '20', description: 'Connections in each database pool of a process: the app role’s, and the ingest role’s that `/ingest/v1` uses.' }
 	},
 	WORKERS: {
 		schema: z.enum(['embedded', 'none']).default('embedded'),

@@ -215,9 +215,10 @@ async function proofHashes(db: DbOrTx, ranges: Range[]): Promise<Hash[]> {
 }
 
 /** RFC 9162 §2.1.3 inclusion proof of leaf `index` in the published tree of `size`: O(log n) rows, one read. */
-export async function inclusionProof(db: DbOrTx, index: number, size: number): Promise<{ leafIndex: number; treeSize: number; hashes: string[] }> {
+export async function inclusionProof(db: DbOrTx, index: number, size: number, published?: Pick<CheckpointView, 'treeSize'>): Promise<{ leafIndex: number; treeSize: number; hashes: string[] }> {
 	if (!(index >= 0 && index < size)) throw new ApiError('bad_request', `Leaf ${index} is not in a tree of size ${size}.`);
-	await publishedSize(db, size);
+	// `published`: the caller read that checkpoint from the log already (a batch of PDFs shares one), no second look-up
+	if (published?.treeSize !== size) await publishedSize(db, size);
 	return { leafIndex: index, treeSize: size, hashes: (await proofHashes(db, inclusionRanges(index, size))).map(b64) };
 }
 

@@ -287,6 +287,8 @@ async function issue(ctx: PipelineContext, workerId: string, certs: Certificate[
 	}
 	const unlogged = pending.filter((c) => c.logIndex === null);
 	const logIndexes = ctx.parts.appendToLog && unlogged.length ? await ctx.parts.appendToLog(unlogged) : new Map<string, number>();
+	// the PDFs' inclusion proofs start from these leaves (no look-up by leaf hash per certificate)
+	for (const c of unlogged) c.logIndex = logIndexes.get(c.id) ?? null;
 	const pdfs = ctx.parts.renderPdfs ? await ctx.parts.renderPdfs(pending.filter((c) => !c.pdfObjectKey)) : new Map<string, string>();
 	const to = ctx.settings.anchor ? 'CERTIFIED_PENDING_ANCHOR' : 'CERTIFIED_NO_ANCHOR';
 	return ctx.db.transaction(async (tx) => {
