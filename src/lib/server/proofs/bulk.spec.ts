@@ -75,6 +75,32 @@ describe('bulk submission of 1,000 real proofs (issue 5 §4)', () => {
 		for (const f of files) form.append('file', new Blob([new Uint8Array(f.der)]), f.name);
 		const body = await submit(new Request('http://localhost/api/v1/proofs/bulk', { method: 'POST', body: form }));
 		await expectEveryResult(body, '');
+		// registered 50 to a transaction (issue 8): still one RECEIVED timeline entry and one job per proof
+		const sql = env.platform.database.sql;
+		const [{ ids }] = await sql<{ ids: string[] }[]>`select array_agg(id::text) as ids from proofs where tenant_id = ${acme} and source = 'bulk'`;
+		expect(ids).toHaveLength(COUNT - 2);
+		const [{ received }] = await sql<{ received: number }[]>`select count(*)::int as received from proof_events where proof_id = any(${ids}::uuid[]) and to_status = 'RECEIVED'`;
+		expect(received).toBe(COUNT - 2);
+		const jobs = await sql<{ proof_id: string; n: number }[]>`select data->>'proofId' as proof_id, count(*)::int as n from pgboss.job where name = 'proofs.validated' and data->>'proofId' = any(${ids}) group by 1`;
+		expect(jobs).toHaveLength(COUNT - 2);
+		expect(jobs.every((j) => j.n === 1)).toBe(true);
+	}, 180_000);
+
+	it('a suspended tenant: every file answers tenant_suspended and nothing is registered (a batch rolls back whole)', async () => {
+		const sql = env.platform.database.sql;
+		const fresh = files.slice(0, 120).map((f, i) => ({ name: `suspended-${i}.der`, der: Buffer.concat([f.der.subarray(0, f.der.length - 1), Buffer.from([f.der[f.der.length - 1] ^ 1])]) }));
+		await sql`update tenants set status = 'suspended' where id = ${acme}`;
+		try {
+			const form = new FormData();
+			for (const f of fresh) form.append('file', new Blob([new Uint8Array(f.der)]), f.name);
+			const body = await submit(new Request('http://localhost/api/v1/proofs/bulk', { method: 'POST', body: form }));
+			expect(body).toMatchObject({ accepted: 0, failed: 120 });
+			expect(body.items.every((i) => i.error?.code === 'tenant_suspended')).toBe(true);
+			const [{ n }] = await sql<{ n: number }[]>`select count(*)::int as n from proofs where tenant_id = ${acme} and filename like 'suspended-%'`;
+			expect(n).toBe(0);
+		} finally {
+			await sql`update tenants set status = 'active' where id = ${acme}`;
+		}
 	}, 180_000);
 
 	it('zip: every entry has its result, in archive order (the files are duplicates of the multipart ones now)', async () => {

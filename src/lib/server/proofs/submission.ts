@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
-import { and, eq } from 'drizzle-orm';
+import { and, inArray } from 'drizzle-orm';
 import type { Tx } from '#lib/server/db/client';
 import { ApiError } from '#lib/server/http/errors';
-import { sendInTx, type Queue } from '#lib/server/queue';
+import { sendManyInTx, type Queue } from '#lib/server/queue';
 import { tenantIsActive } from '#lib/server/tenancy';
 import type { ObjectStore } from '#lib/server/storage';
 import { newPublicId } from './ids';
 import { proofs, type ProofSource, type ProofStatus } from './schema';
-import { recordTransitions } from './transitions';
+import { recordTransitions, type Transition } from './transitions';
 
 /** Content types a proof may be sent as (RFC 8551 §3.2.2 for CMS; or plain bytes). */
 export const PROOF_CONTENT_TYPES = ['application/pkcs7-mime', 'application/octet-stream'] as const;
@@ -69,53 +69,92 @@ export async function storeProof(storage: ObjectStore, tenantId: string, bytes: 
 	return { tenantId, sha256, key, size: bytes.byteLength };
 }
 
+export type ProofMeta = { source: ProofSource; submitter: Submitter; filename?: string | null; agentId?: string | null };
+
 /**
  * Step 2, in the caller's transaction: the proof row, its first timeline entry,
  * a live event and the `proofs.validated` job commit together. The same
  * content again for the tenant answers the existing proof (`duplicate`).
  */
-export async function registerProof(
-	tx: Tx,
-	queue: Queue,
-	stored: StoredProof,
-	meta: { source: ProofSource; submitter: Submitter; filename?: string | null; agentId?: string | null }
-): Promise<ProofAccepted> {
+export async function registerProof(tx: Tx, queue: Queue, stored: StoredProof, meta: ProofMeta): Promise<ProofAccepted> {
+	const [accepted] = await registerProofs(tx, queue, [{ stored, meta }]);
+	return accepted;
+}
+
+/**
+ * Step 2 for several stored proofs in one transaction (a bulk upload registers
+ * its files in batches, issue 8): one multi-row INSERT, one timeline INSERT,
+ * one live event per tenant and one job INSERT, whatever the batch's size.
+ * Answers in the order given; content already registered for the tenant, or
+ * earlier in the same list, is a `duplicate` of that proof.
+ */
+export async function registerProofs(tx: Tx, queue: Queue, items: { stored: StoredProof; meta: ProofMeta }[]): Promise<ProofAccepted[]> {
+	if (!items.length) return [];
+	const keyOf = (tenantId: string, sha256: string) => `${tenantId}/${sha256}`;
+	const tenantIds = [...new Set(items.map((i) => i.stored.tenantId))];
 	// A suspended tenant submits nothing (issue 7 §4); checked here so the API, bulk and the agent gateway agree.
 	// The check and the insert go out together (postgres.js pipelines them on the transaction's connection:
 	// one round trip, issue 8); a suspended tenant's insert is rolled back with the transaction.
-	const [active, [created]] = await Promise.all([
-		tenantIsActive(tx, stored.tenantId),
+	const [active, created] = await Promise.all([
+		Promise.all(tenantIds.map((id) => tenantIsActive(tx, id))),
 		tx
 			.insert(proofs)
-			.values({
-				publicId: newPublicId('proof'),
-				tenantId: stored.tenantId,
-				agentId: meta.agentId ?? null,
-				source: meta.source,
-				submitterKind: meta.submitter.kind,
-				submitterId: meta.submitter.id,
-				filename: meta.filename ? meta.filename.slice(0, 255) : null,
-				sizeBytes: stored.size,
-				contentSha256: stored.sha256,
-				objectKey: stored.key
-			})
+			.values(
+				// in key order: two batches sharing content then wait on each other's unique-index entries
+				// in the same order, and cannot deadlock
+				[...items].sort((a, b) => (keyOf(a.stored.tenantId, a.stored.sha256) < keyOf(b.stored.tenantId, b.stored.sha256) ? -1 : 1)).map(({ stored, meta }) => ({
+					publicId: newPublicId('proof'),
+					tenantId: stored.tenantId,
+					agentId: meta.agentId ?? null,
+					source: meta.source,
+					submitterKind: meta.submitter.kind,
+					submitterId: meta.submitter.id,
+					filename: meta.filename ? meta.filename.slice(0, 255) : null,
+					sizeBytes: stored.size,
+					contentSha256: stored.sha256,
+					objectKey: stored.key
+				}))
+			)
+			// the same content twice in one INSERT: DO NOTHING keeps the first (only DO UPDATE refuses that)
 			.onConflictDoNothing({ target: [proofs.tenantId, proofs.contentSha256] })
-			.returning({ id: proofs.id, publicId: proofs.publicId, status: proofs.status })
+			.returning({ id: proofs.id, publicId: proofs.publicId, status: proofs.status, tenantId: proofs.tenantId, sha256: proofs.contentSha256 })
 	]);
-	if (!active) throw new ApiError('tenant_suspended');
-	if (!created) {
-		const [existing] = await tx
-			.select({ publicId: proofs.publicId, status: proofs.status })
+	if (active.some((a) => !a)) throw new ApiError('tenant_suspended');
+	const fresh = new Map(created.map((c) => [keyOf(c.tenantId, c.sha256), c]));
+	const missing = items.filter((i) => !fresh.has(keyOf(i.stored.tenantId, i.stored.sha256)));
+	const existing = new Map<string, { publicId: string; status: ProofStatus }>();
+	if (missing.length) {
+		const rows = await tx
+			.select({ publicId: proofs.publicId, status: proofs.status, tenantId: proofs.tenantId, sha256: proofs.contentSha256 })
 			.from(proofs)
-			.where(and(eq(proofs.tenantId, stored.tenantId), eq(proofs.contentSha256, stored.sha256)));
-		return { publicId: existing.publicId, status: existing.status, duplicate: true };
+			.where(and(inArray(proofs.tenantId, tenantIds), inArray(proofs.contentSha256, [...new Set(missing.map((i) => i.stored.sha256))])));
+		for (const r of rows) existing.set(keyOf(r.tenantId, r.sha256), r);
 	}
-	// Independent statements of one transaction, pipelined (one round trip instead of three).
+	const answered = new Set<string>();
+	const transitions = new Map<string, Transition[]>();
+	const answers = items.map(({ stored, meta }): ProofAccepted => {
+		const key = keyOf(stored.tenantId, stored.sha256);
+		const row = fresh.get(key);
+		if (row && !answered.has(key)) {
+			answered.add(key);
+			const actor = `${meta.submitter.kind}:${meta.submitter.id}`;
+			transitions.set(actor, [...(transitions.get(actor) ?? []), { proofId: row.id, publicId: row.publicId, tenantId: row.tenantId, from: null, to: 'RECEIVED' }]);
+			return { publicId: row.publicId, status: row.status, duplicate: false };
+		}
+		const earlier = row ?? existing.get(key);
+		// the row exists (unique index) unless it was deleted between the INSERT and the SELECT, which nothing does
+		if (!earlier) throw new Error(`proof ${key} was neither inserted nor found`);
+		return { publicId: earlier.publicId, status: earlier.status, duplicate: true };
+	});
+	// Independent statements of one transaction, pipelined (one round trip instead of several).
 	await Promise.all([
-		recordTransitions(tx, `${meta.submitter.kind}:${meta.submitter.id}`, [
-			{ proofId: created.id, publicId: created.publicId, tenantId: stored.tenantId, from: null, to: 'RECEIVED' }
-		]),
-		sendInTx(queue, tx, 'proofs.validated', { proofId: created.id })
+		...[...transitions].map(([actor, list]) => recordTransitions(tx, actor, list)),
+		sendManyInTx(
+			queue,
+			tx,
+			'proofs.validated',
+			[...transitions.values()].flat().map((t) => ({ proofId: t.proofId }))
+		)
 	]);
-	return { publicId: created.publicId, status: created.status, duplicate: false };
+	return answers;
 }

@@ -78,6 +78,16 @@ export function sendInTx<T extends object>(
 	return queue.boss.send(name, data, { ...options, db: fromDrizzle(tx, sql) });
 }
 
+/**
+ * Several jobs of one queue inside the caller's transaction, as one INSERT
+ * (pg-boss `insert`; the queue's retry policy and dead letter apply as with
+ * `send`): a batch of proofs registers its jobs in one statement, not one each.
+ */
+export async function sendManyInTx<T extends object>(queue: Queue, tx: Tx, name: QueueName, data: T[]): Promise<void> {
+	if (!data.length) return;
+	await queue.boss.insert(name, data.map((d) => ({ data: d })), { db: fromDrizzle(tx, sql) });
+}
+
 export type QueueDepth = { queue: string; queued: number; active: number; failed: number; deadLetters: number };
 
 /**
