@@ -239,8 +239,8 @@ export function verifySignedData(der: Uint8Array): VerifiedSignedData {
 /**
  * The certificate's bytes as received: element `index` of SignedData's
  * `certificates [0] IMPLICIT CertificateSet` (RFC 5652 §5.1), in the order pkijs
- * parsed them. Re-encoding the pkijs object instead cost ~0.3 ms per proof and
- * could differ from what the agent signed over for a non-DER certificate.
+ * parsed them. Re-encoding the pkijs object instead cost ~0.3 ms per proof and,
+ * for a certificate not strictly in DER, could differ from the bytes its CA signed.
  */
 function receivedCertificateDer(signedBlock: asn1js.AsnType, index: number): Buffer | null {
 	if (index < 0 || !(signedBlock instanceof asn1js.Sequence)) return null;
