@@ -57,9 +57,13 @@ describe('keyring leases in PostgreSQL', () => {
 			select count(*)::int as n from test_lease_log x join test_lease_log y
 			on x.key_id = y.key_id and x.id < y.id and x.acquired_at < y.released_at and y.acquired_at < x.released_at`;
 		expect(overlap.n).toBe(0);
-		// least recently used first: the first 100 leases took 100 different keys, and use is even
+		// least recently used first: the first 100 leases took 100 different keys, and use is even. SKIP LOCKED
+		// makes it LRU among the rows no other acquire holds at that instant: with 8 acquires in flight (4 batches
+		// at once in each process), an acquire may pass over a never-used key another one is taking and take the
+		// least recently used released key, so up to 7 of the first 100 may repeat (seen once in CI: 99)
+		const ACQUIRERS = 8;
 		const first = await sql`select count(distinct key_id)::int as n from (select key_id from test_lease_log order by acquired_at limit ${KEYS}) f`;
-		expect(first[0].n).toBe(KEYS);
+		expect(first[0].n).toBeGreaterThanOrEqual(KEYS - (ACQUIRERS - 1));
 		const [spread] = await sql`select max(batches) - min(batches) as d, sum(batches)::int as total from signer_key_leases`;
 		expect(Number(spread.d)).toBeLessThanOrEqual(1);
 		expect(spread.total).toBe(ra.leases + rb.leases);

@@ -83,7 +83,10 @@ export async function signReceiptsOnce(
 	while (pending.length) {
 		const reserved = await db
 			.insert(signerReceipts)
-			.values(pending.map((r) => ({ recordId: r.id, holder, reservedUntil: sql`now() + make_interval(secs => ${ttl})` })))
+			// in record-id order: two workers reserving overlapping batches composed differently (a batch retried
+			// after a crash) then lock the rows in the same order; in their own orders they deadlocked (40P01,
+			// tests/keyring-leases.spec.ts, one process ascending, one shuffled)
+			.values([...pending].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).map((r) => ({ recordId: r.id, holder, reservedUntil: sql`now() + make_interval(secs => ${ttl})` })))
 			.onConflictDoUpdate({
 				target: signerReceipts.recordId,
 				set: { holder, reservedUntil: sql`excluded.reserved_until` },
