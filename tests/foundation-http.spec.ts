@@ -122,7 +122,9 @@ describe('error envelope', () => {
 			});
 			expect(text).not.toMatch(/\bat .+:\d+:\d+|node_modules|\.js|not currently accepting|postgres/i);
 			const logged = await server.proc.waitForLog((l) => l.correlationId === 'boom-1' && l.level === 'error', 'the error in the log');
-			expect(JSON.stringify(logged)).toMatch(/CONNECTION_CLOSED|CONNECTION_ENDED|not currently accepting connections|terminat/);
+			// how a cut connection reaches the client depends on timing: a clean close, the termination notice, or
+			// a TCP reset when the query was written before the backend went (seen in CI: `read ECONNRESET`)
+			expect(JSON.stringify(logged)).toMatch(/CONNECTION_CLOSED|CONNECTION_ENDED|not currently accepting connections|terminat|ECONNRESET/);
 		} finally {
 			await admin.unsafe(`alter database "${db}" with allow_connections true`);
 			await admin.end();
