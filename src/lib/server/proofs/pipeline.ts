@@ -299,7 +299,7 @@ async function issue(ctx: PipelineContext, workerId: string, certs: Certificate[
 				receiptKeyId: c.receiptKeyId!,
 				receiptSignature: c.receiptSignature!,
 				receiptAlgorithm: c.receiptAlgorithm!,
-				logIndex: c.logIndex ?? logIndexes.get(c.id) ?? null,
+				logIndex: c.logIndex,
 				pdfObjectKey: c.pdfObjectKey ?? pdfs.get(c.id) ?? null
 			}))
 		);

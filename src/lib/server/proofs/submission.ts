@@ -69,6 +69,9 @@ export async function storeProof(storage: ObjectStore, tenantId: string, bytes: 
 	return { tenantId, sha256, key, size: bytes.byteLength };
 }
 
+/** A consistent order (0 for equal keys, so the sort keeps the first of a repeated content first). */
+const byKey = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
 export type ProofMeta = { source: ProofSource; submitter: Submitter; filename?: string | null; agentId?: string | null };
 
 /**
@@ -102,7 +105,7 @@ export async function registerProofs(tx: Tx, queue: Queue, items: { stored: Stor
 			.values(
 				// in key order: two batches sharing content then wait on each other's unique-index entries
 				// in the same order, and cannot deadlock
-				[...items].sort((a, b) => (keyOf(a.stored.tenantId, a.stored.sha256) < keyOf(b.stored.tenantId, b.stored.sha256) ? -1 : 1)).map(({ stored, meta }) => ({
+				[...items].sort((a, b) => byKey(keyOf(a.stored.tenantId, a.stored.sha256), keyOf(b.stored.tenantId, b.stored.sha256))).map(({ stored, meta }) => ({
 					publicId: newPublicId('proof'),
 					tenantId: stored.tenantId,
 					agentId: meta.agentId ?? null,
