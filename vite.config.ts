@@ -51,13 +51,25 @@ export default defineConfig({
 	],
 	define: { __WIPECERT_BUILD__: JSON.stringify(build) },
 	server: { host: '127.0.0.1' },
+	// Three tiers (docs/architecture.md, "Tests"): `unit` needs nothing running (a unit run takes
+	// seconds: `npx vitest run --project unit`), `integration` gets a real embedded PostgreSQL (one
+	// database per file), `process` starts the built app or several processes (`npm run build` first).
 	test: {
-		include: ['src/**/*.spec.ts', 'tests/**/*.spec.ts', 'scripts/**/*.spec.ts'],
-		globalSetup: ['./tests/global-setup.ts'],
 		testTimeout: 60_000,
 		hookTimeout: 120_000,
 		pool: 'forks',
 		fileParallelism: true,
-		maxWorkers: 2
+		maxWorkers: 2,
+		projects: [
+			{
+				extends: true,
+				test: { name: 'unit', include: ['src/**/*.spec.ts', 'scripts/**/*.spec.ts', 'tests/unit/**/*.spec.ts'], exclude: ['**/*.db.spec.ts', '**/node_modules/**'] }
+			},
+			{
+				extends: true,
+				test: { name: 'integration', include: ['src/**/*.db.spec.ts', 'tests/integration/**/*.spec.ts'], globalSetup: ['./tests/helpers/global-setup.ts'] }
+			},
+			{ extends: true, test: { name: 'process', include: ['tests/process/**/*.spec.ts'], globalSetup: ['./tests/helpers/global-setup.ts'] } }
+		]
 	}
 });

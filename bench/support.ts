@@ -6,14 +6,14 @@
  * as the measured path, so a ratio compares plumbing, not different work).
  */
 export { signRequest } from '#lib/server/agents/http-signature';
-export { signInToApp } from '../tests/oidc-browser';
+export { signInToApp } from '../tests/helpers/oidc-browser';
 export { openDatabase } from '#lib/server/db/client';
 export { appendLeaves, inclusionProof } from '#lib/server/log';
 export { leafHash, nodeHash, inclusionRanges, nodesFor, rangeHashes, verifyInclusion } from '#lib/server/log/merkle';
 export { createKeyringSigner } from '#lib/server/signer/keyring';
 export { sampleRecord } from '#lib/server/certificates/sample';
 export { openProof } from '#lib/server/proofs/format';
-export { canonicalJson, canonicalRecordBytes } from '#lib/server/certificates/records';
+export { canonicalJson, canonicalRecordBytes } from '#lib/server/records';
 export { buildCertificatePdf } from '#lib/server/certificates/pdf';
 export { signPdf } from '#lib/server/certificates/pades';
 export { BUNDLE_FORMAT } from '#lib/server/certificates/bundle';

@@ -7,8 +7,13 @@ import { join, relative } from 'node:path';
 
 const snapshot = mkdtempSync(join(tmpdir(), 'wipecert-api-'));
 cpSync('src/lib/api', snapshot, { recursive: true });
-const r = spawnSync('npx', ['--no-install', 'openapi-ts'], { stdio: ['ignore', 'ignore', 'inherit'] });
-if (r.status !== 0) process.exit(r.status ?? 1);
+for (const [cmd, args] of [
+	['npx', ['--no-install', 'openapi-ts']],
+	['node', ['scripts/gen-operations.mjs']]
+]) {
+	const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+	if (r.status !== 0) process.exit(r.status ?? 1);
+}
 
 const files = (dir) =>
 	readdirSync(dir).flatMap((f) => (statSync(join(dir, f)).isDirectory() ? files(join(dir, f)) : [join(dir, f)]));

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { verificationBundle } from '../src/lib/server/certificates/issue-pdf';
 import { signPdf } from '../src/lib/server/certificates/pades';
 import { buildCertificatePdf } from '../src/lib/server/certificates/pdf';
-import { canonicalRecordBytes } from '../src/lib/server/certificates/records';
+import { canonicalRecordBytes } from '../src/lib/server/records';
 import { sampleRecord } from '../src/lib/server/certificates/sample';
 import { openDatabase } from '../src/lib/server/db/client';
 import { startEmbeddedPostgres } from '../src/lib/server/db/embedded';

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { BUNDLE_FORMAT, type VerificationBundle } from '../src/lib/server/certificates/bundle';
 import { signPdf } from '../src/lib/server/certificates/pades';
 import { buildCertificatePdf } from '../src/lib/server/certificates/pdf';
-import { canonicalJson } from '../src/lib/server/certificates/records';
+import { canonicalJson } from '../src/lib/server/records';
 import { sampleRecord } from '../src/lib/server/certificates/sample';
 import { createKeyringSigner } from '../src/lib/server/signer/keyring';
 

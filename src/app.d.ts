@@ -1,4 +1,5 @@
 import type { Actor } from '#lib/server/auth/guard';
+import type { Container } from '#lib/server/container';
 import type { ApiError } from '#lib/server/http/errors';
 import type { Logger } from '#lib/server/telemetry/logger';
 
@@ -10,6 +11,8 @@ declare global {
 			correlationId: string;
 		}
 		interface Locals {
+			/** the process's running parts (database, queue, storage, signer, events); set by the `provide` handle */
+			app: Container;
 			correlationId: string;
 			log: Logger;
 			/** set by handleError when a handler threw an ApiError */

@@ -1,34 +1,39 @@
 import { sequence, type Handle, type HandleServerError, type ServerInit } from '@sveltejs/kit/hooks';
 import { isHttpError, isRedirect } from '@sveltejs/kit';
 import { randomUUID } from 'node:crypto';
-import { jobModules } from './jobs';
-import { getConfig, loadConfigOrExit } from '#lib/server/config';
+import { build, jobModules } from './jobs';
+import { loadConfigOrExit } from '#lib/server/config';
+import { startContainer, stopContainer, type Container } from '#lib/server/container';
 import { ApiError, errorResponse, isApiPath, type ErrorCode } from '#lib/server/http/errors';
 import { authenticate } from '#lib/server/auth/hooks';
-import { devRealm, startIdentity, stopIdentity } from '#lib/server/idp/hooks';
-import { startLicences } from '#lib/server/licences';
-import { startPlatform, stopPlatform } from '#lib/server/platform';
+import { devRealm, startIdentity } from '#lib/server/idp/hooks';
 import { logger } from '#lib/server/telemetry/logger';
+import { startWorkers } from '#lib/server/workers/runner';
 import { httpDuration } from '#lib/server/telemetry/metrics';
 import { startTracing, stopTracing, traceRequests } from '#lib/server/telemetry/tracing';
 import { paraglideMiddleware } from '#lib/paraglide/server';
 
 /**
+ * The process's container, built by `init`: the composition root of the web
+ * and ingest entries. Requests reach it through `event.locals.app` only.
+ */
+let app: Container | undefined;
+
+/**
  * Runs once at start-up (Kit's `init` hook): settings, embedded PostgreSQL,
- * migrations, queue, storage and — with WORKERS=embedded — every worker kind.
+ * migrations, queue, storage, signer; in the web entry the dev identity
+ * provider; with WORKERS=embedded every worker kind of the build.
  */
 export const init: ServerInit = async () => {
 	process.env.WIPECERT_ENTRY ??= 'web';
+	const entry = process.env.WIPECERT_ENTRY === 'ingest' ? 'ingest' : 'web';
 	const config = loadConfigOrExit();
 	await startTracing(config);
 	const started = performance.now();
 	try {
-		await startPlatform({
-			config,
-			workers: config.WORKERS === 'embedded' ? Object.values(jobModules) : []
-		});
-		await startIdentity(config, logger);
-		await startLicences(config);
+		app = await startContainer({ config, log: logger, entry });
+		if (entry === 'web') await startIdentity(app);
+		if (config.WORKERS === 'embedded') await startWorkers(app, Object.values(jobModules), build);
 	} catch (error) {
 		logger.fatal({ err: error }, (error as Error).message);
 		process.exit(1);
@@ -42,8 +47,7 @@ export const init: ServerInit = async () => {
 	process.once('sveltekit:shutdown' as 'beforeExit', async () => {
 		try {
 			const elapsed = shutdownStarted ? Date.now() - shutdownStarted : 0;
-			await stopIdentity();
-			await stopPlatform(Math.max(0, config.SHUTDOWN_TIMEOUT * 1000 - elapsed));
+			if (app) await stopContainer(app, Math.max(0, config.SHUTDOWN_TIMEOUT * 1000 - elapsed));
 			await stopTracing();
 			process.exit(0);
 		} catch (error) {
@@ -51,6 +55,13 @@ export const init: ServerInit = async () => {
 			process.exit(1);
 		}
 	});
+};
+
+/** Hands the container to the request (`event.locals.app`); Kit runs no request before `init` resolved. */
+const provide: Handle = ({ event, resolve }) => {
+	if (!app) return errorResponse('service_unavailable', randomUUID(), { message: 'WipeCert is starting; retry in a moment.', headers: { 'retry-after': '1' } });
+	event.locals.app = app;
+	return resolve(event);
 };
 
 /** Correlation id from X-Request-Id (generated when absent or unusable), echoed back. */
@@ -148,7 +159,6 @@ const apiErrors: Handle = async ({ event, resolve }) => {
 		if (value) headers[name] = value;
 	}
 	return errorResponse(code, event.locals.correlationId, { headers });
-	return response;
 };
 
 const MUTATIONS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -164,8 +174,8 @@ const originCheck: Handle = async ({ event, resolve }) => {
 	const origin = request.headers.get('origin');
 	const site = request.headers.get('sec-fetch-site');
 	// adapter-node (Kit 3) takes the protocol of event.url from PROTOCOL_HEADER, else assumes https;
-	// the configured ORIGIN is our own origin whatever the adapter guessed (identity engineer).
-	const ours = origin !== null && (origin === url.origin || origin === getConfig().origin);
+	// the configured ORIGIN is our own origin whatever the adapter guessed.
+	const ours = origin !== null && (origin === url.origin || origin === event.locals.app.config.origin);
 	const allowed = origin ? ours : site === null || site === 'same-origin' || site === 'none';
 	if (allowed) return resolve(event);
 	event.locals.log.warn({ origin, site, path: url.pathname }, 'cross-site mutation refused');
@@ -177,7 +187,7 @@ const securityHeaders: Handle = async ({ event, resolve }) => {
 	const h = response.headers;
 	h.set('x-content-type-options', 'nosniff');
 	h.set('referrer-policy', 'strict-origin-when-cross-origin');
-	// DENY unless the route allowed its own page to frame it (the certificate PDF preview, issue 7 §2)
+	// DENY unless the route allowed its own page to frame it (the certificate PDF preview)
 	if (h.get('x-frame-options') !== 'SAMEORIGIN') h.set('x-frame-options', 'DENY');
 	h.set('permissions-policy', 'camera=(), microphone=(), geolocation=()');
 	if (process.env.NODE_ENV === 'production') h.set('strict-transport-security', 'max-age=63072000; includeSubDomains');
@@ -187,7 +197,7 @@ const securityHeaders: Handle = async ({ event, resolve }) => {
 /**
  * en/de through paraglide (cookie, then Accept-Language). Pages only: API
  * answers carry no translated text, and the middleware clones every request
- * and enters an async context (a measurable share of a public verify call, issue 8 §3).
+ * and enters an async context (a measurable share of a public verify call: bench/results.md, verify).
  */
 const i18n: Handle = ({ event, resolve }) =>
 	isApiPath(event.url.pathname)
@@ -197,7 +207,7 @@ const i18n: Handle = ({ event, resolve }) =>
 				resolve(event, { transformPageChunk: ({ html }) => html.replace('%paraglide.lang%', locale) })
 			);
 
-export const handle = sequence(correlate, traceRequests, observe, securityHeaders, originCheck, devRealm, apiErrors, authenticate, i18n);
+export const handle = sequence(provide, correlate, traceRequests, observe, securityHeaders, originCheck, devRealm, apiErrors, authenticate, i18n);
 
 /** Unexpected errors: full detail in the log, a correlation id to the client, never a stack. */
 export const handleError: HandleServerError = (input) => {

@@ -2,18 +2,18 @@
  * `node build/worker.js KIND` (or WORKER_KIND): runs one worker kind.
  * WORKER_ONCE=true runs one claim pass and exits 0.
  */
-import { jobModules } from '../jobs';
+import { build, jobModules } from '../jobs';
 import { loadConfigOrExit } from '#lib/server/config';
+import { startContainer, stopContainer, type Container } from '#lib/server/container';
 import { isWorkerKind, WORKER_KINDS } from '#lib/server/queue';
-import { startPlatform, stopPlatform, platform } from '#lib/server/platform';
 import { logger } from '#lib/server/telemetry/logger';
 import { startTracing, stopTracing } from '#lib/server/telemetry/tracing';
-import { runOnce } from '#lib/server/workers/runner';
+import { runOnce, startWorkers } from '#lib/server/workers/runner';
 
 process.env.WIPECERT_ENTRY = 'worker';
 const config = loadConfigOrExit();
 
-// Issue 8: V8 sizes the young generation from the host's memory (64 MB semi-spaces
+// V8 sizes the young generation from the host's memory (64 MB semi-spaces
 // on a 24 GB host), which alone kept ~130 MB resident in an idle worker. Heap
 // sizes are fixed when the isolate starts, so the process replaces itself
 // (same pid, for supervisors) with the flags the settings ask for; a flag given
@@ -24,7 +24,8 @@ const v8Flags = [
 ].filter((flag): flag is string => flag !== null);
 const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].map((a) => a.split('=')[0].replaceAll('_', '-'));
 const missing = v8Flags.filter((flag) => !given.includes(flag.split('=')[0]));
-// glibc gives each libuv thread (webcrypto, fs) its own malloc arena; two keep ~50 MB less resident in the proof worker (issue 8 benchmark).
+// glibc gives each libuv thread (webcrypto, fs) its own malloc arena; two keep ~50 MB less resident in the proof worker
+// (docs/decisions/0005-worker-heap-limits.md).
 if (missing.length)
 	process.execve!(process.execPath, [process.execPath, ...process.execArgv, ...missing, ...process.argv.slice(1)], { MALLOC_ARENA_MAX: '2', ...process.env });
 
@@ -40,17 +41,19 @@ if (!mod) {
 }
 await startTracing(config);
 const log = logger.child({ worker: kind });
+let app: Container;
 try {
-	await startPlatform({ config, workers: config.WORKER_ONCE ? [] : [mod], log });
+	app = await startContainer({ config, log, entry: 'worker' });
+	if (!config.WORKER_ONCE) await startWorkers(app, [mod], build);
 } catch (error) {
 	log.fatal({ err: error }, (error as Error).message);
 	process.exit(1);
 }
 
 if (config.WORKER_ONCE) {
-	const handled = await runOnce(platform().queue, mod, { batchSize: config.WORKER_CONCURRENCY, log });
+	const handled = await runOnce(app, mod, build);
 	log.info({ handled }, 'one claim pass done');
-	await stopPlatform();
+	await stopContainer(app);
 	await stopTracing();
 	process.exit(0);
 }
@@ -62,7 +65,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 		stopping = true;
 		log.info({ signal }, 'shutting down');
 		try {
-			await stopPlatform();
+			await stopContainer(app);
 			// process.exit skips `beforeExit`: flush the spans of the jobs that just finished.
 			await stopTracing();
 			process.exit(0);

@@ -1,5 +1,4 @@
 import { ensureMaintenanceSchedules, runMaintenanceTask } from '#lib/server/maintenance';
-import { platform } from '#lib/server/platform';
 import type { JobModule } from '#lib/server/workers/runner';
 
 /**
@@ -8,11 +7,10 @@ import type { JobModule } from '#lib/server/workers/runner';
  */
 export const maintenance: JobModule = {
 	kind: 'maintenance',
-	start: () => ensureMaintenanceSchedules(platform().queue, platform().config.MAINTENANCE_CRON),
-	handlers: {
-		maintenance: (job) => {
-			const { database, config } = platform();
-			return runMaintenanceTask(database.db, job.id, job.data, job.signal, config);
-		}
+	async bind({ queue, database, config }) {
+		await ensureMaintenanceSchedules(queue, config.MAINTENANCE_CRON);
+		return {
+			maintenance: (job) => runMaintenanceTask(database.db, job.id, job.data, job.signal, config)
+		};
 	}
 };

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort } from '../../src/lib/server/db/embedded';
-import { createTestDatabase } from '../db';
+import { createTestDatabase } from './db';
 
 export { freePort };
 

@@ -1,4 +1,4 @@
-import { platform, platformStarted } from './platform';
+import type { Container } from './container';
 
 export type Check = { name: 'database' | 'queue' | 'storage'; ok: boolean; ms: number; error?: string };
 
@@ -16,12 +16,7 @@ async function timed(name: Check['name'], fn: () => Promise<unknown>, timeoutMs 
 }
 
 /** Readiness: can this process use the database, the queue and the object store right now? */
-export async function readiness(): Promise<{ ready: boolean; checks: Check[] }> {
-	if (!platformStarted()) {
-		const checks: Check[] = (['database', 'queue', 'storage'] as const).map((name) => ({ name, ok: false, ms: 0, error: 'starting' }));
-		return { ready: false, checks };
-	}
-	const p = platform();
+export async function readiness(p: Pick<Container, 'database' | 'queue' | 'storage'>): Promise<{ ready: boolean; checks: Check[] }> {
 	const checks = await Promise.all([
 		timed('database', () => p.database.sql`select 1`),
 		timed('queue', () => p.queue.boss.getDb().executeSql('select 1 from pgboss.version limit 1')),

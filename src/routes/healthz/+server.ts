@@ -1,5 +1,4 @@
-import { json } from '@sveltejs/kit';
-import type { RequestHandler } from './$types';
+import { operation } from '#lib/server/route';
 
 /** Liveness: the process answers. It checks nothing else on purpose (a dead database is /readyz's job). */
-export const GET: RequestHandler = () => json({ status: 'ok' });
+export const GET = operation('getHealthz', async () => ({ status: 'ok' }));

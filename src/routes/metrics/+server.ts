@@ -1,9 +1,9 @@
-import { collectQueueMetrics } from '#lib/server/telemetry/queue-metrics';
+import { collectQueueMetrics } from '#lib/server/queue/metrics';
+import { operation } from '#lib/server/route';
 import { registry } from '#lib/server/telemetry/metrics';
-import type { RequestHandler } from './$types';
 
 /** Prometheus exposition: process metrics, request durations, queue depths and job outcomes. */
-export const GET: RequestHandler = async () => {
-	await collectQueueMetrics();
+export const GET = operation('getMetrics', async ({ app }) => {
+	await collectQueueMetrics(app.queue, app.log);
 	return new Response(await registry.metrics(), { headers: { 'content-type': registry.contentType } });
-};
+});

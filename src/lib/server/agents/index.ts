@@ -1,5 +1,5 @@
 /**
- * Agents (issue 5 §2): single-use enrolment tokens, enrolled agents with their
+ * Agents: single-use enrolment tokens, enrolled agents with their
  * certificate and status, and the authentication of their signed requests
  * (RFC 9421, http-signature.ts).
  */
@@ -15,6 +15,5 @@ export {
 } from './enrolment';
 export { listAgents, getAgent, changeAgentStatus, agentByCertificateSerial, agentById, type AgentView } from './manage';
 export { authenticateAgent, purgeRequestNonces } from './authenticate';
-export { gatewayDatabase, closeGatewayDatabase } from './gateway';
 export { signRequest, verifyRequest, assertSigned, contentDigest, SIGNATURE_LABEL, SIGNATURE_ALG, COVERED_COMPONENTS } from './http-signature';
 export { AGENT_STATUSES, type Agent, type AgentStatus } from './schema';

@@ -1,6 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import { ApiError } from '#lib/server/http/errors';
-import { getSigner, SignerUnavailable } from '#lib/server/signer';
+import { SignerUnavailable, type Signer } from '#lib/server/signer';
 import type { AgentCertificateIssuer } from './enrolment';
 
 /** A signer outage is a 503 the agent retries; a CSR the CA refuses is the agent's 422. */
@@ -12,8 +12,8 @@ function mapSignerError(error: unknown): never {
 	]);
 }
 
-/** Enrolment's certificate issuer: the tenant's agent CA in the signer (issue 5 §2). */
-export function agentCertificateIssuer(): AgentCertificateIssuer {
+/** Enrolment's certificate issuer: the tenant's agent CA in the signer. */
+export function agentCertificateIssuer(getSigner: () => Promise<Signer>): AgentCertificateIssuer {
 	return async (request) => {
 		try {
 			const signer = await getSigner();
@@ -32,7 +32,7 @@ export function agentCertificateIssuer(): AgentCertificateIssuer {
 }
 
 /** The certificate agents encrypt proofs to. */
-export async function proofEncryptionCertificatePem(): Promise<string> {
+export async function proofEncryptionCertificatePem(getSigner: () => Promise<Signer>): Promise<string> {
 	try {
 		return (await (await getSigner()).publicKeys()).proofEncryptionCertificatePem;
 	} catch (error) {

@@ -1,22 +1,14 @@
 import { and, desc, eq, lt, or, sql } from 'drizzle-orm';
+import type { Agent as ApiAgent } from '#lib/api/types.gen';
 import { recordAudit } from '#lib/server/audit';
 import type { DbOrTx, Tx } from '#lib/server/db/client';
 import { ApiError } from '#lib/server/http/errors';
 import type { AuditContext } from '#lib/server/tenancy';
-import { decodeCursor, encodeCursor } from '#lib/server/tenancy/cursor';
+import { decodeTimeKeyset, encodeTimeKeyset } from '#lib/server/http/cursor';
 import { agentActivity, agents, type Agent, type AgentStatus } from './schema';
 
-export type AgentView = {
-	id: string;
-	name: string;
-	status: AgentStatus;
-	certificateSerial: string;
-	enrolledAt: string;
-	suspendedAt: string | null;
-	revokedAt: string | null;
-	revocationReason: string | null;
-	lastSeenAt: string | null;
-};
+/** The API's agent (openapi Agent): the contract is the one definition of this shape. */
+export type AgentView = ApiAgent;
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -37,13 +29,7 @@ function view(a: Agent, lastSeenAt: Date | null): AgentView {
 /** Agents of a tenant, newest enrolment first (cursor: enrolledAt|id). */
 export async function listAgents(db: DbOrTx, tenantId: string, q: { cursor?: string; limit?: number; status?: AgentStatus }) {
 	const limit = q.limit ?? 50;
-	let after: { at: Date; id: string } | null = null;
-	if (q.cursor) {
-		const [at, id] = decodeCursor(q.cursor).split('|');
-		const d = new Date(at);
-		if (!id || Number.isNaN(d.getTime())) throw new ApiError('bad_request', 'The cursor is not one this list handed out.');
-		after = { at: d, id };
-	}
+	const after = q.cursor ? decodeTimeKeyset(q.cursor) : null;
 	const rows = await db
 		.select({ agent: agents, lastSeenAt: agentActivity.lastSeenAt })
 		.from(agents)
@@ -59,7 +45,7 @@ export async function listAgents(db: DbOrTx, tenantId: string, q: { cursor?: str
 		.limit(limit + 1);
 	const items = rows.slice(0, limit).map((r) => view(r.agent, r.lastSeenAt));
 	const last = rows[limit - 1];
-	return { items, nextCursor: rows.length > limit ? encodeCursor(`${last.agent.enrolledAt.toISOString()}|${last.agent.id}`) : null };
+	return { items, nextCursor: rows.length > limit ? encodeTimeKeyset(last.agent.enrolledAt, last.agent.id) : null };
 }
 
 /** One agent of the tenant, or 404 (another tenant's agent answers the same). */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { canonicalJson } from './canonical';
+import { canonicalJson } from '#lib/server/records';
 import type { AuditEventRow } from './schema';
 
 export const GENESIS_HASH = '0'.repeat(64);

@@ -6,6 +6,5 @@
 export { recordAudit, type AuditEntry } from './record';
 export { verifyAuditChain, auditChainHeadList, type AuditVerification, type AuditVerificationProblem } from './verify';
 export { listAudit, listTenantAudit, type AuditFilter, type AuditPage, type AuditRecord } from './list';
-export { canonicalJson } from './canonical';
 export { canonicalRow, rowHash, GENESIS_HASH, PLATFORM_CHAIN } from './chain';
 export type { AuditEventRow, AuditChainHead } from './schema';

@@ -1,6 +1,7 @@
 import { and, desc, eq, gte, isNull, like, lt, type SQL } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import type { DbOrTx } from '#lib/server/db/client';
+import { decodeIntegerCursor, encodeCursor } from '#lib/server/http/cursor';
 import { ApiError } from '#lib/server/http/errors';
 import { auditEvents, type AuditEventRow } from './schema';
 
@@ -104,18 +105,6 @@ function toRecord(row: AuditEventRow): AuditRecord {
 	};
 }
 
-// Opaque cursors: a version tag and the last row's id, base64url. Clients must not build them.
-const CURSOR_PREFIX = 'audit1:';
-
-export function encodeAuditCursor(id: number): string {
-	return Buffer.from(`${CURSOR_PREFIX}${id}`, 'utf8').toString('base64url');
-}
-
-export function decodeAuditCursor(cursor: string): number {
-	const raw = /^[A-Za-z0-9_-]{1,64}$/.test(cursor) ? Buffer.from(cursor, 'base64url').toString('utf8') : '';
-	const match = /^audit1:([1-9]\d{0,15})$/.exec(raw);
-	if (!match || !Number.isSafeInteger(Number(match[1]))) {
-		throw new ApiError('bad_request', 'The cursor is not one this list handed out.', [{ field: 'cursor', problem: 'invalid' }]);
-	}
-	return Number(match[1]);
-}
+/** The list's cursor: the last row's id (http/cursor.ts). */
+export const encodeAuditCursor = (id: number): string => encodeCursor(String(id));
+export const decodeAuditCursor = decodeIntegerCursor;

@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Tx } from '#lib/server/db/client';
-import { storableJson, storableString } from './canonical';
+import { storableJson, storableString } from './storable';
 import { chainOf, GENESIS_HASH, rowHash } from './chain';
 import { auditChainHeads, auditEvents } from './schema';
 

@@ -8,7 +8,7 @@ import { BUNDLE_FORMAT, type VerificationBundle } from './bundle';
 import { signPdf } from './pades';
 import { buildCertificatePdf } from './pdf';
 import { PDF_LABELS } from './pdf-labels';
-import { canonicalJson, canonicalRecordBytes, type CertificateRecord } from './records';
+import { canonicalJson, canonicalRecordBytes } from '#lib/server/records';
 import type { Certificate } from './schema';
 
 export type PdfDeps = { db: Db; storage: ObjectStore; signer: Pick<Signer, 'signPdfDigest'>; origin: string; tsaUrl?: string };
@@ -77,7 +77,7 @@ function batchReads(deps: Pick<PdfDeps, 'db'>): BatchReads {
  * certificate: the key is the public ID, a re-render replaces the object.
  */
 export async function issueCertificatePdf(deps: PdfDeps, c: Certificate, batch: BatchReads = batchReads(deps)): Promise<{ key: string; pdf: Uint8Array; keyId: string }> {
-	const record = c.record as CertificateRecord;
+	const record = c.record;
 	const { settings, logo } = await batch.tenant(c.tenantId);
 	const { bundle, checkpoint } = await verificationBundle(deps.db, c, deps.origin, batch.checkpoint);
 	const issuedAt = new Date(record.issuedAt);

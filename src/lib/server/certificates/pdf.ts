@@ -5,7 +5,7 @@ import { BUNDLE_FILE_NAME, type VerificationBundle } from './bundle';
 import { embedPreparedFonts, OutsideFontSubset } from './pdf-font-cache';
 import { certificateFonts } from './pdf-fonts';
 import { PDF_LABELS, type PdfLocale } from './pdf-labels';
-import type { CertificateRecord } from './records';
+import type { CertificateRecord } from '#lib/server/records';
 import { formatCapacity, reportView } from './report-view';
 
 /** What one certificate PDF shows (issue 6 §1). */

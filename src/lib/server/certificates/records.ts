@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { and, desc, eq, inArray, lt, or, sql } from 'drizzle-orm';
 import type postgres from 'postgres';
 import { z } from 'zod';
@@ -7,46 +6,10 @@ import { recordAudit } from '#lib/server/audit';
 import type { DbOrTx, Tx } from '#lib/server/db/client';
 import { publishEvent } from '#lib/server/events';
 import { ApiError } from '#lib/server/http/errors';
+import { newPublicId, recordSha256, type CertificateRecord } from '#lib/server/records';
 import type { AuditContext } from '#lib/server/tenancy';
-import { decodeCursor, encodeCursor } from '#lib/server/tenancy/cursor';
+import { decodeTimeKeyset, encodeTimeKeyset } from '#lib/server/http/cursor';
 import { certificates, type Certificate, type CertificateStatus } from './schema';
-
-/**
- * Canonical JSON (RFC 8785 style: object keys sorted by UTF-16 code units, no
- * whitespace, ECMAScript number and string forms). The receipt signs these
- * bytes and the transparency log's leaf hashes them, so anyone holding the
- * record can recompute both.
- */
-export function canonicalJson(value: unknown): string {
-	if (value === null || typeof value === 'number' || typeof value === 'boolean' || typeof value === 'string') {
-		if (typeof value === 'number' && !Number.isFinite(value)) throw new Error('canonical JSON has no NaN or Infinity');
-		return JSON.stringify(value);
-	}
-	if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-	if (typeof value === 'object') {
-		const entries = Object.entries(value as Record<string, unknown>)
-			.filter(([, v]) => v !== undefined)
-			.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-		return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-	}
-	throw new Error(`canonical JSON cannot hold ${typeof value}`);
-}
-
-export const canonicalRecordBytes = (record: unknown) => Buffer.from(canonicalJson(record), 'utf8');
-export const recordSha256 = (record: unknown) => createHash('sha256').update(canonicalRecordBytes(record)).digest('hex');
-
-/** Version 1 of the certificate record: the platform's facts around the agent's report. */
-export type CertificateRecord = {
-	version: 1;
-	certificateId: string;
-	issuer: { tenant: string; name: string };
-	issuedAt: string;
-	proof: { id: string; sha256: string; receivedAt: string };
-	/** the agent by its certificate serial: public, unlike the agent's database id (issue 6 §4: no internal ids in public answers) */
-	agent: { certificateSerial: string };
-	/** the validated erasure report, as the agent signed it */
-	report: unknown;
-};
 
 /** The device and result summary lists show, read leniently from a report (schema owned by proofs/format). */
 const summarySchema = z.looseObject({
@@ -96,10 +59,39 @@ export function deviceSummary(report: unknown): DeviceSummary | null {
 	return out;
 }
 
-/** One proof's certificate row (see createCertificateRecords). */
-export async function createCertificateRecord(tx: Tx, input: { tenantId: string; proofId: string; publicId: string; record: CertificateRecord }): Promise<Certificate> {
-	const [row] = await createCertificateRecords(tx, [input]);
-	return row;
+/** What a certificate states about the proof it certifies (the record's `proof`, `agent` and `report`). */
+export type CertifiedProof = {
+	proofId: string;
+	proof: CertificateRecord['proof'];
+	agentCertificateSerial: string;
+	report: unknown;
+};
+
+/**
+ * The `issuing` certificates of a tenant's charged proofs, in the caller's
+ * transaction (the one that consumed their licences): a public ID and the
+ * version 1 record per proof, all stating one `issuedAt`, the time the
+ * certificate will show everywhere. A proof that has its certificate already
+ * keeps it (see createCertificateRecords).
+ */
+export async function createCertificates(tx: Tx, tenant: { id: string; slug: string; name: string }, items: CertifiedProof[]): Promise<Certificate[]> {
+	const issuedAt = new Date().toISOString();
+	return createCertificateRecords(
+		tx,
+		items.map((item) => {
+			const publicId = newPublicId('certificate');
+			const record: CertificateRecord = {
+				version: 1,
+				certificateId: publicId,
+				issuer: { tenant: tenant.slug, name: tenant.name },
+				issuedAt,
+				proof: item.proof,
+				agent: { certificateSerial: item.agentCertificateSerial.toLowerCase() },
+				report: item.report
+			};
+			return { tenantId: tenant.id, proofId: item.proofId, publicId, record };
+		})
+	);
 }
 
 export async function certificatesForProofs(db: DbOrTx, proofIds: string[]): Promise<Certificate[]> {
@@ -124,34 +116,12 @@ export async function createCertificateRecords(tx: Tx, rows: { tenantId: string;
 	return [...created, ...(await tx.select().from(certificates).where(inArray(certificates.proofId, rest)))];
 }
 
-export type Issued = { id: string; receiptKeyId: string; receiptSignature: string; receiptAlgorithm: string; logIndex: number | null; pdfObjectKey: string | null };
-
-/** Receipt, log index and PDF recorded; the certificates become `valid`. Idempotent; one statement. */
-export async function completeIssuance(tx: Tx, done: Issued[]): Promise<void> {
-	if (!done.length) return;
-	await tx.execute(sql`
-		update ${certificates} c set status = 'valid', issued_at = coalesce(c.issued_at, now()),
-			receipt_key_id = v."receiptKeyId", receipt_signature = v."receiptSignature", receipt_algorithm = v."receiptAlgorithm",
-			log_index = v."logIndex", pdf_object_key = v."pdfObjectKey"
-		from jsonb_to_recordset(${JSON.stringify(done)}::jsonb)
-			as v(id uuid, "receiptKeyId" text, "receiptSignature" text, "receiptAlgorithm" text, "logIndex" bigint, "pdfObjectKey" text)
-		where c.id = v.id and c.status = 'issuing'`);
-}
-
-/** Records receipts as soon as they exist, so a crash after signing never signs twice; one statement. */
-export async function recordReceipts(db: DbOrTx, receipts: { id: string; keyId: string; signature: string; algorithm: string }[]): Promise<void> {
-	if (!receipts.length) return;
-	await db.execute(sql`
-		update ${certificates} c set receipt_key_id = v."keyId", receipt_signature = v.signature, receipt_algorithm = v.algorithm
-		from jsonb_to_recordset(${JSON.stringify(receipts)}::jsonb) as v(id uuid, "keyId" text, signature text, algorithm text)
-		where c.id = v.id and c.receipt_signature is null`);
-}
 
 /** The API's certificate (openapi Certificate): the contract is the one definition of this shape. */
 export type CertificateView = ApiCertificate;
 
 function view(c: Certificate, origin: string): CertificateView {
-	const record = c.record as Partial<CertificateRecord>;
+	const record: Partial<CertificateRecord> = c.record;
 	return {
 		publicId: c.publicId,
 		proofId: record.proof?.id ?? '',
@@ -168,13 +138,7 @@ function view(c: Certificate, origin: string): CertificateView {
 /** Certificates of a tenant, newest first (cursor: createdAt|id). */
 export async function listCertificates(db: DbOrTx, tenantId: string, q: { cursor?: string; limit?: number; status?: CertificateStatus }, origin: string) {
 	const limit = q.limit ?? 50;
-	let after: { at: Date; id: string } | null = null;
-	if (q.cursor) {
-		const [at, id] = decodeCursor(q.cursor).split('|');
-		const d = new Date(at);
-		if (!id || Number.isNaN(d.getTime())) throw new ApiError('bad_request', 'The cursor is not one this list handed out.');
-		after = { at: d, id };
-	}
+	const after = q.cursor ? decodeTimeKeyset(q.cursor) : null;
 	const rows = await db
 		.select()
 		.from(certificates)
@@ -189,7 +153,7 @@ export async function listCertificates(db: DbOrTx, tenantId: string, q: { cursor
 		.limit(limit + 1);
 	const items = rows.slice(0, limit).map((c) => view(c, origin));
 	const last = rows[limit - 1];
-	return { items, nextCursor: rows.length > limit ? encodeCursor(`${last.createdAt.toISOString()}|${last.id}`) : null };
+	return { items, nextCursor: rows.length > limit ? encodeTimeKeyset(last.createdAt, last.id) : null };
 }
 
 /** One certificate of the tenant by public ID; 404 otherwise (another tenant's too). */

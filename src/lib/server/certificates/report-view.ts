@@ -1,4 +1,4 @@
-import { reportSchema, type ErasureReport } from '../proofs/format/report';
+import { reportSchema, type ErasureReport } from '#lib/server/records';
 import type { PdfLocale } from './pdf-labels';
 
 /**

@@ -1,5 +1,5 @@
-import type { ErasureReport } from '../proofs/format/report';
-import type { CertificateRecord } from './records';
+import type { ErasureReport } from '#lib/server/records';
+import type { CertificateRecord } from '#lib/server/records';
 
 /**
  * A realistic certificate record (tests, the handbook's example rendering):

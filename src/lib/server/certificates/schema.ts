@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { bigint, check, index, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { proofs } from '../proofs/schema';
+import type { CertificateRecord } from '../records/certificate-record';
 import { tenants } from '../tenancy/schema';
 
 /**
@@ -30,7 +31,7 @@ export const certificates = pgTable(
 			.notNull()
 			.references(() => proofs.id, { onDelete: 'restrict' }),
 		status: text('status', { enum: CERTIFICATE_STATUSES }).notNull().default('issuing'),
-		record: jsonb('record').notNull(),
+		record: jsonb('record').$type<CertificateRecord>().notNull(),
 		/** hex SHA-256 of the canonical JSON of `record` */
 		recordSha256: text('record_sha256').notNull(),
 		/** signed receipt: signer key id and base64 signature over the canonical record */

@@ -1,15 +1,5 @@
 import type { Db } from '#lib/server/db/client';
-import { platform } from '#lib/server/platform';
-import { EventHub, eventsSince, startCursor } from './index';
-
-let hub: EventHub | undefined;
-
-/** The process's event hub, on the platform's pool. */
-export function eventHub(): EventHub {
-	const p = platform();
-	hub ??= new EventHub(p.database.sql, p.log);
-	return hub;
-}
+import { eventsSince, startCursor, type EventHub } from './index';
 
 const encoder = new TextEncoder();
 const HEARTBEAT_MS = 15_000;

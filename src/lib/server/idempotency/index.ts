@@ -1,8 +1,6 @@
 import { createHash } from 'node:crypto';
 import { json } from '@sveltejs/kit';
 import { and, eq, lt, sql } from 'drizzle-orm';
-import { parseConfig } from '#lib/server/config';
-import { platform, platformStarted } from '#lib/server/platform';
 import type { Db, DbOrTx, Tx } from '#lib/server/db/client';
 import { ApiError } from '#lib/server/http/errors';
 import { idempotencyKeys } from './schema';
@@ -21,7 +19,17 @@ export type IdempotencyRequest = {
 export type IdempotentResult = { status: number; body: unknown };
 export type IdempotentOutcome = IdempotentResult & { replayed: boolean };
 
+/** IDEMPOTENCY_TTL and IDEMPOTENCY_WAIT_TIMEOUT, in seconds. */
+export type IdempotencySettings = { ttlSeconds: number; waitSeconds: number };
+
+export const idempotencySettings = (config: { IDEMPOTENCY_TTL: number; IDEMPOTENCY_WAIT_TIMEOUT: number }): IdempotencySettings => ({
+	ttlSeconds: config.IDEMPOTENCY_TTL,
+	waitSeconds: config.IDEMPOTENCY_WAIT_TIMEOUT
+});
+
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
+/** The spelling some clients (and older drafts' examples) send; read as the same header. */
+export const IDEMPOTENCY_HEADER_ALIAS = 'x-idempotency-key';
 export const REPLAYED_HEADER = 'idempotent-replayed';
 
 const KEY_FORMAT = /^[\x20-\x7E]{1,255}$/;
@@ -31,9 +39,17 @@ const KEY_FORMAT = /^[\x20-\x7E]{1,255}$/;
  * draft-ietf-httpapi-idempotency-key-header defines the value as a Structured
  * Field string (RFC 8941: `"…"`); plain tokens as Stripe and others send them
  * are accepted too. Printable ASCII, 1–255 characters; anything else is a 400.
+ * `X-Idempotency-Key` is read as the same header; both with different values is a 400.
  */
 export function readIdempotencyKey(request: Request): string | null {
-	const raw = request.headers.get(IDEMPOTENCY_HEADER);
+	const main = request.headers.get(IDEMPOTENCY_HEADER);
+	const alias = request.headers.get(IDEMPOTENCY_HEADER_ALIAS);
+	if (main !== null && alias !== null && main.trim() !== alias.trim()) {
+		throw new ApiError('bad_request', 'Idempotency-Key and X-Idempotency-Key differ; send one of them.', [
+			{ field: 'Idempotency-Key', problem: 'differs from X-Idempotency-Key' }
+		]);
+	}
+	const raw = main ?? alias;
 	if (raw === null) return null;
 	let key = raw.trim();
 	if (key.length >= 2 && key.startsWith('"') && key.endsWith('"')) key = key.slice(1, -1).replace(/\\(["\\])/g, '$1');
@@ -83,11 +99,8 @@ export async function withIdempotency(
 	db: Db,
 	req: IdempotencyRequest,
 	handler: (tx: Tx) => Promise<IdempotentResult>,
-	opts: { ttlSeconds?: number; waitSeconds?: number } = {}
+	{ ttlSeconds, waitSeconds }: IdempotencySettings
 ): Promise<IdempotentOutcome> {
-	const config = opts.ttlSeconds === undefined || opts.waitSeconds === undefined ? (platformStarted() ? platform().config : parseConfig()) : undefined;
-	const ttlSeconds = opts.ttlSeconds ?? config!.IDEMPOTENCY_TTL;
-	const waitSeconds = opts.waitSeconds ?? config!.IDEMPOTENCY_WAIT_TIMEOUT;
 	try {
 		return await db.transaction(async (tx) => {
 			// lock_timeout bounds the wait on a concurrent first request; reset right after so the handler's own locks are unaffected
@@ -171,12 +184,12 @@ export function idempotentResponse(outcome: IdempotentOutcome, headers: Record<s
 export async function runIdempotent(
 	db: Db,
 	event: { request: Request; url: URL },
-	opts: { scope: string; requestHash: string },
+	opts: { scope: string; requestHash: string; settings: IdempotencySettings },
 	handler: (tx: Tx) => Promise<IdempotentResult>
 ): Promise<IdempotentOutcome> {
 	const key = readIdempotencyKey(event.request);
 	if (key === null) return { ...(await db.transaction(handler)), replayed: false };
-	return withIdempotency(db, { scope: opts.scope, key, method: event.request.method, path: event.url.pathname, requestHash: opts.requestHash }, handler);
+	return withIdempotency(db, { scope: opts.scope, key, method: event.request.method, path: event.url.pathname, requestHash: opts.requestHash }, handler, opts.settings);
 }
 
 /** Maintenance: drops keys past their TTL. Returns how many went. */

@@ -18,16 +18,15 @@ import { listenDevRealm, type DevRealmServer } from './server';
 export { DEV_USERS, DEV_PASSWORD, DEV_SERVICE_CLIENTS } from './seed';
 export { purgeExpiredArtifacts } from './adapter';
 
-let running: DevRealmServer | undefined;
-
 /**
  * Starts the built-in dev realm (embedded/dev mode only: OIDC_ISSUER unset,
  * never with NODE_ENV=production) and the dev seed it needs: tenants acme
- * and globex and the two automation clients as service accounts.
+ * and globex and the two automation clients as service accounts. Null when
+ * the settings name a real identity provider.
  */
-export async function startDevRealm(config: ResolvedConfig, db: Db, log: Logger): Promise<boolean> {
+export async function startDevRealm(config: ResolvedConfig, db: Db, log: Logger): Promise<DevRealmServer | null> {
 	const ids = identitySettings(config);
-	if (!ids.devRealm || running) return ids.devRealm;
+	if (!ids.devRealm) return null;
 	const tenants = await ensureDevTenants(db);
 	for (const c of DEV_SERVICE_CLIENTS) {
 		await ensureServiceAccount(db, { clientId: c.clientId, tenantId: tenants[c.tenant], name: c.name, scopes: DEV_SERVICE_SCOPES });
@@ -49,15 +48,9 @@ export async function startDevRealm(config: ResolvedConfig, db: Db, log: Logger)
 		provider.on('server_error', (_ctx, err) => log.error({ err }, 'dev realm error'));
 		return provider;
 	};
-	running = await listenDevRealm(makeProvider, accounts, DEV_REALM_PATH, log.child({ component: 'dev-realm' }));
+	const server = await listenDevRealm(makeProvider, accounts, DEV_REALM_PATH, log.child({ component: 'dev-realm' }));
 	log.info({ issuer: ids.issuer }, 'dev identity provider ready (development only)');
-	return true;
-}
-
-export async function stopDevRealm(): Promise<void> {
-	const r = running;
-	running = undefined;
-	await r?.close();
+	return server;
 }
 
 export const isDevRealmPath = (pathname: string) => pathname === DEV_REALM_PATH || pathname.startsWith(`${DEV_REALM_PATH}/`);
@@ -70,7 +63,8 @@ const MAX_BODY = 64 * 1024;
  * body, and X-Forwarded-Host/Proto from ORIGIN so the issuer and every URL the
  * realm prints are the public ones. Sign-in and token requests are rate limited.
  */
-export async function forwardToDevRealm(event: RequestEvent, config: ResolvedConfig): Promise<Response> {
+export async function forwardToDevRealm(event: RequestEvent): Promise<Response> {
+	const { config, devRealm: running } = event.locals.app;
 	if (!running) return errorResponse('not_found', event.locals.correlationId, { message: 'No dev identity provider runs here.' });
 	const { request, url } = event;
 	if (request.method === 'POST') {

@@ -1,21 +1,18 @@
 /**
- * Licences (issue 5 §6): an append-only ledger per tenant — grants, top-ups,
+ * Licences: an append-only ledger per tenant — grants, top-ups,
  * consumptions, refunds, corrections — whose balance is computed. A proof is
  * charged once (unique consumption per proof); with no balance left the proof
  * is rejected `licence_exhausted` and can be reprocessed after a top-up.
  */
 import { and, eq } from 'drizzle-orm';
 import { recordAudit } from '#lib/server/audit';
-import { identitySettings } from '#lib/server/auth/settings';
-import type { ResolvedConfig } from '#lib/server/config';
 import type { Db, DbOrTx, Tx } from '#lib/server/db/client';
 import { ApiError } from '#lib/server/http/errors';
-import { platform } from '#lib/server/platform';
 import { ensureDevTenants, getTenant, type AuditContext } from '#lib/server/tenancy';
-import { appendRow, consumptionOf, ledgerView, licenceTotals, listLedger, lockLedger, type LedgerView } from './ledger';
+import { appendRow, consumptionOf, ledgerView, licenceTotals, listLedger, withLedgerLock, type LedgerView } from './ledger';
 import { licenceLedger } from './schema';
 
-export { consumeLicences, currentBalance, licenceTotals, listLedger, consumptionOf, type ConsumptionOutcome, type LicenceTotals, type LedgerView } from './ledger';
+export { withLedgerLock, consumeLicences, currentBalance, licenceTotals, listLedger, consumptionOf, type ConsumptionOutcome, type LicenceTotals, type LedgerView } from './ledger';
 export { LEDGER_KINDS, type LedgerKind, type LedgerEntry } from './schema';
 export { dailyBalances } from './stats';
 
@@ -33,13 +30,9 @@ export async function grantLicences(tx: Tx, input: GrantInput, ctx: AuditContext
 		throw new ApiError('validation_failed', undefined, [{ field: 'amount', problem: 'must be positive for a grant or top-up' }]);
 	}
 	if (input.amount === 0) throw new ApiError('validation_failed', undefined, [{ field: 'amount', problem: 'a correction must not be zero' }]);
-	await lockLedger(tx, input.tenantId);
-	const row = await appendRow(tx, input.tenantId, {
-		kind: input.kind,
-		amount: input.amount,
-		reason: input.reason,
-		actor: ctx.actor && { kind: ctx.actor.kind, id: ctx.actor.id }
-	});
+	const row = await withLedgerLock(tx, input.tenantId, () =>
+		appendRow(tx, input.tenantId, { kind: input.kind, amount: input.amount, reason: input.reason, actor: ctx.actor && { kind: ctx.actor.kind, id: ctx.actor.id } })
+	);
 	await recordAudit(tx, {
 		actor: ctx.actor,
 		tenantId: input.tenantId,
@@ -66,20 +59,21 @@ export async function refundProof(
 	ctx: AuditContext,
 	target: string
 ): Promise<LedgerView> {
-	await lockLedger(tx, tenantId);
-	if (!(await consumptionOf(tx, proof.id))) throw new ApiError('conflict', 'This proof was never charged a licence.');
-	const [refunded] = await tx
-		.select({ id: licenceLedger.id })
-		.from(licenceLedger)
-		.where(and(eq(licenceLedger.kind, 'refund'), eq(licenceLedger.proofId, proof.id)));
-	if (refunded) throw new ApiError('conflict', 'The licence of this certificate was refunded already.');
-	const row = await appendRow(tx, tenantId, {
-		kind: 'refund',
-		amount: 1,
-		proofId: proof.id,
-		proofPublicId: proof.publicId,
-		reason,
-		actor: ctx.actor && { kind: ctx.actor.kind, id: ctx.actor.id }
+	const row = await withLedgerLock(tx, tenantId, async () => {
+		if (!(await consumptionOf(tx, proof.id))) throw new ApiError('conflict', 'This proof was never charged a licence.');
+		const [refunded] = await tx
+			.select({ id: licenceLedger.id })
+			.from(licenceLedger)
+			.where(and(eq(licenceLedger.kind, 'refund'), eq(licenceLedger.proofId, proof.id)));
+		if (refunded) throw new ApiError('conflict', 'The licence of this certificate was refunded already.');
+		return appendRow(tx, tenantId, {
+			kind: 'refund',
+			amount: 1,
+			proofId: proof.id,
+			proofPublicId: proof.publicId,
+			reason,
+			actor: ctx.actor && { kind: ctx.actor.kind, id: ctx.actor.id }
+		});
 	});
 	await recordAudit(tx, {
 		actor: ctx.actor,
@@ -111,24 +105,14 @@ export async function ensureDevLicencePools(db: Db): Promise<void> {
 	const ids = await ensureDevTenants(db);
 	for (const [slug, amount] of Object.entries(DEV_LICENCE_POOLS) as [keyof typeof DEV_LICENCE_POOLS, number][]) {
 		const tenantId = ids[slug];
-		await db.transaction(async (tx) => {
-			await lockLedger(tx, tenantId);
-			const [seeded] = await tx
-				.select({ id: licenceLedger.id })
-				.from(licenceLedger)
-				.where(and(eq(licenceLedger.tenantId, tenantId), eq(licenceLedger.reference, 'dev-seed')));
-			if (seeded) return;
-			await appendRow(tx, tenantId, { kind: 'grant', amount, reason: 'Development seed pool', reference: 'dev-seed' });
-		});
+		await db.transaction((tx) =>
+			withLedgerLock(tx, tenantId, async () => {
+				const [seeded] = await tx
+					.select({ id: licenceLedger.id })
+					.from(licenceLedger)
+					.where(and(eq(licenceLedger.tenantId, tenantId), eq(licenceLedger.reference, 'dev-seed')));
+				if (!seeded) await appendRow(tx, tenantId, { kind: 'grant', amount, reason: 'Development seed pool', reference: 'dev-seed' });
+			})
+		);
 	}
-}
-
-/**
- * Start-up of the web entry: the dev licence pools when the dev seed runs
- * (embedded/dev mode: no OIDC_ISSUER, never in production; same rule as the
- * dev tenants).
- */
-export async function startLicences(config: ResolvedConfig): Promise<void> {
-	if ((process.env.WIPECERT_ENTRY ?? 'web') !== 'web' || !identitySettings(config).devRealm) return;
-	await ensureDevLicencePools(platform().database.db);
 }

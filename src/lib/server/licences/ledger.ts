@@ -1,17 +1,29 @@
 import { and, desc, eq, inArray, lt, sql } from 'drizzle-orm';
+import type { LedgerEntry as ApiLedgerEntry } from '#lib/api/types.gen';
 import type { DbOrTx, Tx } from '#lib/server/db/client';
 import { ApiError } from '#lib/server/http/errors';
-import { decodeCursor, encodeCursor } from '#lib/server/tenancy/cursor';
+import { decodeIntegerCursor, encodeCursor } from '#lib/server/http/cursor';
 import { licenceLedger, type LedgerEntry, type LedgerKind } from './schema';
 
 /**
  * Serialises ledger writes of one tenant for the rest of the transaction.
  * Every booking reads the newest `balance_after` under this lock, so two
- * consumptions at balance 1 cannot both pass (issue 5 §6: concurrent
- * consumption), whichever processes they run in.
+ * consumptions at balance 1 cannot both pass, whichever processes they run in.
+ * (A transaction-level advisory lock: taking it again in the same transaction
+ * stacks and does not wait.)
  */
-export async function lockLedger(tx: Tx, tenantId: string): Promise<void> {
+async function lockLedger(tx: Tx, tenantId: string): Promise<void> {
 	await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`wipecert:licences:${tenantId}`}, 0))`);
+}
+
+/**
+ * Runs `fn` holding the tenant's ledger lock until the transaction ends: what
+ * `fn` decides from the balance (which proofs get a licence, whether a
+ * correction fits) cannot race another booking of that tenant.
+ */
+export async function withLedgerLock<T>(tx: Tx, tenantId: string, fn: () => Promise<T>): Promise<T> {
+	await lockLedger(tx, tenantId);
+	return fn();
 }
 
 /** The tenant's balance: the newest row's `balance_after` (0 before the first row). */
@@ -36,7 +48,7 @@ export type Booking = {
 };
 
 /**
- * Appends one row (caller holds `lockLedger`). A row that would take the
+ * Appends one row (the caller holds the ledger lock: `withLedgerLock`). A row that would take the
  * balance below zero is refused with 409: nothing is booked.
  */
 export async function appendRow(tx: Tx, tenantId: string, booking: Booking): Promise<LedgerEntry> {
@@ -121,15 +133,8 @@ export async function licenceTotals(db: DbOrTx, tenantId: string): Promise<Licen
 	};
 }
 
-export type LedgerView = {
-	id: number;
-	kind: LedgerKind;
-	amount: number;
-	balanceAfter: number;
-	proofId: string | null;
-	reason: string | null;
-	createdAt: string;
-};
+/** The API's ledger row (openapi LedgerEntry): the contract is the one definition of this shape. */
+export type LedgerView = ApiLedgerEntry;
 
 export function ledgerView(row: LedgerEntry): LedgerView {
 	return {
@@ -146,8 +151,7 @@ export function ledgerView(row: LedgerEntry): LedgerView {
 /** Ledger rows of a tenant, newest first, cursor-paginated. */
 export async function listLedger(db: DbOrTx, tenantId: string, page: { cursor?: string; limit?: number }): Promise<{ items: LedgerView[]; nextCursor: string | null }> {
 	const limit = page.limit ?? 50;
-	const before = page.cursor ? Number(decodeCursor(page.cursor)) : null;
-	if (before !== null && !Number.isSafeInteger(before)) throw new ApiError('bad_request', 'The cursor is not one this list handed out.');
+	const before = page.cursor ? decodeIntegerCursor(page.cursor) : null;
 	const rows = await db
 		.select()
 		.from(licenceLedger)

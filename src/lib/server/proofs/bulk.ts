@@ -110,7 +110,7 @@ export async function submitBulk(ctx: SubmitContext, http: { request: Request; u
 		const requestHash = await spool(http.request, file, limits.bulkMaxBytes);
 		const run = async () => ({ status: 202, body: await processSpool(ctx, by, limits, file, kind, type) });
 		if (key === null) return { ...(await run()), replayed: false };
-		return await withIdempotency(ctx.db, { scope: by.scope, key, method: http.request.method, path: http.url.pathname, requestHash: `${requestHash}:${type}` }, run);
+		return await withIdempotency(ctx.db, { scope: by.scope, key, method: http.request.method, path: http.url.pathname, requestHash: `${requestHash}:${type}` }, run, ctx.idempotency);
 	} finally {
 		await rm(file, { force: true });
 	}

@@ -5,12 +5,11 @@
  * (proofs/report) are the crypto engineer's.
  */
 export { PROOF_STATUSES, PROOF_SOURCES, type Proof, type ProofStatus, type ProofSource } from './schema';
-export { newPublicId, isPublicId, PUBLIC_ID_PREFIX } from './ids';
 export { REJECTIONS, REJECTION_CODES, ProofRejection, RetryableFailure, isRejectionCode, type RejectionCode } from './rejections';
 export { checkDer, checkProofContentType, PROOF_CONTENT_TYPES, storeProof, registerProof, type ProofAccepted, type Submitter } from './submission';
-export { submitProof, type SubmitContext, type SubmittedBy } from './submit';
+export { submitProof, submitContext, readProofBody, type SubmitContext, type SubmittedBy } from './submit';
 export { submitBulk, type BulkSubmission, type BulkItem, type BulkLimits } from './bulk';
 export { listProofs, getProof, proofStatusView, isReprocessable } from './queries';
-export { processBatch, claimBatch, workerIdentity, type PipelineContext, type PipelineParts, type OpenedProof, type BatchResult } from './pipeline';
+export { createPipeline, processBatch, claimBatch, workerIdentity, type PipelineContext, type PipelineSettings, type BatchResult } from './pipeline';
 export { retryProof, sweepProofs, reprocessProof, ensureSweepSchedule, retryJob } from './retry';
 export { rejectionsByCode, proofsInFlight, proofCount, IN_FLIGHT } from './stats';

@@ -2,54 +2,29 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { agentByCertificateSerial, type Agent } from '#lib/server/agents';
-import {
-	canonicalRecordBytes,
-	certificatesForProofs,
-	completeIssuance,
-	createCertificateRecords,
-	deviceSummary,
-	recordReceipts,
-	type Certificate,
-	type CertificateRecord
-} from '#lib/server/certificates';
+import { certificatesForProofs, createCertificates, deviceSummary, issueCertificates, type Certificate } from '#lib/server/certificates';
 import type { Db, Tx } from '#lib/server/db/client';
-import { consumeLicences } from '#lib/server/licences';
-import { lockLedger } from '#lib/server/licences/ledger';
+import { consumeLicences, withLedgerLock } from '#lib/server/licences';
 import { sendInTx, type Queue } from '#lib/server/queue';
+import { SignerUnavailable, type Signer } from '#lib/server/signer';
 import type { ObjectStore } from '#lib/server/storage';
 import { getTenant } from '#lib/server/tenancy';
 import type { Logger } from '#lib/server/telemetry/logger';
-import { newPublicId } from './ids';
+import { openProof, type OpenedProof } from './format';
 import { ProofRejection, RetryableFailure, type RejectionCode } from './rejections';
 import { proofs, type Proof } from './schema';
 import { moveClaimed, recordTransitions, type Transition } from './transitions';
 
-/** What the proof format hands back for a proof it could decrypt and verify (crypto engineer's proofs/format). */
-export type OpenedProof = {
-	/** the erasure report, validated against the report schema */
-	report: unknown;
-	/** the canonical bytes of the report, HMACed for duplicate detection */
-	canonicalReport: Uint8Array;
-	/** lower-case hex serial of the agent certificate that signed it (chained to the tenant's agent CA) */
-	signerSerialHex: string;
-};
-
-/**
- * The outside parts the pipeline calls; `pipelineParts()` in the job module
- * binds them to the real signer, proof format, log and PDF modules. Each
- * throws ProofRejection (permanent) or RetryableFailure (try later).
- */
-export type PipelineParts = {
-	/** decrypt (signer), verify the CMS signature and the chain to the tenant's agent CA, validate the report schema */
-	open(der: Uint8Array, ctx: { tenantId: string; receivedAt: Date }): Promise<OpenedProof>;
-	/** hex HMAC of canonical report bytes with the signer's key */
-	hmac(bytes: Uint8Array): Promise<string>;
-	/** one signed receipt per record, signed as one batch by one keyring key; never twice per record id */
-	signReceipts(records: { id: string; bytes: Uint8Array }[]): Promise<Map<string, { keyId: string; signature: string; algorithm: string }>>;
-	/** transparency log: leaf index per certificate id (optional until the log module is in the build) */
-	appendToLog?(certificates: Certificate[]): Promise<Map<string, number>>;
-	/** renders, signs and stores the PDF; object key per certificate id (optional until the PDF module is in the build) */
-	renderPdfs?(certificates: Certificate[]): Promise<Map<string, string>>;
+export type PipelineSettings = {
+	batchSize: number;
+	claimTimeoutSeconds: number;
+	retryBaseDelay: number;
+	retryMaxDelay: number;
+	retryLimit: number;
+	/** CHAIN != noop: certificates wait for an anchor (CERTIFIED_PENDING_ANCHOR + certificates.to_anchor) */
+	anchor: boolean;
+	/** a notifications worker is in the build: send notifications.to_send */
+	notify: boolean;
 };
 
 export type PipelineContext = {
@@ -57,19 +32,18 @@ export type PipelineContext = {
 	queue: Queue;
 	storage: ObjectStore;
 	log: Logger;
-	parts: PipelineParts;
-	settings: {
-		batchSize: number;
-		claimTimeoutSeconds: number;
-		retryBaseDelay: number;
-		retryMaxDelay: number;
-		retryLimit: number;
-		/** CHAIN != noop: certificates wait for an anchor (CERTIFIED_PENDING_ANCHOR + certificates.to_anchor) */
-		anchor: boolean;
-		/** a notifications worker is in the build: send notifications.to_send */
-		notify: boolean;
-	};
+	signer(): Promise<Signer>;
+	/** what certificate issuance needs besides the services above */
+	issuance: { origin: string; logOrigin: string; tsaUrl?: string };
+	settings: PipelineSettings;
+	/** tenants' agent CA certificates: one look-up per tenant and pipeline (a CA never changes once created) */
+	agentCas: Map<string, Promise<string>>;
 };
+
+/** A pipeline on the given services; built once per worker process (SIGNER_BATCH_SIZE is fixed for its life). */
+export function createPipeline(parts: Omit<PipelineContext, 'agentCas'>): PipelineContext {
+	return { ...parts, agentCas: new Map() };
+}
 
 export const workerIdentity = () => `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
 
@@ -124,6 +98,18 @@ function batchAgents(ctx: PipelineContext): AgentLookup {
 	};
 }
 
+/** Signer or storage outages: retried with backoff, without an error log line. */
+const expected = (error: unknown) => error instanceof RetryableFailure || error instanceof SignerUnavailable;
+
+function agentCa(ctx: PipelineContext, signer: Signer, tenantId: string): Promise<string> {
+	let pem = ctx.agentCas.get(tenantId);
+	if (!pem) {
+		ctx.agentCas.set(tenantId, (pem = signer.agentCaCertificate(tenantId)));
+		pem.catch(() => ctx.agentCas.delete(tenantId));
+	}
+	return pem;
+}
+
 async function validateOne(ctx: PipelineContext, proof: Proof, agents: AgentLookup): Promise<Outcome> {
 	try {
 		let der: Uint8Array | null;
@@ -133,20 +119,21 @@ async function validateOne(ctx: PipelineContext, proof: Proof, agents: AgentLook
 			throw new RetryableFailure(`object storage: ${(error as Error).message}`, { cause: error });
 		}
 		if (!der) throw new RetryableFailure('the proof object is missing from storage');
-		const opened = await ctx.parts.open(der, { tenantId: proof.tenantId, receivedAt: proof.receivedAt });
+		const signer = await ctx.signer();
+		const opened = await openProof(der, { signer, agentCaPem: await agentCa(ctx, signer, proof.tenantId), receivedAt: proof.receivedAt });
 		const agent = await agents(proof.tenantId, opened.signerSerialHex);
 		if (!agent) throw new ProofRejection('agent_unknown', `certificate serial ${opened.signerSerialHex}`);
-		// "not revoked at receipt" (issue 5 §5): a revocation after the proof arrived does not reject it
+		// "not revoked at receipt": a revocation after the proof arrived does not reject it
 		if (agent.revokedAt && agent.revokedAt <= proof.receivedAt) {
 			throw new ProofRejection('agent_revoked', `agent revoked at ${agent.revokedAt.toISOString()}`);
 		}
-		const hmac = await ctx.parts.hmac(opened.canonicalReport);
+		const hmac = await signer.hmac(opened.canonicalReport);
 		return { proof, kind: 'valid', v: { proof, opened, agentId: agent.id, hmac } };
 	} catch (error) {
 		if (error instanceof ProofRejection) return { proof, kind: 'rejected', code: error.code, detail: error.detail };
 		// Anything else (signer or storage down, a bug) is retried with backoff, never dropped.
 		const message = error instanceof Error ? error.message : String(error);
-		if (!(error instanceof RetryableFailure)) ctx.log.error({ err: error, proof: proof.publicId }, 'unexpected error while validating a proof');
+		if (!expected(error)) ctx.log.error({ err: error, proof: proof.publicId }, 'unexpected error while validating a proof');
 		return { proof, kind: 'retry', error: message.slice(0, 1000) };
 	}
 }
@@ -203,8 +190,7 @@ async function reject(tx: Tx, workerId: string, list: { proof: Proof; code: Reje
  */
 async function decide(ctx: PipelineContext, workerId: string, tenantId: string, valid: Validated[]): Promise<Certificate[]> {
 	const tenant = await getTenant(ctx.db, tenantId);
-	return ctx.db.transaction(async (tx) => {
-		await lockLedger(tx, tenantId);
+	return ctx.db.transaction((tx) => withLedgerLock(tx, tenantId, async () => {
 		// still ours? (a worker that overran its claim must not act on a proof another took over)
 		const held = await tx
 			.select({ id: proofs.id })
@@ -231,7 +217,6 @@ async function decide(ctx: PipelineContext, workerId: string, tenantId: string, 
 		const { exhausted } = await consumeLicences(tx, tenantId, eligible.map((v) => ({ id: v.proof.id, publicId: v.proof.publicId })));
 		const charged = eligible.filter((v) => !exhausted.has(v.proof.id));
 		for (const v of eligible) if (exhausted.has(v.proof.id)) rejected.push({ proof: v.proof, code: 'licence_exhausted' });
-		const issuedAt = new Date().toISOString();
 		const facts = charged.map((v) => {
 			const summary = deviceSummary(v.opened.report);
 			return { id: v.proof.id, contentHmac: v.hmac, agentId: v.agentId, summary, deviceSerial: summary?.serial ?? null, assetTag: summary?.assetTag ?? null };
@@ -244,68 +229,35 @@ async function decide(ctx: PipelineContext, workerId: string, tenantId: string, 
 					as v(id uuid, "contentHmac" text, "agentId" uuid, summary jsonb, "deviceSerial" text, "assetTag" text)
 				where p.id = v.id`);
 		}
-		const certs = await createCertificateRecords(
+		const certs = await createCertificates(
 			tx,
-			charged.map((v) => {
-				const publicId = newPublicId('certificate');
-				const record: CertificateRecord = {
-					version: 1,
-					certificateId: publicId,
-					issuer: { tenant: tenant?.slug ?? tenantId, name: tenant?.name ?? '' },
-					issuedAt,
-					proof: { id: v.proof.publicId, sha256: v.proof.contentSha256, receivedAt: v.proof.receivedAt.toISOString() },
-					agent: { certificateSerial: v.opened.signerSerialHex.toLowerCase() },
-					report: v.opened.report
-				};
-				return { tenantId, proofId: v.proof.id, publicId, record };
-			})
+			{ id: tenantId, slug: tenant?.slug ?? tenantId, name: tenant?.name ?? '' },
+			charged.map((v) => ({
+				proofId: v.proof.id,
+				proof: { id: v.proof.publicId, sha256: v.proof.contentSha256, receivedAt: v.proof.receivedAt.toISOString() },
+				agentCertificateSerial: v.opened.signerSerialHex,
+				report: v.opened.report
+			}))
 		);
 		await recordTransitions(tx, `worker:${workerId}`, await reject(tx, workerId, rejected));
 		return certs;
-	});
+	}));
 }
 
 /**
- * Receipt, log leaf and PDF for certificates still `issuing`, then the final
- * state. Every step is skipped when its result is recorded already, so a
- * retry after a crash continues where the crash happened: the receipt is
- * stored the moment it is signed (never signed twice), the log append and the
- * PDF are idempotent per certificate.
+ * Hands the decided certificates to issuance (receipt, log leaf, PDF: the
+ * certificates module) and, in issuance's completing transaction, moves their
+ * proofs to their final state and queues what follows (anchoring,
+ * notifications): the certificate is `valid` exactly when its proof is
+ * certified.
  */
 async function issue(ctx: PipelineContext, workerId: string, certs: Certificate[], proofsById: Map<string, Proof>): Promise<Transition[]> {
-	const pending = certs.filter((c) => c.status === 'issuing');
-	const unsigned = pending.filter((c) => !c.receiptSignature);
-	if (unsigned.length) {
-		const receipts = await ctx.parts.signReceipts(unsigned.map((c) => ({ id: c.publicId, bytes: canonicalRecordBytes(c.record) })));
-		const rows = unsigned.map((c) => {
-			const r = receipts.get(c.publicId);
-			if (!r) throw new RetryableFailure(`the signer returned no receipt for ${c.publicId}`);
-			return { id: c.id, ...r };
-		});
-		await recordReceipts(ctx.db, rows);
-		for (const [i, c] of unsigned.entries()) Object.assign(c, { receiptKeyId: rows[i].keyId, receiptSignature: rows[i].signature, receiptAlgorithm: rows[i].algorithm });
-	}
-	const unlogged = pending.filter((c) => c.logIndex === null);
-	const logIndexes = ctx.parts.appendToLog && unlogged.length ? await ctx.parts.appendToLog(unlogged) : new Map<string, number>();
-	// the PDFs' inclusion proofs start from these leaves (no look-up by leaf hash per certificate)
-	for (const c of unlogged) c.logIndex = logIndexes.get(c.id) ?? null;
-	const pdfs = ctx.parts.renderPdfs ? await ctx.parts.renderPdfs(pending.filter((c) => !c.pdfObjectKey)) : new Map<string, string>();
+	const signer = await ctx.signer();
 	const to = ctx.settings.anchor ? 'CERTIFIED_PENDING_ANCHOR' : 'CERTIFIED_NO_ANCHOR';
-	return ctx.db.transaction(async (tx) => {
-		await completeIssuance(
-			tx,
-			pending.map((c) => ({
-				id: c.id,
-				receiptKeyId: c.receiptKeyId!,
-				receiptSignature: c.receiptSignature!,
-				receiptAlgorithm: c.receiptAlgorithm!,
-				logIndex: c.logIndex,
-				pdfObjectKey: c.pdfObjectKey ?? pdfs.get(c.id) ?? null
-			}))
-		);
-		const moved = new Set((await moveClaimed(tx, workerId, certs.map((c) => c.proofId), to)).map((m) => m.id));
+	return issueCertificates({ db: ctx.db, storage: ctx.storage, signer, ...ctx.issuance }, certs, async (tx, issued) => {
+		const moved = new Set((await moveClaimed(tx, workerId, issued.map((c) => c.proofId), to)).map((m) => m.id));
 		const changes: Transition[] = [];
-		for (const c of certs) {
+		for (const c of issued) {
 			if (!moved.has(c.proofId)) continue;
 			const proof = proofsById.get(c.proofId)!;
 			changes.push({ proofId: proof.id, publicId: proof.publicId, tenantId: proof.tenantId, from: 'VALIDATING', to, detail: `certificate ${c.publicId}` });
@@ -374,7 +326,7 @@ export async function processBatch(ctx: PipelineContext, workerId: string, hint?
 	try {
 		issued = await time('issue', () => issue(ctx, workerId, certs, byId));
 	} catch (error) {
-		if (!(error instanceof RetryableFailure)) ctx.log.error({ err: error }, 'unexpected error while issuing certificates');
+		if (!expected(error)) ctx.log.error({ err: error }, 'unexpected error while issuing certificates');
 		const message = error instanceof Error ? error.message : String(error);
 		for (const c of certs) retry.push({ proof: byId.get(c.proofId)!, error: message.slice(0, 1000) });
 	}

@@ -3,8 +3,8 @@ import type { ProofSummary } from '#lib/api/types.gen';
 import { certificatesForProofs, type DeviceSummary } from '#lib/server/certificates';
 import type { DbOrTx } from '#lib/server/db/client';
 import { ApiError } from '#lib/server/http/errors';
-import { decodeCursor, encodeCursor } from '#lib/server/tenancy/cursor';
-import { isPublicId } from './ids';
+import { decodeTimeKeyset, encodeTimeKeyset } from '#lib/server/http/cursor';
+import { isPublicId } from '#lib/server/records';
 import { isRejectionCode, REJECTIONS, type RejectionCode } from './rejections';
 import { proofEvents, proofs, type Proof, type ProofStatus } from './schema';
 
@@ -47,13 +47,7 @@ async function certificateIds(db: DbOrTx, rows: Proof[]): Promise<Map<string, st
  */
 export async function listProofs(db: DbOrTx, tenantId: string, query: { cursor?: string; limit?: number; status?: ProofStatus; q?: string }) {
 	const limit = query.limit ?? 50;
-	let after: { at: Date; id: string } | null = null;
-	if (query.cursor) {
-		const [at, id] = decodeCursor(query.cursor).split('|');
-		const d = new Date(at);
-		if (!id || Number.isNaN(d.getTime())) throw new ApiError('bad_request', 'The cursor is not one this list handed out.');
-		after = { at: d, id };
-	}
+	const after = query.cursor ? decodeTimeKeyset(query.cursor) : null;
 	const q = query.q?.trim();
 	const rows = await db
 		.select()
@@ -73,7 +67,7 @@ export async function listProofs(db: DbOrTx, tenantId: string, query: { cursor?:
 	const last = rows[limit - 1];
 	return {
 		items: page.map((p) => summaryView(p, certs.get(p.id) ?? null)),
-		nextCursor: rows.length > limit ? encodeCursor(`${last.receivedAt.toISOString()}|${last.id}`) : null
+		nextCursor: rows.length > limit ? encodeTimeKeyset(last.receivedAt, last.id) : null
 	};
 }
 

@@ -5,7 +5,7 @@ import { ApiError } from '#lib/server/http/errors';
 import { sendManyInTx, type Queue } from '#lib/server/queue';
 import { tenantIsActive } from '#lib/server/tenancy';
 import type { ObjectStore } from '#lib/server/storage';
-import { newPublicId } from './ids';
+import { newPublicId } from '#lib/server/records';
 import { proofs, type ProofSource, type ProofStatus } from './schema';
 import { recordTransitions, type Transition } from './transitions';
 

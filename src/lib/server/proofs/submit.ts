@@ -1,12 +1,19 @@
 import type { Db } from '#lib/server/db/client';
+import { readBodyLimited } from '#lib/server/http/body';
 import { ApiError } from '#lib/server/http/errors';
-import { hashRequest, runIdempotent, type IdempotentOutcome } from '#lib/server/idempotency';
+import { hashRequest, idempotencySettings, runIdempotent, type IdempotencySettings, type IdempotentOutcome } from '#lib/server/idempotency';
 import type { Queue } from '#lib/server/queue';
 import type { ObjectStore } from '#lib/server/storage';
 import type { ProofSource } from './schema';
 import { checkDer, checkProofContentType, registerProof, storeProof, type StoredProof, type Submitter } from './submission';
 
-export type SubmitContext = { db: Db; queue: Queue; storage: ObjectStore };
+export type SubmitContext = { db: Db; queue: Queue; storage: ObjectStore; idempotency: IdempotencySettings };
+
+/** What a submission runs on: the app role's pool for the REST API, the ingest role's on the agent gateway. */
+export const submitContext = (
+	app: { queue: Queue; storage: ObjectStore; config: { IDEMPOTENCY_TTL: number; IDEMPOTENCY_WAIT_TIMEOUT: number } },
+	db: Db
+): SubmitContext => ({ db, queue: app.queue, storage: app.storage, idempotency: idempotencySettings(app.config) });
 
 export type SubmittedBy = {
 	tenantId: string;
@@ -18,6 +25,12 @@ export type SubmittedBy = {
 	scope: string;
 };
 
+/** A proof file's bytes from a request: its content type checked first (415), then at most `maxBytes` read (413). */
+export async function readProofBody(request: Request, maxBytes: number): Promise<Uint8Array> {
+	checkProofContentType(request.headers.get('content-type'));
+	return readBodyLimited(request, maxBytes);
+}
+
 /** Stores a proof object; storage trouble is a 503 the client can retry, not a 500. */
 export async function storeOrUnavailable(storage: ObjectStore, tenantId: string, bytes: Uint8Array): Promise<StoredProof> {
 	try {
@@ -28,8 +41,7 @@ export async function storeOrUnavailable(storage: ObjectStore, tenantId: string,
 }
 
 /**
- * One proof, from `POST /api/v1/proofs` or `POST /ingest/v1/proofs` (issue 5
- * §4): content type (415), DER shape (415 `proof_not_der`), object stored
+ * One proof, from `POST /api/v1/proofs` or `POST /ingest/v1/proofs`: content type (415), DER shape (415 `proof_not_der`), object stored
  * first, then row + job in one transaction; `Idempotency-Key` replays the
  * first answer (same key, other body: 409). Answers 202 `{ publicId, status,
  * duplicate }`.
@@ -38,7 +50,7 @@ export async function submitProof(ctx: SubmitContext, http: { request: Request; 
 	checkProofContentType(http.request.headers.get('content-type'));
 	checkDer(body);
 	const stored = await storeOrUnavailable(ctx.storage, by.tenantId, body);
-	return runIdempotent(ctx.db, http, { scope: by.scope, requestHash: hashRequest(body) }, async (tx) => ({
+	return runIdempotent(ctx.db, http, { scope: by.scope, requestHash: hashRequest(body), settings: ctx.idempotency }, async (tx) => ({
 		status: 202,
 		body: await registerProof(tx, ctx.queue, stored, { source: by.source, submitter: by.submitter, filename, agentId: by.agentId })
 	}));

@@ -1,3 +1,4 @@
+import type { DeadLetter } from '#lib/api/types.gen';
 import { sql } from 'drizzle-orm';
 import { recordAudit } from '#lib/server/audit';
 import type { Tx } from '#lib/server/db/client';
@@ -6,7 +7,8 @@ import type { AuditContext } from '#lib/server/tenancy/audit-context';
 import { deadLetterOf, QUEUES, type QueueName } from './catalogue';
 import { sendInTx, type Queue } from './index';
 
-export type DeadLetterView = { id: string; queue: string; createdAt: string; data: unknown; error: string | null };
+/** The API's dead letter (openapi DeadLetter). */
+export type DeadLetterView = DeadLetter;
 
 /** A queue of the catalogue by name; anything else is a 404 (the console never invents queue names). */
 export function catalogueQueue(name: string): QueueName {

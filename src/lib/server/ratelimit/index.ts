@@ -3,7 +3,6 @@ import { lt, sql } from 'drizzle-orm';
 import type { Config } from '#lib/server/config';
 import type { Db, DbOrTx } from '#lib/server/db/client';
 import { ApiError } from '#lib/server/http/errors';
-import { platform } from '#lib/server/platform';
 import { clientAddress, rateLimitSubject } from './client-address';
 import { LocalRateLimiter } from './local';
 import { rateLimitCounters } from './schema';
@@ -62,9 +61,12 @@ function localLimiter(db: Db): LocalRateLimiter {
 }
 
 /** Writes locally counted hits to the shared counters now (tests; shutdown). */
-export async function flushRateLimits(): Promise<void> {
-	await limiters.get(platform().database.db)?.flush();
+export async function flushRateLimits(db: Db): Promise<void> {
+	await limiters.get(db)?.flush();
 }
+
+/** What a rate limit reads of a request: its addresses, and the container's settings and pool. */
+type LimitedRequest = Pick<RequestEvent, 'request' | 'getClientAddress' | 'locals'>;
 
 /**
  * Throws 429 `rate_limited` with `Retry-After` (RFC 9110 §10.2.3, seconds) when
@@ -75,8 +77,8 @@ export async function flushRateLimits(): Promise<void> {
  * to the shared counters in batches; from there on every request is counted
  * in the database (local.ts, admin-docs operations/rate-limits).
  */
-export async function enforceRateLimit(event: Pick<RequestEvent, 'request' | 'getClientAddress'>, bucket: RateLimitBucket): Promise<void> {
-	const { config, database } = platform();
+export async function enforceRateLimit(event: LimitedRequest, bucket: RateLimitBucket): Promise<void> {
+	const { config, database } = event.locals.app;
 	const limit = limitFor(config, bucket);
 	if (!limit) return;
 	const subject = rateLimitSubject(clientAddress(event, config.TRUSTED_PROXY_HOPS));
@@ -89,8 +91,8 @@ export async function enforceRateLimit(event: Pick<RequestEvent, 'request' | 'ge
 }
 
 /** The caller's address as the settings say to read it (TRUSTED_PROXY_HOPS): for audit rows' source IP. */
-export function requestClientAddress(event: Pick<RequestEvent, 'request' | 'getClientAddress'>): string {
-	return clientAddress(event, platform().config.TRUSTED_PROXY_HOPS);
+export function requestClientAddress(event: LimitedRequest): string {
+	return clientAddress(event, event.locals.app.config.TRUSTED_PROXY_HOPS);
 }
 
 /** Maintenance: drops windows that have ended. Returns how many rows went. */

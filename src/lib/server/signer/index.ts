@@ -1,13 +1,12 @@
 /**
- * The signer (ARCHITECTURE: signer; issue 5 §7): every private key of the
- * platform behind one interface. `getSigner()` is the process's one signer:
- * the in-process keyring over DATA_DIR/keys when SIGNER_URL is unset, the
- * remote signer service over mTLS otherwise.
+ * The signer: every private key of the platform behind one interface
+ * (types.ts). A process has one, made by its container from the settings: the
+ * in-process keyring over DATA_DIR/keys when SIGNER_URL is unset, the remote
+ * signer service over mTLS otherwise (docs/architecture.md, "Keyring").
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { getConfig, type ResolvedConfig } from '#lib/server/config';
-import { platform, platformStarted } from '#lib/server/platform';
+import type { ResolvedConfig } from '#lib/server/config';
 import { createKeyringSigner, type KeyLeaseStore, type KeyringSigner } from './keyring';
 import { postgresLeaseStore } from './leases';
 import { RemoteSigner } from './remote';
@@ -53,27 +52,4 @@ export function remoteFromConfig(config: ResolvedConfig): RemoteSigner {
 		ca: pemSetting(config.SIGNER_TLS_CA!),
 		timeoutMs: config.SIGNER_TIMEOUT * 1000
 	});
-}
-
-let current: Promise<Signer> | undefined;
-
-/** The process's signer, created on first use from the settings. */
-export function getSigner(): Promise<Signer> {
-	if (!current) {
-		const config = getConfig();
-		// app and worker processes share DATA_DIR/keys: their keyrings lease keys through the database
-		current = config.SIGNER_URL
-			? Promise.resolve(remoteFromConfig(config))
-			: keyringFromConfig(config, platformStarted() ? postgresLeaseStore(platform().database.db) : undefined);
-		// a failed first start (e.g. a wrong passphrase) is tried again on the next call, not cached
-		current.catch(() => (current = undefined));
-	}
-	return current;
-}
-
-/** Closes the process's signer (shutdown). */
-export async function closeSigner(): Promise<void> {
-	const s = current;
-	current = undefined;
-	if (s) await (await s.catch(() => null))?.close();
 }

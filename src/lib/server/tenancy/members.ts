@@ -3,7 +3,7 @@ import { recordAudit } from '#lib/server/audit';
 import type { Db, DbOrTx, Tx } from '#lib/server/db/client';
 import { ApiError } from '#lib/server/http/errors';
 import type { AuditContext } from './audit-context';
-import { decodeCursor, encodeCursor } from './cursor';
+import { decodeKeyset, encodeKeyset } from '#lib/server/http/cursor';
 import { memberships, tenants, users, type MembershipRole } from './schema';
 import { defaultOrganisation } from './tenants';
 
@@ -44,8 +44,8 @@ export async function listMembers(db: Db, tenantId: string, page: { cursor?: str
 	// The cursor keeps PostgreSQL's microseconds (a JS Date would round them and repeat rows).
 	let after: { at: string; id: string } | null = null;
 	if (page.cursor) {
-		const [at, id] = decodeCursor(page.cursor).split('|');
-		if (!id || !/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,6})?\+00$/.test(at) || !/^[0-9a-f-]{36}$/.test(id)) {
+		const { key: at, id } = decodeKeyset(page.cursor);
+		if (!/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,6})?\+00$/.test(at)) {
 			throw new ApiError('bad_request', 'The cursor is not one this list handed out.', [{ field: 'cursor', problem: 'invalid' }]);
 		}
 		after = { at, id };
@@ -64,7 +64,7 @@ export async function listMembers(db: Db, tenantId: string, page: { cursor?: str
 		.limit(page.limit + 1);
 	const items = rows.slice(0, page.limit).map(toMember);
 	const last = rows[page.limit - 1];
-	return { items, nextCursor: rows.length > page.limit ? encodeCursor(`${last.cursorAt}|${last.id}`) : null };
+	return { items, nextCursor: rows.length > page.limit ? encodeKeyset(last.cursorAt, last.id) : null };
 }
 
 async function findMember(tx: DbOrTx, tenantId: string, id: string): Promise<MemberRow> {

@@ -1,15 +1,17 @@
+import type { PlatformUser, TenantSettings } from '#lib/api/types.gen';
 import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm';
 import { recordAudit } from '#lib/server/audit';
 import type { Db, DbOrTx, Tx } from '#lib/server/db/client';
 import { ApiError } from '#lib/server/http/errors';
 import type { AuditContext } from './audit-context';
-import { decodeCursor, encodeCursor } from './cursor';
+import { decodeKeyset, encodeKeyset } from '#lib/server/http/cursor';
 import { memberships, tenantLogos, tenants, users, type MembershipRole, type Tenant } from './schema';
 import { getTenant, type TenantSummary } from './tenants';
 
 export type TenantLanguage = Tenant['language'];
 export type TenantStatus = Tenant['status'];
-export type TenantSettingsView = { id: string; slug: string; name: string; language: TenantLanguage; status: TenantStatus; hasLogo: boolean };
+/** The API's tenant settings (openapi TenantSettings): the contract is the one definition of this shape. */
+export type TenantSettingsView = TenantSettings;
 
 /** Largest logo accepted (issue 7 §2 tenant settings): a header image, not a photo album. */
 export const LOGO_MAX_BYTES = 256 * 1024;
@@ -99,14 +101,8 @@ export async function changeTenantStatus(tx: Tx, tenantId: string, change: { sta
 	return (await getTenant(tx, tenantId))!;
 }
 
-export type PlatformUserView = {
-	id: string;
-	email: string | null;
-	displayName: string | null;
-	platformAdmin: boolean;
-	lastSignInAt: string | null;
-	memberships: { tenant: string; role: MembershipRole }[];
-};
+/** The API's platform user (openapi PlatformUser). */
+export type PlatformUserView = PlatformUser;
 
 async function withMemberships(db: DbOrTx, rows: (typeof users.$inferSelect)[]): Promise<PlatformUserView[]> {
 	const ids = rows.map((u) => u.id);
@@ -131,7 +127,8 @@ async function withMemberships(db: DbOrTx, rows: (typeof users.$inferSelect)[]):
 /** Everyone who signed in at least once, by e-mail address, with their tenant roles (console). */
 export async function listPlatformUsers(db: Db, page: { cursor?: string; limit?: number }) {
 	const limit = page.limit ?? 50;
-	const after = page.cursor ? decodeCursor(page.cursor) : null;
+	const cursor = page.cursor ? decodeKeyset(page.cursor) : null;
+	const after = cursor && `${cursor.key}|${cursor.id}`;
 	const key = sql<string>`coalesce(lower(${users.email}), '') || '|' || ${users.id}::text`;
 	const rows = await db
 		.select()
@@ -141,7 +138,7 @@ export async function listPlatformUsers(db: Db, page: { cursor?: string; limit?:
 		.limit(limit + 1);
 	const items = await withMemberships(db, rows.slice(0, limit));
 	const last = rows[limit - 1];
-	return { items, nextCursor: rows.length > limit ? encodeCursor(`${(last.email ?? '').toLowerCase()}|${last.id}`) : null };
+	return { items, nextCursor: rows.length > limit ? encodeKeyset((last.email ?? '').toLowerCase(), last.id) : null };
 }
 
 /**

@@ -3,7 +3,7 @@ import { recordAudit } from '#lib/server/audit';
 import type { Db, DbOrTx, Tx } from '#lib/server/db/client';
 import { ApiError } from '#lib/server/http/errors';
 import type { AuditContext } from './audit-context';
-import { decodeCursor, encodeCursor } from './cursor';
+import { decodeCursor, encodeCursor } from '#lib/server/http/cursor';
 import { memberships, organisations, tenants, type Tenant } from './schema';
 
 export const TENANT_SLUG = /^[a-z0-9][a-z0-9-]{1,62}$/;
@@ -62,7 +62,7 @@ export async function tenantsBySlug(db: DbOrTx, slugs: string[]): Promise<Map<st
 	return new Map(rows.map((t) => [t.slug, t]));
 }
 
-/** All tenants by slug, cursor-paginated (ARCHITECTURE: `{ items, nextCursor }`). */
+/** All tenants by slug, cursor-paginated (`{ items, nextCursor }`, like every list). */
 export async function listTenants(db: Db, page: { cursor?: string; limit: number }): Promise<{ items: TenantSummary[]; nextCursor: string | null }> {
 	const after = page.cursor ? decodeCursor(page.cursor) : null;
 	const rows = await db

@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import type postgres from 'postgres';
-import { certificateByPublicId, publicCertificateFacts, type Certificate, type CertificateRecord, type PublicCertificateFacts } from '#lib/server/certificates';
+import { certificateByPublicId, publicCertificateFacts, type Certificate, type PublicCertificateFacts } from '#lib/server/certificates';
 import { maskSerial, reportView } from '#lib/server/certificates/report-view';
 import { verifyCertificatePdf as verifyPdfOffline, type PdfVerdict, type VerificationKeys } from '#lib/server/certificates/verify-pdf';
 import type { Database, DbOrTx } from '#lib/server/db/client';
@@ -64,7 +64,7 @@ function drop<T extends Record<string, unknown>>(o: T): T {
 
 /** The facts of a certificate read through drizzle (upload verification; not the hot path). */
 async function factsOf(db: DbOrTx, c: Certificate): Promise<PublicCertificateFacts> {
-	const record = c.record as CertificateRecord;
+	const record = c.record;
 	let proofStatus: string | null = null;
 	try {
 		proofStatus = (await proofStatusView(db, c.tenantId, record.proof.id)).status;

@@ -1,7 +1,7 @@
 import { redirect } from '@sveltejs/kit';
 import { beginSignIn, identitySettings } from '#lib/server/auth';
 import { ApiError } from '#lib/server/http/errors';
-import { platform } from '#lib/server/platform';
+
 import { enforceRateLimit } from '#lib/server/ratelimit';
 import type { RequestHandler } from './$types';
 
@@ -11,7 +11,7 @@ import type { RequestHandler } from './$types';
  * and the callback share one origin.
  */
 export const GET: RequestHandler = async (event) => {
-	const { config } = platform();
+	const { config } = event.locals.app;
 	// Compare hosts only: adapter-node guesses the protocol of event.url (https unless PROTOCOL_HEADER).
 	if (event.url.host !== new URL(config.origin).host) redirect(307, `${config.origin}${event.url.pathname}${event.url.search}`, { external: [config.origin] });
 	try {

@@ -7,10 +7,10 @@ import { createKeyringSigner, type KeyringSigner } from '#lib/server/signer/keyr
 import { buildSignedData, parseContentInfo, verifySignedData } from '#lib/server/signer/cms';
 import { createCsr, issueCertificate, KeyUsage, pemToDer, spkiDer } from '#lib/server/signer/pki';
 import { RemoteSigner } from '#lib/server/signer/remote';
-import { freePort } from '../../../../../tests/app-process';
+import { freePort } from '../../../../../tests/helpers/app-process';
 import { ProofRejection, RetryableFailure, type RejectionCode } from '../rejections';
 import { buildProof, envelopeProof, openProof, reportBytes, signReport } from './proof';
-import { erasureReport, reportJsonSchema } from './report';
+import { erasureReport, reportJsonSchema } from '#lib/server/records';
 import { sampleReport } from './sample';
 
 const TENANT = '5e0c1f7a-3a1b-4a52-9d7e-111111111111';

@@ -1,5 +1,5 @@
 /**
- * Proof format v1 (issue 5 §1; handbook agents/proof-format.md):
+ * Proof format v1 (handbook agents/proof-format.md):
  *
  *   ContentInfo(EnvelopedData)                      to the platform's proof-encryption certificate,
  *     KeyTransRecipientInfo RSAES-OAEP-SHA256         AES-256-GCM content (RFC 5084 GCMParameters)
@@ -13,13 +13,21 @@
  * and RetryableFailure when the signer cannot be reached.
  */
 import { createHash, X509Certificate, type KeyObject } from 'node:crypto';
-import { canonicalJson } from '#lib/server/certificates/records';
+import { canonicalJson, erasureReport } from '#lib/server/records';
 import { buildEnvelopedData, buildSignedData, CmsError, parseContentInfo, parseEnvelopedData, verifySignedData } from '#lib/server/signer/cms';
 import { OID } from '#lib/server/signer/pki';
 import { SignerUnavailable, type Signer } from '#lib/server/signer/types';
-import type { OpenedProof } from '../pipeline';
 import { ProofRejection, RetryableFailure } from '../rejections';
-import { erasureReport } from './report';
+
+/** What opening a proof hands back: a proof the platform could decrypt and verify. */
+export type OpenedProof = {
+	/** the erasure report, validated against the report schema */
+	report: unknown;
+	/** the canonical bytes of the report, HMACed for duplicate detection */
+	canonicalReport: Uint8Array;
+	/** lower-case hex serial of the agent certificate that signed it (chained to the tenant's agent CA) */
+	signerSerialHex: string;
+};
 
 /** The report bytes an agent signs: canonical JSON (RFC 8785 style), UTF-8. */
 export const reportBytes = (report: unknown): Buffer => Buffer.from(canonicalJson(report), 'utf8');
@@ -67,7 +75,7 @@ export async function openProof(der: Uint8Array, ctx: { signer: Signer; agentCaP
 	} catch (error) {
 		if (error instanceof SignerUnavailable) throw new RetryableFailure(error.message, { cause: error });
 		// The EnvelopedData is parsed in full only when decryption failed, to tell a malformed structure from a
-		// key that does not fit: the signer parses it anyway, and a second parse on every proof cost 0.75 ms (issue 8).
+		// key that does not fit: the signer parses it anyway, and a second parse on every proof cost 0.75 ms.
 		try {
 			parseEnvelopedData(der);
 		} catch (malformed) {

@@ -5,7 +5,7 @@
  * result with warnings (HPA/DCO found and removed, remapped sectors).
  */
 import { createHash, randomBytes, randomInt, randomUUID } from 'node:crypto';
-import type { ErasureReport } from './report';
+import type { ErasureReport } from '#lib/server/records';
 
 type Model = { type: ErasureReport['device']['type']; iface: ErasureReport['device']['interface']; manufacturer: string; model: string; capacities: number[]; serial: () => string; firmware: string[] };
 

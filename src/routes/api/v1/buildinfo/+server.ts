@@ -1,5 +1,5 @@
-import { json } from '@sveltejs/kit';
 import { buildInfo } from '#lib/server/buildinfo';
-import type { RequestHandler } from './$types';
+import { operation } from '#lib/server/route';
 
-export const GET: RequestHandler = () => json(buildInfo);
+/** GET /api/v1/buildinfo — version, commit and build time of this build. */
+export const GET = operation('getBuildinfo', async () => buildInfo);

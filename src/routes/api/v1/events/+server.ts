@@ -1,23 +1,20 @@
-import { requireActor, requireTenant } from '#lib/server/auth';
-import { ApiError } from '#lib/server/http/errors';
-import { eventHub, openEventStream } from '#lib/server/events/stream';
-import { platform } from '#lib/server/platform';
 import { zStreamEventsHeaders } from '#lib/api/zod.gen';
-import type { RequestHandler } from './$types';
+import { openEventStream } from '#lib/server/events/stream';
+import { ApiError } from '#lib/server/http/errors';
+import { operation } from '#lib/server/route';
 
 /**
- * GET /api/v1/events — the caller's tenant's live events as server-sent events
- * (proofs:read). `Last-Event-ID` (sent by EventSource on reconnect) replays
- * what came after it; the stream ends when the client goes away.
+ * GET /api/v1/events — the caller's tenant's live events as server-sent events.
+ * `Last-Event-ID` (sent by EventSource on reconnect) replays what came after
+ * it; the stream ends when the client goes away.
  */
-export const GET: RequestHandler = async (event) => {
-	const tenantId = requireTenant(requireActor(event, 'proofs:read'));
+export const GET = operation('streamEvents', async ({ app, event, tenantId }) => {
 	const headers = zStreamEventsHeaders.safeParse({ 'Last-Event-ID': event.request.headers.get('last-event-id') ?? undefined });
 	if (!headers.success) throw new ApiError('validation_failed', undefined, [{ field: 'Last-Event-ID', problem: 'must be an event id' }]);
 	const last = headers.data['Last-Event-ID'];
 	const stream = await openEventStream({
-		db: platform().database.db,
-		hub: eventHub(),
+		db: app.database.db,
+		hub: app.events,
 		tenantId,
 		lastEventId: last === undefined ? null : Number(last),
 		signal: event.request.signal
@@ -30,4 +27,4 @@ export const GET: RequestHandler = async (event) => {
 			'x-accel-buffering': 'no'
 		}
 	});
-};
+});

@@ -1,6 +1,6 @@
 import { json } from '@sveltejs/kit';
 import { readiness } from '#lib/server/health';
-import type { RequestHandler } from './$types';
+import { operation } from '#lib/server/route';
 
-/** Readiness for the dashboard (same checks as /readyz, always 200 so pages can render it). */
-export const GET: RequestHandler = async () => json(await readiness(), { headers: { 'cache-control': 'no-store' } });
+/** GET /api/v1/health — readiness for the dashboard (same checks as /readyz, always 200 so pages can render it). */
+export const GET = operation('getHealth', async ({ app }) => json(await readiness(app), { headers: { 'cache-control': 'no-store' } }));

@@ -1,10 +1,6 @@
 import { json } from '@sveltejs/kit';
-import { describeActor, requireAuthenticated } from '#lib/server/auth';
-import { platform } from '#lib/server/platform';
-import type { RequestHandler } from './$types';
+import { describeActor } from '#lib/server/auth';
+import { operation } from '#lib/server/route';
 
-/** GET /api/v1/me — the caller (x-wipecert-action: authenticated). */
-export const GET: RequestHandler = async (event) => {
-	const actor = requireAuthenticated(event);
-	return json(await describeActor(platform().database.db, actor), { headers: { 'cache-control': 'no-store' } });
-};
+/** GET /api/v1/me — the caller. */
+export const GET = operation('getMe', async ({ app, actor }) => json(await describeActor(app.database.db, actor), { headers: { 'cache-control': 'no-store' } }));

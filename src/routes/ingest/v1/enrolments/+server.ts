@@ -1,22 +1,12 @@
 import { json } from '@sveltejs/kit';
-import { enrolAgent, gatewayDatabase } from '#lib/server/agents';
+import { enrolAgent } from '#lib/server/agents';
 import { agentCertificateIssuer, proofEncryptionCertificatePem } from '#lib/server/agents/issuer';
-import { parseJsonBody } from '#lib/server/http/body';
-import { ApiError } from '#lib/server/http/errors';
-import { platform } from '#lib/server/platform';
-import { enforceRateLimit, requestClientAddress } from '#lib/server/ratelimit';
-import { zEnrolAgentBody } from '#lib/api/zod.gen';
-import type { RequestHandler } from './$types';
+import { requestClientAddress } from '#lib/server/ratelimit';
+import { agentOperation } from '#lib/server/route';
 
-/** POST /ingest/v1/enrolments — enrolment token (bearer) + CSR → agent certificate (rate limited; audited). */
-export const POST: RequestHandler = async (event) => {
-	await enforceRateLimit(event, 'ingest');
-	const m = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i.exec(event.request.headers.get('authorization') ?? '');
-	if (!m) {
-		throw new ApiError('unauthenticated', 'Present the enrolment token as `Authorization: Bearer <token>`.', undefined, { 'www-authenticate': 'Bearer' });
-	}
-	const body = await parseJsonBody(event.request, zEnrolAgentBody, platform().config.JSON_BODY_MAX_BYTES);
-	const enrolled = await enrolAgent(gatewayDatabase().db, m[1], body.csr, agentCertificateIssuer(), {
+/** POST /ingest/v1/enrolments — enrolment token (bearer) + CSR → agent certificate (audited). */
+export const POST = agentOperation('enrolAgent', async ({ app, db, event, enrolmentToken, body }) => {
+	const enrolled = await enrolAgent(db, enrolmentToken, body.csr, agentCertificateIssuer(app.signer), {
 		correlationId: event.locals.correlationId,
 		sourceIp: requestClientAddress(event)
 	});
@@ -25,8 +15,8 @@ export const POST: RequestHandler = async (event) => {
 			agentId: enrolled.agent.id,
 			certificate: enrolled.issued.certificatePem,
 			caCertificates: enrolled.issued.caChainPem,
-			proofEncryptionCertificate: await proofEncryptionCertificatePem()
+			proofEncryptionCertificate: await proofEncryptionCertificatePem(app.signer)
 		},
 		{ status: 201, headers: { 'cache-control': 'no-store' } }
 	);
-};
+});

@@ -1,10 +1,5 @@
-import { json } from '@sveltejs/kit';
-import { requireActor } from '#lib/server/auth';
-import { effectivePolicy, getConfig } from '#lib/server/config';
-import type { RequestHandler } from './$types';
+import { effectivePolicy } from '#lib/server/config';
+import { operation } from '#lib/server/route';
 
-/** GET /api/v1/admin/policy — the effective business settings of this process (admin:queues; issue 7 §4). */
-export const GET: RequestHandler = async (event) => {
-	requireActor(event, 'admin:queues');
-	return json({ settings: effectivePolicy(getConfig()) });
-};
+/** GET /api/v1/admin/policy — the effective business settings of this process. */
+export const GET = operation('getPolicy', async ({ app }) => ({ settings: effectivePolicy(app.config) }));

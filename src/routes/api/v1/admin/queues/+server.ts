@@ -1,11 +1,5 @@
-import { json } from '@sveltejs/kit';
-import { requireActor } from '#lib/server/auth';
-import { platform } from '#lib/server/platform';
 import { queueDepths } from '#lib/server/queue';
-import type { RequestHandler } from './$types';
+import { operation } from '#lib/server/route';
 
-/** GET /api/v1/admin/queues — depth, failures and dead letters per queue (admin:queues). */
-export const GET: RequestHandler = async (event) => {
-	requireActor(event, 'admin:queues');
-	return json({ items: await queueDepths(platform().queue) });
-};
+/** GET /api/v1/admin/queues — depth, failures and dead letters per queue. */
+export const GET = operation('listQueues', async ({ app }) => ({ items: await queueDepths(app.queue) }));

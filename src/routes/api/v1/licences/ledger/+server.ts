@@ -1,14 +1,5 @@
-import { json } from '@sveltejs/kit';
-import { requireActor, requireTenant } from '#lib/server/auth';
-import { parseQuery } from '#lib/server/http/query';
 import { listLedger } from '#lib/server/licences';
-import { platform } from '#lib/server/platform';
-import { zListLicenceLedgerQuery } from '#lib/api/zod.gen';
-import type { RequestHandler } from './$types';
+import { operation } from '#lib/server/route';
 
-/** GET /api/v1/licences/ledger — the caller's tenant's ledger, newest first (licences:read). */
-export const GET: RequestHandler = async (event) => {
-	const tenantId = requireTenant(requireActor(event, 'licences:read'));
-	const query = parseQuery(event.url, zListLicenceLedgerQuery, ['limit']);
-	return json(await listLedger(platform().database.db, tenantId, query));
-};
+/** GET /api/v1/licences/ledger — the caller's tenant's ledger, newest first. */
+export const GET = operation('listLicenceLedger', ({ app, tenantId, query }) => listLedger(app.database.db, tenantId, query));

@@ -1,14 +1,11 @@
-import { auditContext, requireActor, requireTenant } from '#lib/server/auth';
 import { readBodyLimited } from '#lib/server/http/body';
-import { hashRequest, idempotencyScope, idempotentResponse, runIdempotent } from '#lib/server/idempotency';
-import { platform } from '#lib/server/platform';
+import { hashRequest, idempotencySettings, idempotentResponse, runIdempotent } from '#lib/server/idempotency';
+import { operation } from '#lib/server/route';
 import { getTenantLogo, LOGO_MAX_BYTES, putTenantLogo } from '#lib/server/tenancy';
-import type { RequestHandler } from './$types';
 
-/** GET /api/v1/tenant/logo — the tenant's logo image (proofs:read); 204 when there is none. */
-export const GET: RequestHandler = async (event) => {
-	const tenantId = requireTenant(requireActor(event, 'proofs:read'));
-	const logo = await getTenantLogo(platform().database.db, tenantId);
+/** GET /api/v1/tenant/logo — the tenant's logo image; 204 when there is none. */
+export const GET = operation('getTenantLogo', async ({ app, tenantId }) => {
+	const logo = await getTenantLogo(app.database.db, tenantId);
 	if (!logo) return new Response(null, { status: 204, headers: { 'cache-control': 'no-store' } });
 	return new Response(new Uint8Array(logo.bytes), {
 		headers: {
@@ -20,16 +17,14 @@ export const GET: RequestHandler = async (event) => {
 			'x-content-type-options': 'nosniff'
 		}
 	});
-};
+});
 
-/** PUT /api/v1/tenant/logo — PNG/JPEG/WebP ≤ 256 KiB (tenant:settings; audited; Idempotency-Key). */
-export const PUT: RequestHandler = async (event) => {
-	const actor = requireActor(event, 'tenant:settings');
-	const tenantId = requireTenant(actor);
+/** PUT /api/v1/tenant/logo — PNG/JPEG/WebP ≤ 256 KiB (audited; the image bytes identify the request). */
+export const PUT = operation('putTenantLogo', async ({ app, event, tenantId, audit, scope }) => {
 	const body = await readBodyLimited(event.request, LOGO_MAX_BYTES);
-	const outcome = await runIdempotent(platform().database.db, event, { scope: idempotencyScope(actor), requestHash: hashRequest(body) }, async (tx) => ({
+	const outcome = await runIdempotent(app.database.db, event, { scope, requestHash: hashRequest(body), settings: idempotencySettings(app.config) }, async (tx) => ({
 		status: 200,
-		body: await putTenantLogo(tx, tenantId, body, auditContext(event, actor))
+		body: await putTenantLogo(tx, tenantId, body, audit)
 	}));
 	return idempotentResponse(outcome);
-};
+});

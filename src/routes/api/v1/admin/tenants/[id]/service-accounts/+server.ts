@@ -1,33 +1,16 @@
-import { json } from '@sveltejs/kit';
-import { auditContext, listServiceAccounts, registerServiceAccount, requireActor } from '#lib/server/auth';
-import { parseJsonBody } from '#lib/server/http/body';
-import { ApiError } from '#lib/server/http/errors';
-import { hashRequest, idempotencyScope, idempotentResponse, runIdempotent } from '#lib/server/idempotency';
-import { platform } from '#lib/server/platform';
-import { zListServiceAccountsPath, zRegisterServiceAccountBody } from '#lib/api/zod.gen';
-import type { RequestEvent } from './$types';
+import { listServiceAccounts, registerServiceAccount } from '#lib/server/auth';
+import { operation } from '#lib/server/route';
 
-function tenantId(event: RequestEvent): string {
-	const path = zListServiceAccountsPath.safeParse(event.params);
-	if (!path.success) throw new ApiError('not_found', 'No tenant has this id.');
-	return path.data.id;
-}
+const NOT_FOUND = 'No tenant has this id.';
 
-/** GET /api/v1/admin/tenants/{id}/service-accounts (admin:tenants). */
-export async function GET(event: RequestEvent) {
-	requireActor(event, 'admin:tenants');
-	return json({ items: await listServiceAccounts(platform().database.db, tenantId(event)), nextCursor: null });
-}
+/** GET /api/v1/admin/tenants/{id}/service-accounts */
+export const GET = operation('listServiceAccounts', async ({ app, params }) => ({ items: await listServiceAccounts(app.database.db, params.id), nextCursor: null }), {
+	notFound: NOT_FOUND
+});
 
-/** POST /api/v1/admin/tenants/{id}/service-accounts — register an OIDC client for the tenant (admin:tenants; audited; Idempotency-Key). */
-export async function POST(event: RequestEvent) {
-	const actor = requireActor(event, 'admin:tenants');
-	const id = tenantId(event);
-	const { config, database } = platform();
-	const body = await parseJsonBody(event.request, zRegisterServiceAccountBody, config.JSON_BODY_MAX_BYTES);
-	const outcome = await runIdempotent(database.db, event, { scope: idempotencyScope(actor), requestHash: hashRequest(id, JSON.stringify(body)) }, async (tx) => ({
-		status: 201,
-		body: await registerServiceAccount(tx, id, body, auditContext(event, actor))
-	}));
-	return idempotentResponse(outcome);
-}
+/** POST /api/v1/admin/tenants/{id}/service-accounts — register an OIDC client for the tenant (audited). */
+export const POST = operation(
+	'registerServiceAccount',
+	async ({ tx, params, body, audit }) => ({ status: 201, body: await registerServiceAccount(tx, params.id, body, audit) }),
+	{ notFound: NOT_FOUND }
+);
