@@ -1,7 +1,7 @@
 import { fail, redirect } from '@sveltejs/kit';
 import { getMe, listSessions, revokeAllSessions, revokeSession } from '#lib/api/sdk.gen';
 import { failLoad, problemMessage, signInFirst } from '#lib/server/auth/pages';
-import { api } from '#lib/server/bff';
+import { api, formApi } from '#lib/server/bff';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async (event) => {
@@ -15,13 +15,14 @@ export const load: PageServerLoad = async (event) => {
 
 export const actions: Actions = {
 	endSession: async (event) => {
-		const id = String((await event.request.formData()).get('id') ?? '');
-		const r = await revokeSession({ client: api(event), path: { id } });
+		const form = await event.request.formData();
+		const id = String(form.get('id') ?? '');
+		const r = await revokeSession({ client: formApi(event, form), path: { id } });
 		if (r.error) return fail(r.response?.status ?? 500, { problem: problemMessage(r.error) });
 		return { ended: true };
 	},
 	signOutEverywhere: async (event) => {
-		const r = await revokeAllSessions({ client: api(event) });
+		const r = await revokeAllSessions({ client: formApi(event, await event.request.formData()) });
 		if (r.error) return fail(r.response?.status ?? 500, { problem: problemMessage(r.error) });
 		redirect(303, '/');
 	}

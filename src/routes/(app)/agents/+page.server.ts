@@ -2,7 +2,7 @@ import { fail } from '@sveltejs/kit';
 import { changeAgentStatus, createEnrolmentToken, getMe, listAgents } from '#lib/api/sdk.gen';
 import { zAgentStatus } from '#lib/api/zod.gen';
 import { failLoad, problemMessage, signInFirst } from '#lib/server/auth/pages';
-import { api } from '#lib/server/bff';
+import { api, formApi } from '#lib/server/bff';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async (event) => {
@@ -17,8 +17,9 @@ export const load: PageServerLoad = async (event) => {
 
 export const actions: Actions = {
 	enrol: async (event) => {
-		const name = String((await event.request.formData()).get('name') ?? '').trim();
-		const r = await createEnrolmentToken({ client: api(event), body: { name }, headers: { 'Idempotency-Key': crypto.randomUUID() } });
+		const form = await event.request.formData();
+		const name = String(form.get('name') ?? '').trim();
+		const r = await createEnrolmentToken({ client: formApi(event, form), body: { name } });
 		if (r.error) return fail(r.response?.status ?? 500, { action: 'enrol', problem: problemMessage(r.error), name });
 		// Shown once: the token is in this answer only, never stored in the page's data.
 		return { action: 'enrol', enrolment: r.data };
@@ -29,10 +30,9 @@ export const actions: Actions = {
 		if (!status.success) return fail(422, { action: 'status', problem: 'Unknown status.' });
 		const reason = String(form.get('reason') ?? '').trim() || undefined;
 		const r = await changeAgentStatus({
-			client: api(event),
+			client: formApi(event, form),
 			path: { id: String(form.get('id') ?? '') },
-			body: { status: status.data, reason },
-			headers: { 'Idempotency-Key': crypto.randomUUID() }
+			body: { status: status.data, reason }
 		});
 		if (r.error) return fail(r.response?.status ?? 500, { action: 'status', problem: problemMessage(r.error) });
 		return { action: 'status', changed: r.data.name };

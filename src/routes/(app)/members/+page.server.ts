@@ -2,7 +2,7 @@ import { fail } from '@sveltejs/kit';
 import { changeMemberRole, getMe, inviteMember, listMembers, removeMember } from '#lib/api/sdk.gen';
 import { zTenantRole } from '#lib/api/zod.gen';
 import { failLoad, problemMessage, signInFirst } from '#lib/server/auth/pages';
-import { api } from '#lib/server/bff';
+import { api, formApi } from '#lib/server/bff';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async (event) => {
@@ -25,19 +25,19 @@ export const actions: Actions = {
 	invite: async (event) => {
 		const form = await event.request.formData();
 		const email = String(form.get('email') ?? '');
-		const r = await inviteMember({ client: api(event), body: { email, role: role(form.get('role')) } });
+		const r = await inviteMember({ client: formApi(event, form), body: { email, role: role(form.get('role')) } });
 		if (r.error) return fail(r.response?.status ?? 500, { action: 'invite', problem: problemMessage(r.error), email });
 		return { action: 'invite', invited: r.data.email };
 	},
 	changeRole: async (event) => {
 		const form = await event.request.formData();
-		const r = await changeMemberRole({ client: api(event), path: { id: String(form.get('id') ?? '') }, body: { role: role(form.get('role')) } });
+		const r = await changeMemberRole({ client: formApi(event, form), path: { id: String(form.get('id') ?? '') }, body: { role: role(form.get('role')) } });
 		if (r.error) return fail(r.response?.status ?? 500, { action: 'changeRole', problem: problemMessage(r.error) });
 		return { action: 'changeRole', updated: true };
 	},
 	remove: async (event) => {
 		const form = await event.request.formData();
-		const r = await removeMember({ client: api(event), path: { id: String(form.get('id') ?? '') } });
+		const r = await removeMember({ client: formApi(event, form), path: { id: String(form.get('id') ?? '') } });
 		if (r.error) return fail(r.response?.status ?? 500, { action: 'remove', problem: problemMessage(r.error) });
 		return { action: 'remove', removed: true };
 	}

@@ -1,7 +1,7 @@
 import { fail } from '@sveltejs/kit';
 import { discardDeadLetter, listDeadLetters, listQueues, retryDeadLetter } from '#lib/api/sdk.gen';
 import { failLoad, problemMessage, signInFirst } from '#lib/server/auth/pages';
-import { api } from '#lib/server/bff';
+import { api, formApi } from '#lib/server/bff';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async (event) => {
@@ -18,19 +18,20 @@ export const load: PageServerLoad = async (event) => {
 	};
 };
 
+/** The dead letter a form names, and the client that sends the form's key. */
 const target = async (event: Parameters<Actions[string]>[0]) => {
 	const form = await event.request.formData();
-	return { path: { queue: String(form.get('queue') ?? ''), jobId: String(form.get('id') ?? '') }, headers: { 'Idempotency-Key': crypto.randomUUID() } };
+	return { client: formApi(event, form), path: { queue: String(form.get('queue') ?? ''), jobId: String(form.get('id') ?? '') } };
 };
 
 export const actions: Actions = {
 	retry: async (event) => {
-		const r = await retryDeadLetter({ client: api(event), ...(await target(event)) });
+		const r = await retryDeadLetter(await target(event));
 		if (r.error) return fail(r.response?.status ?? 500, { problem: problemMessage(r.error) });
 		return { settled: 'retried' as const };
 	},
 	discard: async (event) => {
-		const r = await discardDeadLetter({ client: api(event), ...(await target(event)) });
+		const r = await discardDeadLetter(await target(event));
 		if (r.error) return fail(r.response?.status ?? 500, { problem: problemMessage(r.error) });
 		return { settled: 'discarded' as const };
 	}

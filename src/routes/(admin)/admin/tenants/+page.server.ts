@@ -1,7 +1,7 @@
 import { fail } from '@sveltejs/kit';
 import { createTenant, listTenants } from '#lib/api/sdk.gen';
 import { failLoad, problemMessage, signInFirst } from '#lib/server/auth/pages';
-import { api } from '#lib/server/bff';
+import { api, formApi } from '#lib/server/bff';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async (event) => {
@@ -17,7 +17,7 @@ export const actions: Actions = {
 		const form = await event.request.formData();
 		const slug = String(form.get('slug') ?? '').trim();
 		const name = String(form.get('name') ?? '').trim();
-		const r = await createTenant({ client: api(event), body: { slug, name } });
+		const r = await createTenant({ client: formApi(event, form), body: { slug, name } });
 		if (r.error) return fail(r.response?.status ?? 500, { problem: problemMessage(r.error), slug, name });
 		return { created: r.data.name };
 	}

@@ -1,7 +1,7 @@
 import { fail } from '@sveltejs/kit';
 import { changePlatformUser, getMe, listPlatformUsers } from '#lib/api/sdk.gen';
 import { failLoad, problemMessage, signInFirst } from '#lib/server/auth/pages';
-import { api } from '#lib/server/bff';
+import { api, formApi } from '#lib/server/bff';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async (event) => {
@@ -17,10 +17,9 @@ export const actions: Actions = {
 	admin: async (event) => {
 		const form = await event.request.formData();
 		const r = await changePlatformUser({
-			client: api(event),
+			client: formApi(event, form),
 			path: { id: String(form.get('id') ?? '') },
-			body: { platformAdmin: form.get('platformAdmin') === 'true' },
-			headers: { 'Idempotency-Key': crypto.randomUUID() }
+			body: { platformAdmin: form.get('platformAdmin') === 'true' }
 		});
 		if (r.error) return fail(r.response?.status ?? 500, { problem: problemMessage(r.error) });
 		return { changed: r.data.email ?? r.data.id };

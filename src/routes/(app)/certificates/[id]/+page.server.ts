@@ -2,7 +2,7 @@ import { fail } from '@sveltejs/kit';
 import * as sdk from '#lib/api/sdk.gen';
 import { getCertificate, getMe, revokeCertificate } from '#lib/api/sdk.gen';
 import { failLoad, problemMessage, signInFirst } from '#lib/server/auth/pages';
-import { api } from '#lib/server/bff';
+import { api, formApi } from '#lib/server/bff';
 import type { Actions, PageServerLoad } from './$types';
 
 /** The PDF operation arrives with the certificates engineer's work (issue 6); preview it once the contract has it. */
@@ -23,8 +23,9 @@ export const load: PageServerLoad = async (event) => {
 
 export const actions: Actions = {
 	revoke: async (event) => {
-		const reason = String((await event.request.formData()).get('reason') ?? '').trim();
-		const r = await revokeCertificate({ client: api(event), path: { id: event.params.id }, body: { reason }, headers: { 'Idempotency-Key': crypto.randomUUID() } });
+		const form = await event.request.formData();
+		const reason = String(form.get('reason') ?? '').trim();
+		const r = await revokeCertificate({ client: formApi(event, form), path: { id: event.params.id }, body: { reason } });
 		if (r.error) return fail(r.response?.status ?? 500, { problem: problemMessage(r.error), reason });
 		return { revoked: true };
 	}

@@ -1,7 +1,7 @@
 import { fail } from '@sveltejs/kit';
 import { getMe, getProof, reprocessProof } from '#lib/api/sdk.gen';
 import { failLoad, problemMessage, signInFirst } from '#lib/server/auth/pages';
-import { api } from '#lib/server/bff';
+import { api, formApi } from '#lib/server/bff';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async (event) => {
@@ -16,7 +16,7 @@ export const load: PageServerLoad = async (event) => {
 
 export const actions: Actions = {
 	reprocess: async (event) => {
-		const r = await reprocessProof({ client: api(event), path: { id: event.params.id }, headers: { 'Idempotency-Key': crypto.randomUUID() } });
+		const r = await reprocessProof({ client: formApi(event, await event.request.formData()), path: { id: event.params.id } });
 		if (r.error) return fail(r.response?.status ?? 500, { problem: problemMessage(r.error) });
 		return { reprocessed: r.data.status };
 	}

@@ -2,7 +2,7 @@ import { fail } from '@sveltejs/kit';
 import { changeTenantStatus, disableServiceAccount, getTenant, getTenantLicences, grantLicences, inviteTenantMember, listServiceAccounts, registerServiceAccount } from '#lib/api/sdk.gen';
 import { zAction, zInviteTenantMemberBody, zLicenceGrant, zTenantStatus } from '#lib/api/zod.gen';
 import { failLoad, problemMessage, signInFirst } from '#lib/server/auth/pages';
-import { api } from '#lib/server/bff';
+import { api, formApi } from '#lib/server/bff';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async (event) => {
@@ -29,13 +29,14 @@ export const actions: Actions = {
 			const parsed = zAction.safeParse(s);
 			return parsed.success ? [parsed.data] : [];
 		});
-		const r = await registerServiceAccount({ client: api(event), path: { id: event.params.id }, body: { clientId, name, scopes } });
+		const r = await registerServiceAccount({ client: formApi(event, form), path: { id: event.params.id }, body: { clientId, name, scopes } });
 		if (r.error) return fail(r.response?.status ?? 500, { problem: problemMessage(r.error), clientId, name });
 		return { registered: r.data.clientId };
 	},
 	disable: async (event) => {
-		const id = String((await event.request.formData()).get('id') ?? '');
-		const r = await disableServiceAccount({ client: api(event), path: { id } });
+		const form = await event.request.formData();
+		const id = String(form.get('id') ?? '');
+		const r = await disableServiceAccount({ client: formApi(event, form), path: { id } });
 		if (r.error) return fail(r.response?.status ?? 500, { problem: problemMessage(r.error) });
 		return { disabled: true };
 	},
@@ -44,10 +45,9 @@ export const actions: Actions = {
 		const status = zTenantStatus.safeParse(form.get('status'));
 		if (!status.success) return fail(422, { problem: 'Unknown status.' });
 		const r = await changeTenantStatus({
-			client: api(event),
+			client: formApi(event, form),
 			path: { id: event.params.id },
-			body: { status: status.data, reason: String(form.get('reason') ?? '').trim() },
-			headers: { 'Idempotency-Key': crypto.randomUUID() }
+			body: { status: status.data, reason: String(form.get('reason') ?? '').trim() }
 		});
 		if (r.error) return fail(r.response?.status ?? 500, { problem: problemMessage(r.error) });
 		return { statusChanged: r.data.status };
@@ -56,9 +56,8 @@ export const actions: Actions = {
 		const form = await event.request.formData();
 		const kind = zLicenceGrant.shape.kind.safeParse(form.get('kind'));
 		const r = await grantLicences({
-			client: api(event),
-			body: { tenantId: event.params.id, kind: kind.success ? kind.data : 'top_up', amount: Number(form.get('amount') ?? 0), reason: String(form.get('reason') ?? '').trim() },
-			headers: { 'Idempotency-Key': crypto.randomUUID() }
+			client: formApi(event, form),
+			body: { tenantId: event.params.id, kind: kind.success ? kind.data : 'top_up', amount: Number(form.get('amount') ?? 0), reason: String(form.get('reason') ?? '').trim() }
 		});
 		if (r.error) return fail(r.response?.status ?? 500, { problem: problemMessage(r.error) });
 		return { granted: r.data.amount, balance: r.data.balanceAfter };
@@ -70,7 +69,7 @@ export const actions: Actions = {
 		// The generated client validates its request and would throw on a bad address: answer it here instead.
 		const body = zInviteTenantMemberBody.safeParse({ email, role: form.get('role') });
 		if (!body.success) return fail(422, { inviteInvalid: true, inviteEmail: email });
-		const r = await inviteTenantMember({ client: api(event), path: { id: event.params.id }, body: body.data, headers: { 'Idempotency-Key': crypto.randomUUID() } });
+		const r = await inviteTenantMember({ client: formApi(event, form), path: { id: event.params.id }, body: body.data });
 		if (r.error) return fail(r.response?.status ?? 500, { problem: problemMessage(r.error), inviteEmail: email });
 		return { invited: r.data.email ?? email, invitedRole: r.data.role };
 	}

@@ -1,0 +1,51 @@
+import { randomBytes } from 'node:crypto';
+import { expect, test, type Page } from '@playwright/test';
+
+/**
+ * Forms carry the Idempotency-Key the page rendered at load time: a
+ * double-clicked button is one change, a second submit after the page showed
+ * its result is another.
+ */
+async function signIn(page: Page, email: string) {
+	await page.goto('/auth/login');
+	await page.getByLabel('E-mail address').fill(email);
+	await page.getByLabel('Password').fill('dev-password');
+	await page.getByRole('button', { name: 'Sign in' }).click();
+	await expect(page.getByTestId('signed-in-as')).toBeAttached();
+}
+
+type Ledger = { ledger: { items: { reason: string | null; amount: number }[] } };
+
+test('a double-submitted licence grant books one ledger row; submitting again after the result books another', async ({ page }) => {
+	await signIn(page, 'admin@wipecert.test');
+	const tenants = (await (await page.request.get('/api/v1/admin/tenants')).json()) as { items: { id: string; slug: string }[] };
+	const globex = tenants.items.find((t) => t.slug === 'globex')!;
+	const rowsWith = async (reason: string) => {
+		const r = (await (await page.request.get(`/api/v1/licences/tenants/${globex.id}?limit=100`)).json()) as Ledger;
+		return r.ledger.items.filter((i) => i.reason === reason);
+	};
+
+	await page.goto(`/admin/tenants/${globex.id}`);
+	const reason = `Double click ${randomBytes(4).toString('hex')}`;
+	await page.getByLabel('Kind').selectOption('top_up');
+	await page.getByLabel('Amount').fill('7');
+	await page.locator('#grant-reason').fill(reason);
+	const form = page.locator('form[action="?/grant"]');
+	const posts: string[] = [];
+	page.on('request', (r) => {
+		if (r.method() === 'POST' && r.url().includes('?/grant')) posts.push(r.url());
+	});
+	// two submits before the first answer arrived, as a double click sends them
+	await form.evaluate((f: HTMLFormElement) => {
+		f.requestSubmit();
+		f.requestSubmit();
+	});
+	await expect(page.getByText(/7 licences booked/)).toBeVisible();
+	await expect.poll(() => posts.length).toBe(2);
+	await expect.poll(async () => (await rowsWith(reason)).length).toBe(1);
+
+	// the page reloaded its data, with a new key: the same grant again is a new request
+	await page.locator('#grant-reason').fill(reason);
+	await page.getByRole('button', { name: 'Book licences' }).click();
+	await expect.poll(async () => (await rowsWith(reason)).length).toBe(2);
+});
