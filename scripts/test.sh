@@ -20,7 +20,7 @@ npx --no-install svelte-check --tsconfig ./tsconfig.json --threshold error --out
 step "build"
 npm run -s build
 
-step "unit and integration tests (vitest, real PostgreSQL)"
+step "unit, integration and process tests (vitest projects, real PostgreSQL)"
 npx --no-install vitest run
 
 step "browser tests (Playwright, Debian chromium)"
