@@ -1,0 +1,170 @@
+/**
+ * The keyring's key material on disk (DATA_DIR/keys): loaded, and generated
+ * where missing, under the directory lock, so two processes starting on one
+ * directory never generate a key twice. Private keys are encrypted at rest
+ * with SIGNER_KEY_PASSPHRASE when it is set (store.ts).
+ */
+import { createHash, createPublicKey, generateKeyPair, randomBytes, X509Certificate, type KeyObject } from 'node:crypto';
+import { promisify } from 'node:util';
+import { z } from 'zod';
+import { usageFile, type SigningKey } from './key-leases';
+import { issueCertificate, KeyUsage, spkiDer } from './pki';
+import { KeyStore } from './store';
+
+const generate = promisify(generateKeyPair);
+const YEAR = 365 * 24 * 3600 * 1000;
+
+const noteFile = z.object({ name: z.string().min(1) });
+
+export const keyIdFor = (n: number) => `rk-${String(n).padStart(3, '0')}`;
+
+/** C2SP signed-note key hash: first 4 bytes of SHA-256(name ‖ 0x0A ‖ 0x01 ‖ Ed25519 public key). */
+export function noteKeyHash(name: string, publicKey: Uint8Array): Buffer {
+	return createHash('sha256').update(Buffer.concat([Buffer.from(name, 'utf8'), Buffer.from([0x0a, 0x01]), publicKey])).digest().subarray(0, 4);
+}
+
+const rawEd25519 = (key: KeyObject) => spkiDer(createPublicKey(key)).subarray(-32);
+
+export type KeyPair = { key: KeyObject; certPem: string };
+export type KeyMaterial = {
+	store: KeyStore;
+	root: KeyPair;
+	signing: SigningKey[];
+	encryption: KeyPair;
+	hmacKey: Buffer;
+	note: { key: KeyObject; name: string; hash: Buffer; publicKey: Buffer };
+};
+
+/** Loads DATA_DIR/keys, generating what is missing under the directory lock. */
+export async function loadKeyMaterial(dir: string, opts: { keys: number; batchSize: number; passphrase?: string; noteKeyName?: string }): Promise<KeyMaterial> {
+	if (!Number.isInteger(opts.keys) || opts.keys < 1) throw new Error('the keyring needs at least one key');
+	if (!Number.isInteger(opts.batchSize) || opts.batchSize < 1) throw new Error('the batch size must be a positive whole number');
+	const store = new KeyStore(dir, opts.passphrase);
+	return store.withLock(async () => {
+		store.ensureDir();
+		store.ensureDir('signing');
+		store.ensureDir('agent-ca');
+		let rootKey = store.readPrivateKey('root.key.pem');
+		let rootCert = store.readText('root.crt.pem');
+		if (!rootKey || !rootCert) {
+			rootKey = (await generate('ec', { namedCurve: 'P-256' })).privateKey;
+			rootCert = issueCertificate({
+				subject: { CN: 'WipeCert Platform Root CA', O: 'WipeCert' },
+				spki: spkiDer(createPublicKey(rootKey)),
+				issuerKey: rootKey,
+				notAfter: new Date(Date.now() + 20 * YEAR),
+				ca: { pathLen: 1 },
+				keyUsage: [KeyUsage.keyCertSign, KeyUsage.cRLSign]
+			}).pem;
+			store.writePrivateKey('root.key.pem', rootKey);
+			store.write('root.crt.pem', rootCert);
+		}
+		const root = { key: rootKey, certPem: rootCert };
+
+		const usage = (() => {
+			const text = store.readText('usage.json');
+			if (!text) return {};
+			const parsed = usageFile.safeParse(JSON.parse(text));
+			return parsed.success ? parsed.data : {};
+		})();
+		const signing: SigningKey[] = [];
+		for (let n = 1; n <= opts.keys; n++) {
+			const id = keyIdFor(n);
+			let key = store.readPrivateKey(`signing/${id}.key.pem`);
+			let certPem = store.readText(`signing/${id}.crt.pem`);
+			if (!key || !certPem) {
+				key = (await generate('ec', { namedCurve: 'P-256' })).privateKey;
+				certPem = issueCertificate({
+					subject: { CN: `WipeCert signing key ${id}`, O: 'WipeCert' },
+					spki: spkiDer(createPublicKey(key)),
+					issuerPem: root.certPem,
+					issuerKey: root.key,
+					notAfter: new Date(Date.now() + 5 * YEAR),
+					keyUsage: [KeyUsage.digitalSignature, KeyUsage.nonRepudiation]
+				}).pem;
+				store.writePrivateKey(`signing/${id}.key.pem`, key);
+				store.write(`signing/${id}.crt.pem`, certPem);
+			}
+			const u = usage[id];
+			signing.push({
+				id,
+				key,
+				certPem,
+				createdAt: new X509Certificate(certPem).validFromDate.toISOString(),
+				batches: u?.batches ?? 0,
+				lastUsedAt: u?.lastUsedAt ?? null,
+				seq: u?.seq ?? 0,
+				busy: false
+			});
+		}
+
+		let encKey = store.readPrivateKey('proof-encryption.key.pem');
+		let encCert = store.readText('proof-encryption.crt.pem');
+		if (!encKey || !encCert) {
+			encKey = (await generate('rsa', { modulusLength: 3072 })).privateKey;
+			encCert = issueCertificate({
+				subject: { CN: 'WipeCert proof encryption', O: 'WipeCert' },
+				spki: spkiDer(createPublicKey(encKey)),
+				issuerPem: root.certPem,
+				issuerKey: root.key,
+				notAfter: new Date(Date.now() + 5 * YEAR),
+				keyUsage: [KeyUsage.keyEncipherment]
+			}).pem;
+			store.writePrivateKey('proof-encryption.key.pem', encKey);
+			store.write('proof-encryption.crt.pem', encCert);
+		}
+
+		let hmacKey = store.readSecret('hmac.key');
+		if (!hmacKey) {
+			hmacKey = randomBytes(32);
+			store.writeSecret('hmac.key', hmacKey);
+		}
+
+		let noteKey = store.readPrivateKey('checkpoint.key.pem');
+		let noteName = (() => {
+			const t = store.readText('checkpoint.json');
+			return t ? noteFile.parse(JSON.parse(t)).name : null;
+		})();
+		if (!noteKey || !noteName) {
+			noteKey = (await generate('ed25519')).privateKey;
+			noteName = opts.noteKeyName ?? 'wipecert.log';
+			if (/[\s+]/.test(noteName)) throw new Error('a signed-note key name has no spaces or plus signs');
+			store.writePrivateKey('checkpoint.key.pem', noteKey);
+			store.write('checkpoint.json', JSON.stringify({ name: noteName }) + '\n');
+		}
+		const notePub = rawEd25519(noteKey);
+		return {
+			store,
+			root,
+			signing,
+			encryption: { key: encKey, certPem: encCert },
+			hmacKey,
+			note: { key: noteKey, name: noteName, publicKey: notePub, hash: noteKeyHash(noteName, notePub) }
+		};
+	});
+}
+
+/** A tenant's agent CA (certified by the root), created on first use under the directory lock. */
+export function loadAgentCa(material: Pick<KeyMaterial, 'store' | 'root'>, tenantId: string): Promise<KeyPair> {
+	const { store, root } = material;
+	return store.withLock(async () => {
+		const name = `agent-ca/${tenantId}`;
+		let key = store.readPrivateKey(`${name}.key.pem`);
+		let certPem = store.readText(`${name}.crt.pem`);
+		if (!key || !certPem) {
+			key = (await generate('ec', { namedCurve: 'P-256' })).privateKey;
+			certPem = issueCertificate({
+				subject: { CN: `WipeCert agent CA ${tenantId}`, O: 'WipeCert' },
+				spki: spkiDer(createPublicKey(key)),
+				issuerPem: root.certPem,
+				issuerKey: root.key,
+				notAfter: new Date(Date.now() + 10 * YEAR),
+				ca: { pathLen: 0 },
+				keyUsage: [KeyUsage.keyCertSign, KeyUsage.cRLSign]
+			}).pem;
+			store.writePrivateKey(`${name}.key.pem`, key);
+			store.write(`${name}.crt.pem`, certPem);
+		}
+		return { key, certPem };
+	});
+}
