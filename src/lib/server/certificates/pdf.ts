@@ -8,7 +8,7 @@ import { PDF_LABELS, type PdfLocale } from './pdf-labels';
 import type { CertificateRecord } from '#lib/server/records';
 import { formatCapacity, reportView } from './report-view';
 
-/** What one certificate PDF shows (issue 6 §1). */
+/** What one certificate PDF shows. */
 export type CertificatePdfInput = {
 	publicId: string;
 	locale: PdfLocale;
@@ -29,7 +29,7 @@ const GREY = rgb(0.38, 0.4, 0.45);
 const RULE = rgb(0.82, 0.84, 0.88);
 const RESULT_COLOURS: Record<string, RGB> = { erased: rgb(0.1, 0.45, 0.22), erased_with_warnings: rgb(0.64, 0.38, 0), failed: rgb(0.7, 0.15, 0.12) };
 
-// one formatter per locale and process: constructing an Intl.DateTimeFormat costs ~0.3 ms (issue 8 §6 app profile)
+// one formatter per locale and process: constructing an Intl.DateTimeFormat costs ~0.3 ms (app profile)
 const dateFormats = new Map<PdfLocale, Intl.DateTimeFormat>();
 
 function formatDate(iso: string | undefined, locale: PdfLocale): string | undefined {
@@ -171,7 +171,7 @@ const fullFonts: FontSource = async (doc) => {
 };
 
 /**
- * Lays out the certificate (issue 6 §1) and embeds the verification bundle.
+ * Lays out the certificate and embeds the verification bundle.
  * Returns the unsaved document: pades.ts adds the signature field and signs.
  */
 export async function buildCertificatePdf(input: CertificatePdfInput): Promise<PDFDocument> {
@@ -189,16 +189,7 @@ async function layout(input: CertificatePdfInput, fontSource: FontSource): Promi
 	const v = reportView(input.record.report, input.locale);
 	const doc = await PDFDocument.create({ updateMetadata: false });
 	const fonts = await fontSource(doc);
-	const issued = input.issuedAt;
-	doc.setTitle(`${L.title} ${input.publicId}`, { showInWindowTitleBar: true });
-	doc.setAuthor(input.issuerName);
-	doc.setSubject(L.page);
-	doc.setKeywords(['WipeCert', input.publicId, 'erasure certificate']);
-	doc.setCreator('WipeCert');
-	doc.setProducer('WipeCert (pdf-lib)');
-	doc.setLanguage(input.locale === 'de' ? 'de-DE' : 'en-GB');
-	doc.setCreationDate(issued);
-	doc.setModificationDate(issued);
+	setMetadata(doc, input, L);
 
 	let pageNo = 0;
 	const footer = (p: PDFPage) => {
@@ -210,9 +201,32 @@ async function layout(input: CertificatePdfInput, fontSource: FontSource): Promi
 	};
 	const flow = new Flow(doc, fonts, footer, 172);
 	const first = flow.page;
+	drawHeader(flow, input, fonts, L, await embedLogo(doc, input.logo));
+	drawResult(flow, v, fonts, L);
+	drawVerifyBlock(first, input, fonts, L);
+	drawDetails(flow, v, input, L);
+	await attachBundle(doc, input);
+	return doc;
+}
 
-	// header: logo and issuer left, certificate id right
-	const logo = await embedLogo(doc, input.logo);
+type Labels = (typeof PDF_LABELS)[PdfLocale];
+type View = ReturnType<typeof reportView>;
+
+function setMetadata(doc: PDFDocument, input: CertificatePdfInput, L: Labels) {
+	doc.setTitle(`${L.title} ${input.publicId}`, { showInWindowTitleBar: true });
+	doc.setAuthor(input.issuerName);
+	doc.setSubject(L.page);
+	doc.setKeywords(['WipeCert', input.publicId, 'erasure certificate']);
+	doc.setCreator('WipeCert');
+	doc.setProducer('WipeCert (pdf-lib)');
+	doc.setLanguage(input.locale === 'de' ? 'de-DE' : 'en-GB');
+	doc.setCreationDate(input.issuedAt);
+	doc.setModificationDate(input.issuedAt);
+}
+
+/** Logo and issuer left, certificate id and issue time right, then the title. */
+function drawHeader(flow: Flow, input: CertificatePdfInput, fonts: Fonts, L: Labels, logo: PDFImage | null) {
+	const first = flow.page;
 	let headerBottom = flow.y;
 	if (logo) {
 		const s = Math.min(140 / logo.width, 46 / logo.height, 1);
@@ -228,14 +242,16 @@ async function layout(input: CertificatePdfInput, fontSource: FontSource): Promi
 	first.drawText(L.certificateId, { x: A4[0] - M - idLabelW, y: flow.y - 10, size: 8.5, font: fonts.regular, color: GREY });
 	const idW = fonts.mono.widthOfTextAtSize(input.publicId, 11);
 	first.drawText(input.publicId, { x: A4[0] - M - idW, y: flow.y - 24, size: 11, font: fonts.mono });
-	const issuedText = `${L.issuedAt}: ${formatDate(issued.toISOString(), input.locale)}`;
+	const issuedText = `${L.issuedAt}: ${formatDate(input.issuedAt.toISOString(), input.locale)}`;
 	first.drawText(issuedText, { x: A4[0] - M - fonts.regular.widthOfTextAtSize(issuedText, 8.5), y: flow.y - 38, size: 8.5, font: fonts.regular, color: GREY });
 	flow.y = Math.min(headerBottom, flow.y - 44) - 10;
 
 	flow.text(L.title, { font: fonts.bold, size: 22, color: NAVY, gap: 2 });
 	flow.text(L.subtitle, { size: 8.5, color: GREY, gap: 8 });
+}
 
-	// result banner: says plainly whether the erasure succeeded
+/** The result banner: says plainly whether the erasure succeeded, with the warnings under it. */
+function drawResult(flow: Flow, v: View, fonts: Fonts, L: Labels) {
 	const result = v.result ?? 'unknown';
 	const colour = RESULT_COLOURS[result] ?? GREY;
 	const resultText = `${L.result}: ${L.results[result] ?? result}`;
@@ -249,8 +265,10 @@ async function layout(input: CertificatePdfInput, fontSource: FontSource): Promi
 		flow.text(`${L.warnings}:`, { font: fonts.bold, size: 9.5, color: colour });
 		for (const w of v.warnings) flow.text(`• ${w}`, { size: 9, x: M + 10 });
 	}
+}
 
-	// the QR block sits at the bottom of page 1; the flow stops above it
+/** The QR block at the bottom of page 1 (the flow stops above it): QR code, how to verify, the URL. */
+function drawVerifyBlock(first: PDFPage, input: CertificatePdfInput, fonts: Fonts, L: Labels) {
 	const qrSize = 100;
 	drawQr(first, input.bundle.verifyUrl, A4[0] - M - qrSize + 8, 50, qrSize);
 	first.drawText(L.verify, { x: M, y: 50 + qrSize - 18, size: 11, font: fonts.bold, color: NAVY });
@@ -263,7 +281,10 @@ async function layout(input: CertificatePdfInput, fontSource: FontSource): Promi
 		first.drawText(l, { x: M, y: qy - 4, size: 9, font: fonts.mono, color: NAVY });
 		qy -= 12;
 	}
+}
 
+/** Device, sanitisation and integrity sections. */
+function drawDetails(flow: Flow, v: View, input: CertificatePdfInput, L: Labels) {
 	const d = v.device;
 	flow.heading(L.device);
 	flow.row(L.type, d.type);
@@ -296,13 +317,15 @@ async function layout(input: CertificatePdfInput, fontSource: FontSource): Promi
 	flow.row(L.proofSha256, input.record.proof.sha256, true);
 	flow.row(L.logIndex, String(input.bundle.leafIndex));
 	flow.row(L.checkpoint, L.checkpointValue(input.checkpoint.treeSize, input.checkpoint.rootHash), true);
+}
 
+/** The verification bundle as an embedded file, inside the range the PAdES signature covers. */
+async function attachBundle(doc: PDFDocument, input: CertificatePdfInput) {
 	const bundleBytes = new TextEncoder().encode(JSON.stringify(input.bundle, null, 1));
 	await doc.attach(bundleBytes, BUNDLE_FILE_NAME, {
 		mimeType: 'application/json',
 		description: 'WipeCert verification bundle: canonical certificate record, transparency-log inclusion proof, signed checkpoint',
-		creationDate: issued,
-		modificationDate: issued
+		creationDate: input.issuedAt,
+		modificationDate: input.issuedAt
 	});
-	return doc;
 }
