@@ -1,5 +1,5 @@
 /**
- * Certify (issue 8 §1): proofs pre-generated with `agent-sim --out` (not
+ * Certify: proofs pre-generated with `agent-sim --out` (not
  * timed), submitted through POST /api/v1/proofs/bulk (multipart, 500 files a
  * request) by the acme operator, SIGNER_KEYS=100, batch size and worker
  * concurrency from the settings' defaults. Workers run as in production: the

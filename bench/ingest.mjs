@@ -1,5 +1,5 @@
 /**
- * Ingest (issue 8 §2): load on POST /ingest/v1/proofs at 50 connections for a
+ * Ingest: load on POST /ingest/v1/proofs at 50 connections for a
  * fixed time with autocannon, every request signed afresh (RFC 9421, as an
  * agent does: a new nonce each time), carrying real proofs that agent-sim
  * pre-generated (not timed). Workers are off (WORKERS=none), so only the

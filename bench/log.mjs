@@ -1,5 +1,5 @@
 /**
- * Log (issue 8 §4): RFC 9162 inclusion proof time at 1,000, 100,000 and
+ * Log: RFC 9162 inclusion proof time at 1,000, 100,000 and
  * 1,000,000 leaves (quick: 1,000 and 20,000). The tree is the log module's own
  * table of complete subtrees in the app's database: all but the last leaf are
  * seeded with SQL (leaf and node hashes computed by PostgreSQL, level by level,

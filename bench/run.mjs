@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `npm run bench -- [--quick] [--out DIR] [--only NAME,...]` (issue 8): runs the
+ * `npm run bench -- [--quick] [--out DIR] [--only NAME,...]`: runs the
  * benchmarks, each side by side with its raw baseline in the same run (the
  * machines are shared and noisy: ratios, not absolute figures, are compared),
  * and writes DIR/results.json — a list of `{name, value, unit, baseline, ratio}`
@@ -40,7 +40,7 @@ const support = await (await import('./lib.mjs')).loadSupport(join(root, 'bench/
 const appRoot = snapshotBuild();
 process.on('exit', () => rmSync(appRoot, { recursive: true, force: true }));
 
-/** Every benchmark of issue 8; the ones whose parts are not built yet say so instead of pretending. */
+/** Every benchmark; the ones whose parts are not built yet say so instead of pretending. */
 const BENCHMARKS = {
 	ingest: () => ingestBenchmark({ quick, support, log, appRoot }),
 	certify: () => certifyBenchmark({ quick, support, log, appRoot, count: values['certify-proofs'] ? Number(values['certify-proofs']) : undefined, workers: values['certify-workers'], proofWorkers: values['proof-workers'] ? Number(values['proof-workers']) : undefined }),

@@ -1,5 +1,5 @@
 /**
- * Verify (issue 8 §3): load on GET /api/v1/public/certificates/{publicId} with
+ * Verify: load on GET /api/v1/public/certificates/{publicId} with
  * 1,000,000 issued certificates in the database (quick: 10,000), 50
  * connections for a fixed time, a random certificate per request. Seeding is
  * SQL (not timed): one certified proof and one valid certificate per row, the
@@ -53,7 +53,7 @@ export async function verifyBenchmark({ quick, support, log, appRoot = root }) {
 		}
 		await seedLog(sql, { db: database.db, origin: 'bench.wipecert.test/log', signNote: (b) => signer.signNote(b) }, support, 0, count);
 		// the steady state a long-running database is in: without this, autovacuum's first pass over the
-		// million new rows (visibility map, hint bits) ran during the load and took a core (issue 8 run)
+		// million new rows (visibility map, hint bits) ran during the load and took a core
 		await sql`vacuum (analyze)`;
 		log(`verify: ${count} certificates seeded in ${Math.round((performance.now() - t) / 1000)} s`);
 		const ids = (await sql.unsafe(`select ${publicIdSql('wc_', 'g')} as id from generate_series(0, ${count - 1}) g`)).map((r) => r.id);

@@ -3,7 +3,7 @@ import { expect, test, type Page } from '@playwright/test';
 
 /**
  * Sign-in through the dev realm's own page as each seeded role, in Chromium
- * against the built app (issue 4 §7, §8): the navigation shows what the role
+ * against the built app: the navigation shows what the role
  * may use; members and tenants pages work; sign-out ends both sessions.
  */
 async function signIn(page: Page, email: string) {

@@ -5,12 +5,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
 
 /**
- * Dashboard and admin console (issue 7) in Chromium against the built app on
+ * Dashboard and admin console in Chromium against the built app on
  * the real stack (embedded PostgreSQL, pg-boss workers, dev realm): every
  * page renders for its role, with an axe scan (no serious or critical
  * findings) and a screenshot for the handbook (admin-docs/static/images/console).
- * Until the proof crypto is in the build, submitted proofs end FAILED_RETRYABLE;
- * that is enough to see live status changes.
+ * Proofs submitted here are random DER: accepted by the API, rejected by the
+ * worker (proof_malformed), which is enough to see live status changes.
  */
 const SHOTS = 'admin-docs/static/images/console';
 mkdirSync(SHOTS, { recursive: true });
@@ -38,7 +38,7 @@ async function shot(page: Page, name: string) {
 	await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
 }
 
-/** A DER SEQUENCE of random bytes: accepted by the API (202), not openable by the worker (FAILED_RETRYABLE for now). */
+/** A DER SEQUENCE of random bytes: accepted by the API (202), rejected by the worker (proof_malformed). */
 const fakeProof = () => {
 	const body = randomBytes(48);
 	return Buffer.concat([Buffer.from([0x30, body.length]), body]);
@@ -82,7 +82,7 @@ test('proofs list updates live: a proof submitted through the API appears and ch
 	const id = await submitProof(page, 'live-1.der');
 	const row = page.locator(`tr[data-proof="${id}"]`);
 	await expect(row).toBeVisible();
-	await expect(row.locator('[data-status]')).toHaveAttribute('data-status', /FAILED_RETRYABLE|REJECTED/, { timeout: 30_000 });
+	await expect(row.locator('[data-status]')).toHaveAttribute('data-status', 'REJECTED', { timeout: 30_000 });
 	expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42);
 	await scan(page, 'proofs');
 	await shot(page, 'proofs');
@@ -118,7 +118,7 @@ test('bulk upload shows progress per file and overall, and results follow the li
 		await expect(li.locator('a')).toHaveText(/^prf_/);
 	}
 	// results are live: the statuses move on from Received without a reload
-	await expect(page.locator('li[data-file] [data-status="FAILED_RETRYABLE"], li[data-file] [data-status="REJECTED"]')).toHaveCount(4, { timeout: 30_000 });
+	await expect(page.locator('li[data-file] [data-status="REJECTED"]')).toHaveCount(4, { timeout: 30_000 });
 	await scan(page, 'upload');
 	await shot(page, 'upload');
 });

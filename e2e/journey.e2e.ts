@@ -7,7 +7,7 @@ import jsQR from 'jsqr';
 import pngjs from 'pngjs';
 
 /**
- * The whole browser journey of issue 7 §6, in Chromium against the built app
+ * The whole browser journey, in Chromium against the built app
  * on the real stack (embedded PostgreSQL, pg-boss workers, dev realm, keyring
  * signer, transparency log): a platform admin creates a tenant, grants it
  * licences with a reason and invites its first tenant admin; that person
@@ -213,7 +213,7 @@ test('from a new tenant to a verified, then revoked certificate', async ({ brows
 		// the certificate belongs to one of this run's proofs
 		const proofId = ((await tenant.getByRole('link', { name: /^prf_/ }).textContent()) ?? '').trim();
 		expect(good).toContain(proofId);
-		// the PDF preview really shows the PDF: same-origin framing allowed, inline (issue 7 §2)
+		// the PDF preview really shows the PDF: same-origin framing allowed, inline
 		const preview = tenant.locator('iframe');
 		await expect(preview).toBeVisible();
 		const pdfPath = `/api/v1/certificates/${publicId}/pdf`;

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 
 /**
- * Certificates anyone can verify (issue 6 §7), in Chromium against the built
+ * Certificates anyone can verify, in Chromium against the built
  * app: the built agent-sim submits a real proof, the embedded proof worker
  * certifies it; a visitor with no account opens the certificate's QR URL,
  * then uploads its PDF on /verify and reads the verdict; an altered copy is

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The handbook step of `npm test` (issue #3 §10):
+ * The handbook step of `npm test`:
  *   1. builds admin-docs/ with Hugo into a temporary directory (--panicOnWarning);
  *   2. fails on a broken internal link or image in the built HTML (a missing
  *      page or file, or a #fragment with no such id on the target page);

@@ -1,5 +1,5 @@
 /**
- * Crypto figures of the proof pipeline (issue 5 closing note; not a test):
+ * Crypto figures of the proof pipeline (for a release note; not a test):
  *
  *   npx tsx scripts/crypto-figures.ts [PROOFS=200] [BATCH=50]
  *

@@ -1,5 +1,5 @@
 /**
- * Transparency-log and certificate figures (issue 6 closing note; not a test):
+ * Transparency-log and certificate figures (for a release note; not a test):
  *
  *   npx tsx scripts/log-proof-time.ts [LEAVES=1000000] [BATCH=10000] [PDFS=40]
  *

@@ -1,6 +1,6 @@
 /**
  * Certificate PDF render + PAdES sign per certificate, and the process's RSS
- * over the run (issue 8 §6 profiling; not a test, no database):
+ * over the run (a profile; not a test, no database):
  *
  *   npx tsx scripts/pdf-profile.ts [N=200] [LOCALE=en|de|mixed]
  *   node --cpu-prof --import tsx scripts/pdf-profile.ts 200   # then open the .cpuprofile

@@ -1,7 +1,7 @@
 /**
  * `npm run agent-sim -- --url URL --enrol-token T --count N [--concurrency C] [--bad-ratio R] [--out DIR] [--results FILE]`
  *
- * A realistic erasure agent (ARCHITECTURE: CLIs; issue 5 §3): generates a P-256
+ * A realistic erasure agent: generates a P-256
  * key and a CSR, enrols with the token (POST /ingest/v1/enrolments), builds N
  * real proofs of varied reports (proofs/format) and submits them to
  * POST /ingest/v1/proofs signed with RFC 9421, C at a time. `--bad-ratio R` mixes

@@ -1,5 +1,5 @@
 /**
- * `node build/ingest.js`: the agent gateway alone (ARCHITECTURE entries). The
+ * `node build/ingest.js`: the agent gateway alone (docs/architecture.md, "One build, several processes"). The
  * same SvelteKit build as the web server, limited to /ingest/v1 and the
  * health routes, with no workers and no dev identity provider; agent
  * requests run on the least-privilege `wipecert_ingest` database role

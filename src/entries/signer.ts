@@ -1,5 +1,5 @@
 /**
- * `npm run signer`: the remote signer service (ARCHITECTURE: production points
+ * `npm run signer`: the remote signer service (production points
  * SIGNER_URL at it). Serves the keyring in DATA_DIR/keys over HTTPS with mutual
  * TLS on SIGNER_HOST:SIGNER_PORT; SIGNER_TLS_CERT/KEY are its server
  * certificate, SIGNER_TLS_CA the only CA whose client certificates it accepts.

@@ -49,7 +49,7 @@ async function proof(ctx: FixtureContext, jar: CookieJar): Promise<string> {
 }
 
 export const fixtures: Record<string, (ctx: FixtureContext) => Promise<Fixture>> = {
-	// pipeline engineer: proofs by public ID, and a tenant's licences in the console
+	// proofs by public ID, and a tenant's licences in the console
 	'/api/v1/proofs/{id}': async (ctx) => ({ own: await proof(ctx, ctx.jars.operator), other: await proof(ctx, ctx.jars.globex_admin) }),
 	'/api/v1/proofs/{id}/reprocess': async (ctx) => ({ own: await proof(ctx, ctx.jars.operator), other: await proof(ctx, ctx.jars.globex_admin) }),
 	'/api/v1/licences/tenants/{id}': async (ctx) => ({ own: ctx.tenants.acme, other: ctx.tenants.globex }),

@@ -53,7 +53,7 @@ function spawnProc(args: string[], env: Record<string, string>): Proc {
 
 /**
  * The built app as its own process on a fresh database of the run's
- * PostgreSQL (issue 5 §8 "on the real stack"), with the agent gateway on a
+ * PostgreSQL ("on the real stack"), with the agent gateway on a
  * least-privilege login role, and worker processes on demand (same database,
  * same DATA_DIR: the keyring is shared as in a deployment with a shared volume).
  */

@@ -6,8 +6,7 @@ import * as pkijs from 'pkijs';
 import { issueCertificate, parseCertificatePem, spkiDer } from '../../src/lib/server/signer/pki';
 
 /**
- * A real RFC 3161 timestamp authority on loopback for tests (issue 6 §2
- * "tested against a local timestamp authority the test starts"): answers
+ * A real RFC 3161 timestamp authority on loopback for tests:: answers
  * TimeStampReq with a granted TimeStampResp whose token is a CMS SignedData
  * over a TSTInfo, signed by its own ECDSA P-256 key whose certificate carries
  * the id-kp-timeStamping extended key usage.

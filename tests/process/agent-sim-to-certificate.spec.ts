@@ -11,7 +11,7 @@ import { signInToApp } from '../helpers/oidc-browser';
 import { startStack, type Proc, type Stack } from '../helpers/pipeline-stack';
 
 /**
- * The real stack end to end (issue 5 §8): the built app, an operator's
+ * The real stack end to end: the built app, an operator's
  * enrolment token, the built agent-sim enrolling and submitting 200 real
  * proofs (10 % bad) over RFC 9421, proof worker processes with the in-process
  * keyring → every good proof CERTIFIED_NO_ANCHOR, every bad one REJECTED with
@@ -57,7 +57,7 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs: num
 	}
 }
 
-describe('agent-sim → ingest → proof worker with the in-process keyring (issue 5 §8)', () => {
+describe('agent-sim → ingest → proof worker with the in-process keyring', () => {
 	let stack: Stack;
 	beforeAll(async () => {
 		stack = await startStack({ env: { SIGNER_BATCH_SIZE: '25', SIGNER_KEYS: '8' } });
@@ -150,7 +150,7 @@ describe('agent-sim --out', () => {
 	}, 120_000);
 });
 
-describe('remote signer over mTLS: stopped → FAILED_RETRYABLE, back → certified by the retry worker (issue 5 §8)', () => {
+describe('remote signer over mTLS: stopped → FAILED_RETRYABLE, back → certified by the retry worker', () => {
 	let stack: Stack;
 	let signer: Proc | undefined;
 	let signerDir: string;

@@ -5,9 +5,9 @@ import { signInToApp, type CookieJar } from '../helpers/oidc-browser';
 
 /**
  * The audit routes against the built app, its dev realm and a real database
- * (issue 4 §6): audited mutations appear in the tenant's trail and only
+ *: audited mutations appear in the tenant's trail and only
  * there; the admin trail reports chain verification and finds tampering.
- * Rate limits end to end (issue 4 §5): 429 in the envelope with Retry-After,
+ * Rate limits end to end: 429 in the envelope with Retry-After,
  * keyed by the trusted X-Forwarded-For hop.
  */
 let app: AppProcess;

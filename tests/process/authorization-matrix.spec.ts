@@ -10,13 +10,13 @@ import { fixtures, type Fixture, type FixtureContext } from '../helpers/authz-fi
 import { clientCredentials, CookieJar, signInToApp } from '../helpers/oidc-browser';
 
 /**
- * The authorization matrix, generated from openapi/openapi.yaml (issue 4 §8):
+ * The authorization matrix, generated from openapi/openapi.yaml:
  * every operation × caller (anonymous, each seeded role, a service account) ×
  * case (own tenant / another tenant's object). The expected status comes
  * from the operation's `security` and its `x-wipecert-action` through the one
  * policy (`can`): no acceptable credentials → 401, role or scope missing →
- * 403, another tenant's object → 404, otherwise the operation runs. Routes
- * other engineers add join automatically.
+ * 403, another tenant's object → 404, otherwise the operation runs. New
+ * operations join automatically.
  */
 const METHODS = ['get', 'put', 'post', 'patch', 'delete'] as const;
 const operationSchema = z.looseObject({

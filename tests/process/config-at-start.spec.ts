@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../helpers/db';
 import { requireBuild, startNode, tempDir } from '../helpers/process';
 
-/** Settings problems stop a real entry (`node build/migrate.js`) before it touches anything (issue #3 §2). */
+/** Settings problems stop a real entry (`node build/migrate.js`) before it touches anything. */
 beforeAll(() => requireBuild('migrate.js'));
 const dirs: { remove(): void }[] = [];
 afterAll(() => dirs.forEach((d) => d.remove()));

@@ -10,7 +10,7 @@ import { startServer, type Server } from '../helpers/process';
  * (anonymously and as a service account of the dev realm): the status must be
  * documented and the body must validate against the spec's schema, strictly
  * (additionalProperties: false holds), and 2xx bodies also against the
- * generated zod schema the client uses (issue #3 §9).
+ * generated zod schema the client uses.
  */
 type Schema = Record<string, unknown>;
 type ResponseObject = { $ref?: string; content?: Record<string, { schema?: Schema }> };

@@ -13,7 +13,7 @@ import { ensureDevTenants } from '../../src/lib/server/tenancy';
 import { startTestContainer } from '../helpers/container';
 
 /**
- * Exactly once under kill -9 (issue 5 §5, §8): worker processes running the
+ * Exactly once under kill -9: worker processes running the
  * real pipeline are killed mid-run, again and again, then one runs to the end.
  * Nothing is lost (every proof certified), nothing is doubled (one ledger
  * consumption, one certificate, one receipt signature per proof).

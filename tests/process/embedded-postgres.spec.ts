@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, requireBuild, startNode, tempDir } from '../helpers/process';
 
 /**
- * The database at start, through the real `migrate` entry (issue #3 §3):
+ * The database at start, through the real `migrate` entry:
  * embedded under DATA_DIR/pg when DATABASE_URL is unset, initialised once and
  * reused; an unreachable server is one clear message and exit 1.
  */

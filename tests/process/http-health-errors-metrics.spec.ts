@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { QUEUES } from '../../src/lib/server/queue/catalogue';
 import { startServer, waitUntil, type Server } from '../helpers/process';
 
-/** HTTP basics of the built server as a process (issue #3 §7, §8). */
+/** HTTP basics of the built server as a process. */
 let server: Server;
 beforeAll(async () => {
 	server = await startServer();

@@ -5,7 +5,7 @@ import { createKeyringSigner } from '../../src/lib/server/signer/keyring';
 import { startTestContainer } from '../helpers/container';
 
 /**
- * Keyring rules across processes (issue 5 §7, §8): 10,000 records, 100 keys,
+ * Keyring rules across processes: 10,000 records, 100 keys,
  * two worker processes with their own keyring over one DATA_DIR/keys, both
  * trying to sign every record → exactly one signature per record, never two
  * batches on one key at the same time (lease intervals by the database clock, to the millisecond),

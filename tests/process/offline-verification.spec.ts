@@ -8,7 +8,7 @@ import { signInToApp } from '../helpers/oidc-browser';
 import { startStack, type Stack } from '../helpers/pipeline-stack';
 
 /**
- * A certificate from a real proof, end to end (issue 6 §2, §6): the built
+ * A certificate from a real proof, end to end: the built
  * agent-sim submits real proofs, a proof worker (TSA_URL set to a local RFC
  * 3161 authority) certifies them; each certificate's public PDF is PAdES-B-T,
  * pdfsig calls it valid, the built `verify` CLI accepts it offline with the
@@ -38,7 +38,7 @@ afterAll(async () => {
 	await tsa?.close();
 });
 
-describe('issued certificate, verified offline (issue 6 §6)', () => {
+describe('issued certificate, verified offline', () => {
 	it('real proofs → signed, timestamped, logged PDFs that pdfsig and the verify CLI accept; altered copies refused', async () => {
 		const operator = await signInToApp(stack.origin, 'operator@acme.test');
 		const res = await fetch(`${stack.origin}/api/v1/agents/enrolments`, { method: 'POST', headers: { cookie: operator.header(), origin: stack.origin, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'e2e' }) });

@@ -11,7 +11,7 @@ import { freePort } from '../helpers/app-process';
 import { signInToApp, type CookieJar } from '../helpers/oidc-browser';
 import { startStack, type Stack } from '../helpers/pipeline-stack';
 
-/** Submission of proofs through the API, bulk and the agent gateway, on the built app (issue 5 §4, §8). */
+/** Submission of proofs through the API, bulk and the agent gateway, on the built app. */
 let stack: Stack;
 let operator: CookieJar;
 let globexAdmin: CookieJar;
@@ -38,7 +38,7 @@ beforeAll(async () => {
 }, 180_000);
 afterAll(async () => stack?.stop());
 
-describe('POST /api/v1/proofs (issue 5 §4)', () => {
+describe('POST /api/v1/proofs', () => {
 	it('refuses another content type (415), a body that is not DER (415 proof_not_der) and a body over PROOF_MAX_BYTES (413)', async () => {
 		expect((await post('/api/v1/proofs', '{}', { 'content-type': 'application/json' })).json.error?.code).toBe('unsupported_media_type');
 		expect((await post('/api/v1/proofs', 'hello', { 'content-type': 'application/octet-stream' })).json.error?.code).toBe('proof_not_der');
@@ -99,7 +99,7 @@ describe('POST /api/v1/proofs (issue 5 §4)', () => {
 	});
 });
 
-describe('licences on the running app (issue 5 §6)', () => {
+describe('licences on the running app', () => {
 	it('the dev seed gave acme 1,000 and globex 100; a platform admin tops up once per Idempotency-Key', async () => {
 		expect((await get('/api/v1/licences')).json).toMatchObject({ balance: 1000, granted: 1000 });
 		expect((await get('/api/v1/licences', globexAdmin)).json).toMatchObject({ balance: 100 });
@@ -118,7 +118,7 @@ describe('licences on the running app (issue 5 §6)', () => {
 	});
 });
 
-describe('POST /api/v1/proofs/bulk (issue 5 §4)', () => {
+describe('POST /api/v1/proofs/bulk', () => {
 	it('takes many files as multipart, one result per file, a bad file beside good ones', async () => {
 		const form = new FormData();
 		form.append('file', new Blob([derLike()]), 'a.der');
@@ -172,7 +172,7 @@ describe('POST /api/v1/proofs/bulk (issue 5 §4)', () => {
 	});
 });
 
-describe('agent gateway /ingest/v1 (issue 5 §2, §4)', () => {
+describe('agent gateway /ingest/v1', () => {
 	const key = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 	let agentId = '';
 

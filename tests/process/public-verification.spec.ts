@@ -15,7 +15,7 @@ import { createStore } from '../../src/lib/server/storage';
 import { startApp, type AppProcess } from '../helpers/app-process';
 
 /**
- * Public verification on the built app (issue 6 §4, §5, §7): certificates
+ * Public verification on the built app: certificates
  * issued with the real keyring, log and PDF modules into the app's database
  * and DATA_DIR; then every public route and page is read over HTTP, and no
  * answer may contain an internal id of a tenant, organisation, proof or
@@ -89,7 +89,7 @@ afterAll(async () => {
 	rmSync(dataDir, { recursive: true, force: true });
 });
 
-describe('public verification (issue 6 §4)', () => {
+describe('public verification', () => {
 	it('shows a certificate by public ID: status, masked serial, issuer, log entry with a proof that verifies', async () => {
 		const keys = (await get('/api/v1/public/keys')).json();
 		const c = issued.acme[0];
@@ -218,7 +218,7 @@ describe('public verification (issue 6 §4)', () => {
 		}
 	});
 
-	it('answers with a short Cache-Control and a strong ETag: If-None-Match gets 304 until the status changes (issue 8 §3)', async () => {
+	it('answers with a short Cache-Control and a strong ETag: If-None-Match gets 304 until the status changes', async () => {
 		// issued after the app has answered for older leaves: the cached checkpoint must not hide its log entry
 		const [c] = await issue('globex', 1, 'CERTIFIED_NO_ANCHOR');
 		const path = `/api/v1/public/certificates/${c.publicId}`;

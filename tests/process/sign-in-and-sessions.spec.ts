@@ -4,7 +4,7 @@ import { browse, clientCredentials, CookieJar, signInToApp } from '../helpers/oi
 
 /**
  * Sessions, token refresh and sign-out against the built app and its dev
- * realm (real IdP, real database): issue 4 §2 and §8.
+ * realm (real IdP, real database).
  */
 let app: AppProcess;
 beforeAll(async () => {

@@ -4,7 +4,7 @@ import { startApp, type AppProcess } from '../helpers/app-process';
 import { clientCredentials, signInToApp, type CookieJar } from '../helpers/oidc-browser';
 
 /**
- * A brand-new tenant gets its first admin (issue 4 §3, §7) on the built app,
+ * A brand-new tenant gets its first admin on the built app,
  * its dev realm and a real database: the platform admin creates a tenant and
  * invites `new.admin@wipecert.test` (a seeded person with no tenant group) as
  * tenant admin; at that person's first sign-in the invitation becomes the

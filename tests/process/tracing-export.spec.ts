@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, waitUntil, type Server } from '../helpers/process';
 
 /**
- * OpenTelemetry (issue #3 §7): with OTEL_EXPORTER_OTLP_ENDPOINT set, requests
+ * OpenTelemetry: with OTEL_EXPORTER_OTLP_ENDPOINT set, requests
  * to the app are exported as OTLP/HTTP spans to <endpoint>/v1/traces. The
  * collector is a tiny HTTP server this test starts on loopback.
  */

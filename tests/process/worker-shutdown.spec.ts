@@ -5,7 +5,7 @@ import { createTestDatabase } from '../helpers/db';
 import { requireBuild, startNode, tempDir, waitUntil, type NodeProcess } from '../helpers/process';
 
 /**
- * `node build/worker.js` as a real process against a fresh database (issue #3 §5):
+ * `node build/worker.js` as a real process against a fresh database:
  * SIGTERM mid-job finishes or releases the job, never loses it.
  */
 let db: Awaited<ReturnType<typeof createTestDatabase>>;

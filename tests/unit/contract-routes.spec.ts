@@ -28,7 +28,7 @@ const NOT_IN_CONTRACT: { path: RegExp; why: string }[] = [
 	{ path: /^\/auth\//, why: 'OIDC sign-in/out redirects (browser only)' },
 	// The built-in dev identity provider mimics Keycloak's paths; in production these are Keycloak's.
 	{ path: /^\/realms\//, why: 'dev identity provider (Keycloak-shaped, development only)' },
-	// The dashboard's bulk upload relay (issue 7 §2): the page's XMLHttpRequest posts here for upload
+	// The dashboard's bulk upload relay: the page's XMLHttpRequest posts here for upload
 	// progress; it streams the body on to POST /api/v1/proofs/bulk, which is the documented operation.
 	{ path: /^\/proofs\/upload\/relay$/, why: 'dashboard upload relay to POST /api/v1/proofs/bulk (browser only)' }
 ];

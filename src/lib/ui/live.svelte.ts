@@ -1,5 +1,5 @@
 /**
- * Live updates for dashboard pages (issue 7 §3): one EventSource on
+ * Live updates for dashboard pages: one EventSource on
  * `GET /api/v1/events` per page. The browser reconnects by itself and sends
  * Last-Event-ID, so the server replays what was missed (WHATWG HTML §9.2);
  * when the stream is refused or closed for good (EventSource readyState

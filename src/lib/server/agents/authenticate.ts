@@ -61,7 +61,7 @@ const seenWritten = new Map<string, number>();
  * remembers when it last wrote, so a busy agent costs no statement at all
  * between writes: the upsert alone took the agent's row lock in a transaction
  * of its own (an xid and a WAL flush) on every request, and every request of
- * one agent queued on that lock (issue 8, ingest profile). The WHERE keeps
+ * one agent queued on that lock (ingest profile). The WHERE keeps
  * several processes to one write per 30 s as well.
  */
 async function noteSeen(db: DbOrTx, agentId: string): Promise<void> {

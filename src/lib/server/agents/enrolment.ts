@@ -14,7 +14,7 @@ export const hashEnrolmentToken = (token: string) => createHash('sha256').update
 export type EnrolmentTokenCreated = { id: string; token: string; name: string; expiresAt: Date };
 
 /**
- * Creates a single-use enrolment token for the caller's tenant (issue 5 §2).
+ * Creates a single-use enrolment token for the caller's tenant.
  * The token (256 random bits) is returned once; only its SHA-256 is stored.
  * Audited in the same transaction.
  */
@@ -51,7 +51,7 @@ export async function createEnrolmentToken(
 	return { id: row.id, token, name: row.name, expiresAt: row.expiresAt };
 }
 
-/** What the agent CA hands back for a CSR (crypto engineer's PKI module). */
+/** What the agent CA hands back for a CSR (the tenant's agent CA in the signer). */
 export type IssuedAgentCertificate = {
 	certificatePem: string;
 	/** lower-case hex serial */

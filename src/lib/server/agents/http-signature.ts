@@ -203,7 +203,7 @@ function digestMatches(header: string, body: Uint8Array): boolean {
 /** A P-256 public key from base64 DER SubjectPublicKeyInfo. */
 export function publicKeyFromSpki(spkiBase64: string): KeyObject {
 	// Parsed once per key and kept (a few hundred agents' keys at most in a busy process): parsing the
-	// SPKI on every signed request was a visible share of the ingest profile (issue 8). The cache is
+	// SPKI on every signed request was a visible share of the ingest profile. The cache is
 	// keyed by the key bytes themselves, so a re-enrolled agent's new key is parsed afresh.
 	let key = parsedKeys.get(spkiBase64);
 	if (!key) {

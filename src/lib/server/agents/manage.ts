@@ -61,8 +61,8 @@ export async function getAgent(db: DbOrTx, tenantId: string, id: string): Promis
 
 /**
  * Suspends, reactivates or revokes an agent (audited). Revocation is final
- * and keeps its time: proofs received before it still validate (issue 5 §5
- * "not revoked at receipt").
+ * and keeps its time: proofs received before it still validate ("not
+ * revoked at receipt").
  */
 export async function changeAgentStatus(tx: Tx, tenantId: string, id: string, change: { status: AgentStatus; reason?: string }, ctx: AuditContext): Promise<AgentView> {
 	const [current] = await tx

@@ -3,7 +3,7 @@ import { check, index, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid }
 import { tenants } from '../tenancy/schema';
 
 /**
- * Single-use enrolment tokens (issue 5 §2). Only the SHA-256 of the token is
+ * Single-use enrolment tokens. Only the SHA-256 of the token is
  * stored: a database dump does not let anyone enrol an agent. A token is spent
  * by setting `used_at` in the same transaction that creates the agent.
  */

@@ -1,6 +1,6 @@
 /**
  * The audit trail: hash-chained, append-only rows written in the same
- * transaction as every privileged mutation (issue 4 §6). See schema.ts for
+ * transaction as every privileged mutation. See schema.ts for
  * the chain layout (one chain per tenant plus a platform chain) and why.
  */
 export { recordAudit, type AuditEntry } from './record';

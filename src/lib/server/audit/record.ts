@@ -24,7 +24,7 @@ export type AuditEntry = z.input<typeof auditEntry>;
 /**
  * Appends one row to the audit chain of `e.tenantId` (or the platform chain)
  * inside the caller's transaction: the row commits or rolls back with the
- * change it describes (ARCHITECTURE rules).
+ * change it describes.
  *
  * Serialisation: the UPSERT on the chain's head row takes its row lock and
  * holds it until the caller's transaction ends, so a concurrent writer of the

@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { bigint, bigserial, check, index, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 /**
- * The audit trail (issue 4 §6, ARCHITECTURE "Every privileged mutation writes an
+ * The audit trail ("Every privileged mutation writes an
  * audit row … hash-chained to the previous row").
  *
  * Append-only: a trigger (migration `audit_append_only`) refuses UPDATE, DELETE

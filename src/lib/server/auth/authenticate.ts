@@ -30,7 +30,7 @@ function describe(error: unknown): string {
 
 /**
  * Who is calling. API requests may present a service account's bearer JWT
- * (issue 4 §4); otherwise the session cookie counts. Returns a response only
+ * (Authorization: Bearer); otherwise the session cookie counts. Returns a response only
  * when a presented bearer token is refused; an unknown or expired cookie just
  * leaves the caller anonymous (routes answer 401 themselves).
  */

@@ -36,7 +36,7 @@ export function requireActor(event: Pick<RequestEvent, 'locals'>, action: Action
 
 /**
  * The tenant id every tenant-data query is scoped by. Always from the actor,
- * never from input (issue 4 §3).
+ * never from input.
  */
 export function requireTenant(actor: Actor): string {
 	if (!actor.tenantId) throw new ApiError('forbidden', 'This action needs a tenant membership.');

@@ -22,7 +22,7 @@ export function primaryRole(actor: Actor): string {
 }
 
 /**
- * The acting part of an audit entry for this request (issue 4 §6: actor, role, correlation id, source IP).
+ * The acting part of an audit entry for this request (actor, role, correlation id, source IP).
  * The source IP is the trusted client address (TRUSTED_PROXY_HOPS), the same one rate limits count:
  * behind a proxy the socket address is the proxy's, and without trusted hops X-Forwarded-For is
  * whatever the client wrote.

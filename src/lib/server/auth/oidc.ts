@@ -6,7 +6,7 @@ import type { IdentitySettings } from './settings';
 
 /**
  * The OIDC relying-party side, the same for the dev realm and a production
- * Keycloak realm (issue 4 §1: "nothing in the app knows which it talks to").
+ * Keycloak realm ("nothing in the app knows which it talks to").
  * arctic builds the requests; jose verifies every JWT against the realm's JWKS
  * (arctic's `decodeIdToken` does not verify).
  */

@@ -1,5 +1,5 @@
 /**
- * The one authorization policy (issue 4 §3): which role may do which action.
+ * The one authorization policy: which role may do which action.
  * Routes never compare roles themselves; they call `requireActor(event, action)`
  * (guard.ts), which asks `can`. Service accounts carry the same action strings
  * as OAuth scopes and never get platform-wide actions: they act for one tenant.
@@ -56,7 +56,7 @@ export function actionsOf(roles: readonly Role[]): Action[] {
 /**
  * May `actor` perform `action`? When a `resource` is given, a tenant-scoped
  * action also needs the resource to belong to the actor's tenant (callers
- * answer 404 for a foreign resource, ARCHITECTURE "Tenancy and roles").
+ * answer 404 for a foreign resource).
  */
 export function can(actor: PolicySubject | null, action: Action, resource?: { tenantId: string | null }): boolean {
 	if (!actor) return false;

@@ -15,7 +15,7 @@ const EARLY_MS = 15_000;
 export type RefreshOutcome = 'fresh' | 'refreshed' | 'busy' | 'ended' | 'unavailable';
 
 /**
- * Keeps a session's IdP tokens current (issue 4 §2: "refreshed when
+ * Keeps a session's IdP tokens current ("refreshed when
  * expired"). The row is locked (SKIP LOCKED) so two requests never redeem the
  * same refresh token — a second use of a rotated token makes the IdP revoke
  * the grant (OAuth 2.0 Security BCP, RFC 9700 §4.14.2). When the IdP refuses

@@ -16,7 +16,7 @@ import type { IdentitySettings } from './settings';
 import { decryptToken } from './token-crypto';
 
 /**
- * Authorization code flow with PKCE through the BFF (issue 4 §2; OAuth 2.0
+ * Authorization code flow with PKCE through the BFF (OAuth 2.0
  * Security BCP, RFC 9700 §2.1.1): state, nonce and the PKCE verifier live in
  * short-lived HttpOnly cookies scoped to /auth; the browser never sees a token.
  */

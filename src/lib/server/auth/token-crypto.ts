@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 
 /**
- * AES-256-GCM for the IdP tokens kept server-side (issue 4 §2). Keys come
+ * AES-256-GCM for the IdP tokens kept server-side. Keys come
  * from TOKEN_ENCRYPTION_KEYS (`kid:base64(32 bytes)`, comma-separated): the
  * first encrypts, every listed key decrypts, so a key can rotate without
  * signing anyone out (handbook: auth/rotate-token-key).

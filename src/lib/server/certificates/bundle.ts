@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /**
  * The verification bundle every certificate PDF carries as an embedded file,
- * inside the signed byte range (issue 6 §3, §6): the canonical record the log
+ * inside the signed byte range: the canonical record the log
  * leaf hashes, its leaf index, the inclusion proof and the signed checkpoint
  * it leads to. With the published keys, nothing else is needed to verify the
  * certificate offline. Pure: the CLI imports it.

@@ -73,7 +73,7 @@ function batchReads(deps: Pick<PdfDeps, 'db'>): BatchReads {
 
 /**
  * Renders, signs (PAdES-B-B, B-T with TSA_URL) and stores one certificate's
- * PDF (issue 6 §1–3); returns its object key and the bytes. Idempotent per
+ * PDF; returns its object key and the bytes. Idempotent per
  * certificate: the key is the public ID, a re-render replaces the object.
  */
 export async function issueCertificatePdf(deps: PdfDeps, c: Certificate, batch: BatchReads = batchReads(deps)): Promise<{ key: string; pdf: Uint8Array; keyId: string }> {

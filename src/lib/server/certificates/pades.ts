@@ -5,7 +5,7 @@ import { PDFArray, PDFContentStream, PDFDict, PDFDocument, PDFHexString, PDFName
 import * as pkijs from 'pkijs';
 
 /**
- * PAdES signatures (ETSI EN 319 142-1) of certificate PDFs (issue 6 §2):
+ * PAdES signatures (ETSI EN 319 142-1) of certificate PDFs:
  * a signature field whose /Contents placeholder is excluded by /ByteRange;
  * the SHA-256 of the rest of the file goes to the signer (`signPdfDigest`,
  * CMS detached, B-B); with a timestamp authority the RFC 3161 token over the
@@ -51,7 +51,7 @@ function addSignatureField(doc: PDFDocument, o: { reason: string; name: string; 
 /**
  * pdf-lib deflates page content streams with pako (pure JS) while saving;
  * node's zlib writes the same FlateDecode data natively in a fraction of the
- * time (issue 8 §6 profile: pako was ~4 ms of every certificate).
+ * time (profile: pako was ~4 ms of every certificate).
  */
 function deflateContentStreams(doc: PDFDocument) {
 	const flate = PDFName.of('FlateDecode');

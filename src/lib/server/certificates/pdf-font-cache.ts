@@ -5,7 +5,7 @@ import { certificateFonts } from './pdf-fonts';
 import { PDF_LABELS } from './pdf-labels';
 
 /**
- * Certificate fonts prepared ONCE per process (issue 8 §6: PDF render was
+ * Certificate fonts prepared ONCE per process (PDF render was
  * ~70 ms a certificate, nearly all of it fontkit parsing the 700 KB DejaVu
  * files and running OpenType shaping for every measured and drawn string,
  * then re-subsetting and deflating the fonts at every save).

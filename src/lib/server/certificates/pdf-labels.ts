@@ -1,5 +1,5 @@
 /**
- * Words on the certificate PDF, in the tenant's language (issue 6 §1). The
+ * Words on the certificate PDF, in the tenant's language. The
  * PDF is rendered by a worker with no request locale, so these live here
  * rather than in the page messages.
  */

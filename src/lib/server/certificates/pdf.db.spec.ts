@@ -61,7 +61,7 @@ async function pdfsig(pdf: Uint8Array): Promise<string> {
 	return out.stdout + out.stderr;
 }
 
-describe('certificate PDF (issue 6 §1–2)', () => {
+describe('certificate PDF', () => {
 	it('is signed PAdES-B-B: pdfsig reports the signature valid, and the offline check agrees', async () => {
 		const { pdf } = await render(records[0]);
 		const report = await pdfsig(pdf);

@@ -172,7 +172,7 @@ export async function certificateByPublicId(db: DbOrTx, publicId: string): Promi
 	return c ?? null;
 }
 
-/** What a public certificate answer is built from (issue 6 §4): no internal id among them. */
+/** What a public certificate answer is built from: no internal id among them. */
 export type PublicCertificateFacts = {
 	publicId: string;
 	status: CertificateStatus;
@@ -192,7 +192,7 @@ export type PublicCertificateFacts = {
 
 /**
  * The public facts of a certificate by public ID, with its proof's status, in
- * ONE prepared statement through postgres.js (issue 8 §3: the public answer is
+ * ONE prepared statement through postgres.js (the public answer is
  * the hot path; drizzle's builder cost ~0.4 ms of CPU per query and its
  * `execute` does not prepare). Only the parts of `record` the answer shows are
  * read; times come formatted by the database (drizzle leaves postgres.js's
@@ -238,7 +238,7 @@ export async function publicCertificateFacts(sql: postgres.Sql, publicId: string
 }
 
 /**
- * Revokes a certificate of the tenant with a reason (issue 6 §5); audited.
+ * Revokes a certificate of the tenant with a reason; audited.
  * Final: a revoked certificate answers 409; one still being issued too.
  */
 export async function revokeCertificate(tx: Tx, tenantId: string, publicId: string, reason: string, ctx: AuditContext, origin: string): Promise<CertificateView> {

@@ -104,7 +104,7 @@ export function formatCapacity(bytes: number, locale: PdfLocale): string {
 	return `${nf({ maximumFractionDigits: 1 }).format(v)} ${units[u]} (${nf().format(bytes)} ${locale === 'de' ? 'Byte' : 'bytes'})`;
 }
 
-/** Serial shown on public pages: first two and last four characters (issue 6 §4 "serial masked"). */
+/** Serial shown on public pages: first two and last four characters ("serial masked"). */
 export function maskSerial(serial: string | undefined): string | undefined {
 	if (!serial) return undefined;
 	if (serial.length <= 6) return '•'.repeat(serial.length);

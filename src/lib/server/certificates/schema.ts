@@ -13,7 +13,7 @@ export const CERTIFICATE_STATUSES = ['issuing', 'valid', 'revoked'] as const;
 export type CertificateStatus = (typeof CERTIFICATE_STATUSES)[number];
 
 /**
- * Certificate records (issue 5 §5, issue 6). One per certified proof (unique
+ * Certificate records. One per certified proof (unique
  * `proof_id`: a proof is never certified twice). `record` is the canonical
  * certificate record: what the receipt signs, what the transparency log's leaf
  * hashes and what the PDF shows. `public_id` is the id printed on the PDF and

@@ -2,8 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { publishedKeysSchema, verifyCertificatePdf, type PdfVerdict } from './verify-pdf';
 
 /**
- * `npm run verify -- FILE.pdf [--keys FILE] [--json]` (ARCHITECTURE "CLIs",
- * issue 6 §6): checks a certificate PDF with no network — the PAdES signature
+ * `npm run verify -- FILE.pdf [--keys FILE] [--json]`: checks a certificate PDF with no network — the PAdES signature
  * against the published keys, the embedded record, the signed checkpoint and
  * the inclusion proof. Exit 0 valid, 1 invalid (with the reason), 2 usage.
  * Keys: `--keys FILE`, else $WIPECERT_KEYS, else ./keys.json (saved from

@@ -8,7 +8,7 @@ import { verifyCheckpoint } from '../log/note';
 import { BUNDLE_FILE_NAME, bundleSchema, type VerificationBundle } from './bundle';
 
 /**
- * Offline verification of a certificate PDF (issue 6 §4 upload, §6 CLI),
+ * Offline verification of a certificate PDF (the upload on /verify and the CLI),
  * pure: no database, no network. Checks, in order, and says which failed:
  * 1. signature — exactly one PAdES signature whose /ByteRange covers the
  *    whole file except its /Contents; CMS message digest = SHA-256 of that

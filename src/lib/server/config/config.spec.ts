@@ -22,7 +22,7 @@ function problemsOf(env: Record<string, string>): ConfigError['problems'] {
 	throw new Error('parseConfig accepted a bad environment');
 }
 
-describe('parseConfig (issue #3 §2)', () => {
+describe('parseConfig', () => {
 	it('accepts an empty environment: every setting has a default', () => {
 		const config = parseConfig({});
 		expect(config.PORT).toBe(3000);

@@ -36,7 +36,7 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
 	const config = result.data;
 	const problems: ConfigError['problems'] = [];
 	if (config.NODE_ENV === 'production') {
-		// Generated secrets are a laptop convenience; production must set them (issue #3).
+		// Generated secrets are a laptop convenience; production must set them.
 		for (const name of ['SESSION_SECRET', 'TOKEN_ENCRYPTION_KEYS', 'DATABASE_URL', 'ORIGIN', 'OIDC_ISSUER', 'OIDC_CLIENT_SECRET'] as const) {
 			if (!config[name]) problems.push({ variable: name, problem: 'must be set when NODE_ENV=production', example: settings[name].doc.example });
 		}

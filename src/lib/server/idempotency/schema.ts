@@ -2,7 +2,7 @@ import { index, integer, json, pgTable, primaryKey, text, timestamp } from 'driz
 
 /**
  * Stored answers of requests that carried an `Idempotency-Key`
- * (draft-ietf-httpapi-idempotency-key-header; ARCHITECTURE: every
+ * (draft-ietf-httpapi-idempotency-key-header: every
  * POST/PUT/PATCH/DELETE is safe to retry). The row is inserted and filled in
  * the SAME transaction as the change it describes, so a crash leaves either
  * both or neither; a concurrent duplicate waits on the uncommitted row's

@@ -37,7 +37,7 @@ function html(ctx: KoaContextWithOIDC, body: string) {
 }
 
 /**
- * oidc-provider configured as a Keycloak-shaped realm (issue 4 §1): code flow
+ * oidc-provider configured as a Keycloak-shaped realm: code flow
  * with PKCE (S256) required, refresh tokens for the web client, client
  * credentials with RFC 9068 JWT access tokens for the service clients.
  */
@@ -152,7 +152,7 @@ export function createDevRealm(opts: DevRealmOptions): Provider {
 		}
 	};
 	const provider = new Provider(opts.issuer, configuration);
-	// Behind our own handle, which sets X-Forwarded-Host/Proto from ORIGIN (issue 4 §1).
+	// Behind our own handle, which sets X-Forwarded-Host/Proto from ORIGIN.
 	provider.proxy = true;
 	return provider;
 }

@@ -1,7 +1,7 @@
 import type { Action } from '#lib/server/auth/policy';
 
 /**
- * The dev realm's people and service clients (ARCHITECTURE "Dev seed"):
+ * The dev realm's people and service clients (the dev seed):
  * password `dev-password` for everyone. Groups follow Keycloak's full group
  * paths, `/tenants/<tenant>/<role>`, as a group-membership mapper emits them.
  * Platform admins come from the admin bootstrap (auth/settings.ts

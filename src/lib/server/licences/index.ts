@@ -94,7 +94,7 @@ export async function tenantLicences(db: DbOrTx, tenantId: string, page: { curso
 	return { tenantId, balance: await licenceTotals(db, tenantId), ledger: await listLedger(db, tenantId, page) };
 }
 
-/** ARCHITECTURE "Dev seed": licence pools acme 1,000 and globex 100. */
+/** The dev seed's licence pools: acme 1,000 and globex 100. */
 export const DEV_LICENCE_POOLS = { acme: 1000, globex: 100 } as const;
 
 /**

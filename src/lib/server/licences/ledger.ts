@@ -82,7 +82,7 @@ export type ConsumptionOutcome = {
 
 /**
  * Charges one licence per proof, in the given order, inside the caller's
- * transaction (the same one that changes the proofs' status, issue 5 §6). A
+ * transaction (the same one that changes the proofs' status). A
  * proof charged before (a retry after a crash) is not charged again: the
  * unique consumption index makes that impossible, and it is checked first so
  * the batch does not fail on it.

@@ -37,7 +37,7 @@ beforeAll(async () => {
 });
 afterAll(async () => env?.stop());
 
-describe('licence ledger (issue 5 §6)', () => {
+describe('licence ledger', () => {
 	it('the dev seed books acme 1,000 and globex 100 once, however often it runs', async () => {
 		const { db } = p.database;
 		await ensureDevLicencePools(db);

@@ -7,7 +7,7 @@ export const LEDGER_KINDS = ['grant', 'top_up', 'consumption', 'refund', 'correc
 export type LedgerKind = (typeof LEDGER_KINDS)[number];
 
 /**
- * The licence ledger (issue 5 §6): append-only — a trigger refuses UPDATE,
+ * The licence ledger: append-only — a trigger refuses UPDATE,
  * DELETE and TRUNCATE (migration `licences_append_only`); corrections are new
  * rows. Each row carries the tenant's balance after it, computed under a
  * per-tenant advisory lock, so the balance is one indexed read and every row

@@ -1,5 +1,5 @@
 /**
- * The transparency log (issue 6 §3): an RFC 9162 Merkle tree over canonical
+ * The transparency log: an RFC 9162 Merkle tree over canonical
  * certificate records, one sequencer at a time, signed C2SP checkpoints,
  * inclusion and consistency proofs. The pure verifiers live in merkle.ts and
  * note.ts (no database) so the offline CLI shares them.

@@ -153,7 +153,7 @@ describe('the stored log', () => {
 	});
 });
 
-describe('the cached checkpoint of the public answer (issue 8 §3)', () => {
+describe('the cached checkpoint of the public answer', () => {
 	it('keeps the cached checkpoint for leaves it covers, re-reads it for a newer leaf, and proofs against either verify', async () => {
 		const db = t.database.db;
 		const HOUR = 3_600_000; // a cache that certainly has not expired: only the leaf rule can refresh it

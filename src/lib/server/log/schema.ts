@@ -4,7 +4,7 @@ import { bigint, check, customType, pgTable, primaryKey, smallint, text, timesta
 const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => 'bytea' });
 
 /**
- * The transparency log's Merkle tree (issue 6 §3, RFC 9162 §2.1), stored as
+ * The transparency log's Merkle tree (RFC 9162 §2.1), stored as
  * every complete aligned subtree: node (level, idx) covers leaves
  * [idx·2^level, (idx+1)·2^level). Level 0 holds the leaf hashes
  * SHA-256(0x00 ‖ canonical certificate record). Any inclusion or consistency

@@ -107,7 +107,7 @@ export async function latestCheckpoint(db: DbOrTx): Promise<CheckpointView | nul
 }
 
 /**
- * How long a process reuses the newest checkpoint it read (issue 8 §3: the
+ * How long a process reuses the newest checkpoint it read (the
  * public certificate answer is the hot path). Serving a slightly older signed
  * checkpoint is still correct — the inclusion proof is computed against the
  * checkpoint returned with it — and a certificate whose leaf is newer than the
@@ -150,7 +150,7 @@ export async function recentCheckpoint(db: DbOrTx, leafIndex = -1, maxAgeMs = CH
  * Inclusion proof of leaf `index` against a checkpoint already known to be
  * published (from latestCheckpoint/recentCheckpoint): one prepared statement
  * through postgres.js (drizzle's `execute` does not prepare), no re-read of the
- * checkpoint. The hot path of the public certificate answer (issue 8 §3).
+ * checkpoint. The hot path of the public certificate answer.
  */
 export async function inclusionProofAgainst(sql: postgres.Sql, index: number, checkpoint: Pick<CheckpointView, 'treeSize'>): Promise<string[]> {
 	const ranges = inclusionRanges(index, checkpoint.treeSize);

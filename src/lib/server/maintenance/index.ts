@@ -17,11 +17,11 @@ export const maintenanceTask = z.discriminatedUnion('task', [
 		/** how long the check holds a database connection, to observe a busy worker */
 		holdSeconds: z.number().min(0).max(600).default(0)
 	}),
-	/** drops rate-limit windows that have ended (issue 4 §5) */
+	/** drops rate-limit windows that have ended */
 	z.object({ task: z.literal('purge_rate_limits') }),
 	/** drops Idempotency-Keys past IDEMPOTENCY_TTL */
 	z.object({ task: z.literal('purge_idempotency_keys') }),
-	/** drops sessions past their absolute end or idle past SESSION_IDLE_TIMEOUT (issue 4 §2) */
+	/** drops sessions past their absolute end or idle past SESSION_IDLE_TIMEOUT */
 	z.object({ task: z.literal('purge_sessions') }),
 	/** drops expired codes, grants and sessions of the built-in dev realm */
 	z.object({ task: z.literal('purge_idp_artifacts') }),

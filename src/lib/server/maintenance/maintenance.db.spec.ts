@@ -6,7 +6,7 @@ import { waitUntil } from '../../../../tests/helpers/process';
 import { SCHEDULED_TASKS } from './index';
 
 /**
- * Scheduled maintenance (issue 4 §2, §5; issue 3 §4): starting the maintenance
+ * Scheduled maintenance: starting the maintenance
  * worker creates one pg-boss schedule per purge on MAINTENANCE_CRON, and the
  * job a schedule sends, claimed by the real worker, deletes expired rows and
  * keeps live ones.

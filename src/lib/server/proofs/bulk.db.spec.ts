@@ -70,13 +70,13 @@ async function expectEveryResult(body: BulkSubmission, prefix: string) {
 	expect([files[699].name, files[700].name]).toContain(byId.get(body.items[699].publicId!));
 }
 
-describe('bulk submission of 1,000 real proofs (issue 5 §4)', () => {
+describe('bulk submission of 1,000 real proofs', () => {
 	it('multipart: every file has its result, in upload order', async () => {
 		const form = new FormData();
 		for (const f of files) form.append('file', new Blob([new Uint8Array(f.der)]), f.name);
 		const body = await submit(new Request('http://localhost/api/v1/proofs/bulk', { method: 'POST', body: form }));
 		await expectEveryResult(body, '');
-		// registered 50 to a transaction (issue 8): still one RECEIVED timeline entry and one job per proof
+		// registered 50 to a transaction: still one RECEIVED timeline entry and one job per proof
 		const sql = env.app.database.sql;
 		const [{ ids }] = await sql<{ ids: string[] }[]>`select array_agg(id::text) as ids from proofs where tenant_id = ${acme} and source = 'bulk'`;
 		expect(ids).toHaveLength(COUNT - 2);

@@ -88,7 +88,7 @@ async function collect(stream: Readable, max: number): Promise<Buffer | null> {
 }
 
 /**
- * `POST /api/v1/proofs/bulk` (issue 5 §4): multipart/form-data (one part per
+ * `POST /api/v1/proofs/bulk`: multipart/form-data (one part per
  * file) or one zip. The body is spooled to disk, then the files are taken one
  * by one — at most BULK_CONCURRENCY in memory at once, each at most
  * PROOF_MAX_BYTES — each is stored on its own, and the stored ones are

@@ -1,8 +1,8 @@
 /**
- * Proofs (issue 5 §4, §5): submission (single, bulk, agent gateway), the
+ * Proofs: submission (single, bulk, agent gateway), the
  * proof table with its state timeline, the proof worker's batch pipeline and
- * the retry sweep. The proof format (proofs/format) and the erasure report
- * (proofs/report) are the crypto engineer's.
+ * the retry sweep, and the proof format (proofs/format). The erasure report's
+ * schema is the records kernel's (records/report.ts).
  */
 export { PROOF_STATUSES, PROOF_SOURCES, type Proof, type ProofStatus, type ProofSource } from './schema';
 export { REJECTIONS, REJECTION_CODES, ProofRejection, RetryableFailure, isRejectionCode, type RejectionCode } from './rejections';

@@ -272,7 +272,7 @@ async function issue(ctx: PipelineContext, workerId: string, certs: Certificate[
 export type BatchResult = { claimed: number; certified: number; rejected: number; retryable: number; ms: Record<string, number> };
 
 /**
- * One pass of the proof worker (issue 5 §5): claim a batch, validate each
+ * One pass of the proof worker: claim a batch, validate each
  * proof, decide per tenant (duplicates, licences, certificate rows), sign the
  * receipts as one batch, append to the log, render the PDFs, and record the
  * final states. Permanent failures end REJECTED with a code; signer or storage

@@ -3,7 +3,7 @@ import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { REJECTION_CODES, REJECTIONS } from './rejections';
 
-/** The rejection catalogue, the OpenAPI `RejectionCode` enum and the handbook page name the same codes (issue 5 §5, §9). */
+/** The rejection catalogue, the OpenAPI `RejectionCode` enum and the handbook page name the same codes. */
 describe('rejection codes', () => {
 	it('are the OpenAPI RejectionCode enum', () => {
 		const spec = parse(readFileSync('openapi/openapi.yaml', 'utf8')) as { components: { schemas: { RejectionCode: { enum: string[] } } } };

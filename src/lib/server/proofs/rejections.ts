@@ -1,6 +1,6 @@
 /**
  * Why a proof is REJECTED (permanent), each with the explanation shown on the
- * proof's page (issue 5 §5: every rejection has a catalogue code and a human
+ * proof's page (every rejection has a catalogue code and a human
  * explanation). The same list is the `RejectionCode` enum of the OpenAPI file
  * and the handbook's rejection codes page; a test keeps the three equal.
  */

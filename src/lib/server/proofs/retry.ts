@@ -77,7 +77,7 @@ export async function sweepProofs(db: Db, queue: Queue, opts: { staleSeconds: nu
 }
 
 /**
- * An operator reprocesses a proof (issue 5 §6: `licence_exhausted` after a
+ * An operator reprocesses a proof (`licence_exhausted` after a
  * top-up; `agent_unknown` after an enrolment; FAILED_RETRYABLE at once).
  * Other states answer 409. Audited.
  */

@@ -3,7 +3,7 @@ import { bigserial, check, index, integer, jsonb, pgTable, text, timestamp, uniq
 import { agents } from '../agents/schema';
 import { tenants } from '../tenancy/schema';
 
-/** ARCHITECTURE "The proof and its life". */
+/** The states of a proof: docs/architecture.md, "The life of a proof". */
 export const PROOF_STATUSES = [
 	'RECEIVED',
 	'VALIDATING',

@@ -58,7 +58,7 @@ export type ProofAccepted = { publicId: string; status: ProofStatus; duplicate: 
 export type StoredProof = { tenantId: string; sha256: string; key: string; size: number };
 
 /**
- * Step 1 of a submission, outside any transaction (ARCHITECTURE "The proof and
+ * Step 1 of a submission, outside any transaction (docs/architecture.md, "The life of a proof"
  * its life"): the object is stored first. A crash after this leaves an object
  * without a row, which the retried submission reuses (same key, same bytes).
  */
@@ -86,7 +86,7 @@ export async function registerProof(tx: Tx, queue: Queue, stored: StoredProof, m
 
 /**
  * Step 2 for several stored proofs in one transaction (a bulk upload registers
- * its files in batches, issue 8): one multi-row INSERT, one timeline INSERT,
+ * its files in batches): one multi-row INSERT, one timeline INSERT,
  * one live event per tenant and one job INSERT, whatever the batch's size.
  * Answers in the order given; content already registered for the tenant, or
  * earlier in the same list, is a `duplicate` of that proof.
@@ -95,9 +95,9 @@ export async function registerProofs(tx: Tx, queue: Queue, items: { stored: Stor
 	if (!items.length) return [];
 	const keyOf = (tenantId: string, sha256: string) => `${tenantId}/${sha256}`;
 	const tenantIds = [...new Set(items.map((i) => i.stored.tenantId))];
-	// A suspended tenant submits nothing (issue 7 §4); checked here so the API, bulk and the agent gateway agree.
+	// A suspended tenant submits nothing; checked here so the API, bulk and the agent gateway agree.
 	// The check and the insert go out together (postgres.js pipelines them on the transaction's connection:
-	// one round trip, issue 8); a suspended tenant's insert is rolled back with the transaction.
+	// one round trip); a suspended tenant's insert is rolled back with the transaction.
 	const [active, created] = await Promise.all([
 		Promise.all(tenantIds.map((id) => tenantIsActive(tx, id))),
 		tx

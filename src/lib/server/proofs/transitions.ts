@@ -22,7 +22,7 @@ export async function recordTransitions(tx: DbOrTx, actor: string, changes: Tran
 	if (!changes.length) return;
 	const byTenant = new Map<string, Transition[]>();
 	for (const c of changes) byTenant.set(c.tenantId, [...(byTenant.get(c.tenantId) ?? []), c]);
-	// Independent statements of the caller's transaction, sent together (pipelined: one round trip, issue 8).
+	// Independent statements of the caller's transaction, sent together (pipelined: one round trip).
 	await Promise.all([
 		tx.insert(proofEvents).values(
 			changes.map((c) => ({ proofId: c.proofId, tenantId: c.tenantId, fromStatus: c.from, toStatus: c.to, code: c.code ?? null, detail: c.detail ?? null, actor }))

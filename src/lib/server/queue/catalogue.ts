@@ -1,5 +1,5 @@
 /**
- * The one catalogue of queues (issue #3). Every queue has a dead-letter queue
+ * The one catalogue of queues. Every queue has a dead-letter queue
  * `<name>.dead` where jobs land after the retry policy from settings runs out.
  */
 export const QUEUES = [

@@ -66,7 +66,7 @@ async function ensureQueues(boss: PgBoss, policy: RetryPolicy) {
 
 /**
  * Sends a job inside the caller's drizzle transaction (pg-boss `fromDrizzle`):
- * the job exists if and only if the transaction commits (ARCHITECTURE rule).
+ * the job exists if and only if the transaction commits (docs/architecture.md, "Invariants").
  */
 export function sendInTx<T extends object>(
 	queue: Queue,

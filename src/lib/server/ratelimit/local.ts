@@ -5,7 +5,7 @@ import { rateLimitCounters } from './schema';
 import type { RateLimit, RateLimitOutcome } from './index';
 
 /**
- * Per-process front of the shared counters (issue 8 §3): a DB write per
+ * Per-process front of the shared counters: a DB write per
  * request cost the public verify endpoint a round trip and a row lock on every
  * call. Here each process counts a client's first half of the limit in memory
  * and adds those hits to `rate_limit_counters` in one batched statement every

@@ -1,7 +1,7 @@
 import { index, integer, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
 
 /**
- * Fixed-window request counters (issue 4 §5). One row per bucket, client and
+ * Fixed-window request counters. One row per bucket, client and
  * window; a request is one UPSERT that increments and returns the count, so the
  * check is atomic across every process sharing the database (no in-memory
  * counters). Rows past `expires_at` are purged by the maintenance task

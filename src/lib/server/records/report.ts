@@ -1,5 +1,5 @@
 /**
- * Erasure report, schema version 1 (issue 5 §1): what an agent states about one
+ * Erasure report, schema version 1: what an agent states about one
  * sanitisation, in the vocabulary of NIST SP 800-88 Rev. 2 (Clear / Purge /
  * Destroy, verification) and IEEE 2883-2022 (media types, techniques).
  * `static/schemas/erasure-report-v1.json` is generated from this schema

@@ -70,7 +70,7 @@ export type SignOptions = {
 
 /**
  * Signing certificates parsed once: a PAdES signature per certificate PDF
- * re-parsed the same keyring and root certificates every time (~1 ms, issue 8
+ * re-parsed the same keyring and root certificates every time (~1 ms
  * §6 profile). pkijs objects are only read here (toSchema re-encodes), so
  * sharing them is safe; bounded for key rotation.
  */
@@ -181,7 +181,7 @@ export function verifySignedData(der: Uint8Array): VerifiedSignedData {
 	try {
 		const top = parseDer(der);
 		// A ContentInfo starts with its contentType OID (RFC 5652 §3), a bare SignedData with its version
-		// INTEGER (§5.1): told apart by the first element, not by a failed ContentInfo parse (issue 8 profile:
+		// INTEGER (§5.1): told apart by the first element, not by a failed ContentInfo parse (a CPU profile:
 		// the failed attempt cost as much as the SignedData parse itself on every proof).
 		const first = top instanceof asn1js.Sequence ? top.valueBlock.value[0] : undefined;
 		signedBlock = top;

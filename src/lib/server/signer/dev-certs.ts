@@ -1,5 +1,5 @@
 /**
- * Development mTLS material for the remote signer (issue 5 §7 "a script makes
+ * Development mTLS material for the remote signer ("a script makes
  * dev certificates"): one CA, a server certificate for localhost/127.0.0.1 and
  * a client certificate, all ECDSA P-256. `node build/signer.js dev-certs DIR`
  * writes them; tests use them in memory. Production uses its own PKI.

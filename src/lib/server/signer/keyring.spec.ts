@@ -21,7 +21,7 @@ afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
 const opts = (o: Partial<KeyringOptions> = {}): KeyringOptions => ({ keys: 3, batchSize: 50, noteKeyName: 'wipecert.test/log', ...o });
 const records = (n: number, tag = 'r') => Array.from({ length: n }, (_, i) => ({ id: `${tag}-${i}`, bytes: randomBytes(40) }));
 
-describe('keyring on disk (issue 5 §7)', () => {
+describe('keyring on disk', () => {
 	it('generates root, signing keys, encryption, HMAC and checkpoint keys with 0700/0600, and reuses them on restart', async () => {
 		const dir = tempDir();
 		const first = await createKeyringSigner(dir, opts());
@@ -78,7 +78,7 @@ describe('keyring on disk (issue 5 §7)', () => {
 	});
 });
 
-describe('keyring rules (ARCHITECTURE: one key per batch, never two batches, LRU)', () => {
+describe('keyring rules (one key per batch, never two batches, LRU)', () => {
 	it('signs a whole batch with one key; every signature verifies with that key’s certificate; larger batches are refused', async () => {
 		const s = await createKeyringSigner(tempDir(), opts({ batchSize: 10 }));
 		const batch = records(10);

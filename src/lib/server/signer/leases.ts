@@ -1,5 +1,5 @@
 /**
- * Keyring leases and receipts in PostgreSQL (issue 5 §7): the keyring rules
+ * Keyring leases and receipts in PostgreSQL: the keyring rules
  * across processes. Every worker process with an in-process keyring over one
  * DATA_DIR/keys takes keys through `signer_key_leases`, so a key is never held
  * by two batches at once, in any process, and free keys go least recently used

@@ -13,7 +13,7 @@ import { RemoteSigner } from './remote';
 import { createSignerServer } from './server';
 import { SignerUnavailable } from './types';
 
-/** The remote signer over real mutual TLS (issue 5 §7): same answers as in-process; strangers are refused at the handshake. */
+/** The remote signer over real mutual TLS: same answers as in-process; strangers are refused at the handshake. */
 let dir: string;
 let keyring: KeyringSigner;
 let tls: TlsMaterial;

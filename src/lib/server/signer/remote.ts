@@ -1,5 +1,5 @@
 /**
- * The remote signer client (ARCHITECTURE: production points SIGNER_URL at the
+ * The remote signer client (production points SIGNER_URL at the
  * `signer` service). JSON over HTTPS with mutual TLS: the client presents
  * SIGNER_TLS_CERT/SIGNER_TLS_KEY and trusts only SIGNER_TLS_CA for the server.
  * Anything that keeps the call from reaching the keys (refused connection,

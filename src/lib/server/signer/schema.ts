@@ -1,7 +1,7 @@
 import { integer, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 
 /**
- * Keyring leases across processes (issue 5 §7): every process with an
+ * Keyring leases across processes: every process with an
  * in-process keyring over one DATA_DIR/keys takes a key for a batch by setting
  * `holder` on its row, and only on a row nobody holds (or whose lease ran out:
  * its holder died). `last_used_at` orders the free keys least recently used first.
@@ -16,7 +16,7 @@ export const signerKeyLeases = pgTable('signer_key_leases', {
 });
 
 /**
- * One receipt signature per record, ever (issue 5 §7: "a record is never
+ * One receipt signature per record, ever ("a record is never
  * signed twice"): a worker first reserves the record (primary key), signs only
  * what it reserved, then stores the signature. A reservation of a worker that
  * died runs out (`reserved_until`) and can be taken over.

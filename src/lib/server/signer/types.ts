@@ -1,5 +1,5 @@
 /**
- * The signer contract (ARCHITECTURE: signer keyring; issue 5 §5, issue 6 §2–3).
+ * The signer contract.
  * Every private key of the platform lives behind this interface: the in-process
  * keyring (embedded default, keys under DATA_DIR/keys) and the remote signer
  * (`SIGNER_URL`, mTLS) implement it alike, so callers never know which one they use.
@@ -37,7 +37,7 @@ export interface Signer {
 	hmac(bytes: Uint8Array): Promise<string>;
 	/**
 	 * Signs every record of one batch with one keyring key: least recently used key first,
-	 * never a key that another batch holds at that moment (ARCHITECTURE: keyring rules).
+	 * never a key that another batch holds at that moment (docs/architecture.md, "Keyring").
 	 */
 	signBatch(records: { id: string; bytes: Uint8Array }[]): Promise<BatchSignature>;
 	/**

@@ -1,5 +1,5 @@
 /**
- * The dashboard overview (issue 7 §2): figures read through the owning
+ * The dashboard overview: figures read through the owning
  * modules' exported queries (certificates, licences, proofs), never their
  * tables, so each module stays the only one that knows its schema.
  */

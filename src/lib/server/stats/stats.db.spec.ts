@@ -11,7 +11,7 @@ import { createTestDatabase } from '../../../../tests/helpers/db';
 import { overviewStats, utcDays } from './index';
 
 /**
- * The overview figures (issue 7 §2) on a real database: rows written with
+ * The overview figures on a real database: rows written with
  * chosen timestamps, then read back through the modules' query functions.
  */
 let t: Awaited<ReturnType<typeof createTestDatabase>>;

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { ObjectStore } from './types';
 
 /**
- * The one contract every ObjectStore passes (issue #3 §6). `fs.spec.ts` runs it
+ * The one contract every ObjectStore passes. `fs.spec.ts` runs it
  * against the filesystem store, `s3.spec.ts` against the S3 store on a real
  * s3rver; a new store joins by calling this with its own factory.
  */

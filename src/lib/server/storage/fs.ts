@@ -44,7 +44,7 @@ export function createFsStore(root: string, opts: { observe?: (step: DurabilityS
 	};
 	const observe = opts.observe ?? (() => {});
 	const tmp = (target: string) => `${target}.${randomBytes(6).toString('hex')}.tmp`;
-	// Directories this store made or found: one mkdir syscall less per write (issue 8, ingest profile).
+	// Directories this store made or found: one mkdir syscall less per write (ingest profile).
 	// Only a hint: a directory removed behind our back fails the write, which forgets it and retries once.
 	// The promise is shared, so a concurrent write into the same new directory waits for its fsyncs too.
 	const made = new Map<string, Promise<void>>();

@@ -27,7 +27,7 @@ const EMAIL = 'alice.liddell@example.org';
 const SERIAL = 'WD-WCC4N7XK2L91';
 const URL_TOKEN = 'enrol-9d8c7b6a5f4e';
 
-describe('sanitizer behind the pino logger (issue #3 §7)', () => {
+describe('sanitizer behind the pino logger', () => {
 	it('no token, JWT, cookie, e-mail address, serial number or URL secret reaches the output in clear', async () => {
 		const out = capture();
 		const log = createLogger('info', out.stream);

@@ -1,5 +1,5 @@
 /**
- * The one sanitizer every log line passes through (ARCHITECTURE: "Logs pass
+ * The one sanitizer every log line passes through ("Logs pass
  * through one sanitizer"). It removes credentials by key name and masks
  * e-mail addresses, bearer/JWT tokens and device serial numbers found in values.
  */

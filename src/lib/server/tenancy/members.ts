@@ -68,7 +68,7 @@ export async function listMembers(db: Db, tenantId: string, page: { cursor?: str
 }
 
 async function findMember(tx: DbOrTx, tenantId: string, id: string): Promise<MemberRow> {
-	// Scoped by the caller's tenant: another tenant's membership is "not found" (ARCHITECTURE).
+	// Scoped by the caller's tenant: another tenant's membership is "not found".
 	const [row] = await tx
 		.select(memberColumns)
 		.from(memberships)

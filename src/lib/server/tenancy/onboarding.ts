@@ -7,7 +7,7 @@ import { tenants, type MembershipRole } from './schema';
 import { createTenant, getTenant, type TenantSummary } from './tenants';
 
 /**
- * How a brand-new tenant gets its first admin (issue 4 §3, §7): memberships
+ * How a brand-new tenant gets its first admin: memberships
  * come from IdP groups or from invitations, and only a tenant admin of the
  * tenant may invite (POST /api/v1/members) — so a tenant created in the
  * console would have nobody who can. The platform admin invites through the

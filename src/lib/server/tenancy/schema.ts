@@ -4,7 +4,7 @@ import { boolean, check, customType, index, pgTable, text, timestamp, uniqueInde
 const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => 'bytea' });
 
 /**
- * Platform → tenant → organisation (ARCHITECTURE "Tenancy and roles").
+ * Platform → tenant → organisation.
  * A tenant is the unit of isolation: every query of tenant data is scoped by
  * `tenant_id`. Organisations structure a tenant (each tenant has a default one).
  */
@@ -15,9 +15,9 @@ export const tenants = pgTable(
 		/** stable short name, used in group paths `/tenants/<slug>/<role>` */
 		slug: text('slug').notNull(),
 		name: text('name').notNull(),
-		/** a suspended tenant submits nothing; its data stays readable and verifiable (issue 7 §4) */
+		/** a suspended tenant submits nothing; its data stays readable and verifiable */
 		status: text('status', { enum: ['active', 'suspended'] }).notNull().default('active'),
-		/** language of the tenant's certificates and mails (issue 7 §2, tenant settings) */
+		/** language of the tenant's certificates and mails (tenant settings) */
 		language: text('language', { enum: ['en', 'de'] }).notNull().default('en'),
 		createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow()
 	},
@@ -61,7 +61,7 @@ export const organisations = pgTable(
 );
 
 /**
- * People, created on first sign-in from the ID token's claims (issue 4 §3).
+ * People, created on first sign-in from the ID token's claims.
  * Identified by (issuer, subject): an e-mail address can change at the IdP.
  */
 export const users = pgTable(

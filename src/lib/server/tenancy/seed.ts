@@ -2,7 +2,7 @@ import type { Db } from '#lib/server/db/client';
 import { ensureTenant } from './tenants';
 
 /**
- * The dev seed's tenants (ARCHITECTURE "Dev seed"; embedded/dev mode only,
+ * The dev seed's tenants (embedded/dev mode only,
  * never in production). Licence pools are seeded by the licences module,
  * which can call `ensureDevTenants` for the ids.
  */

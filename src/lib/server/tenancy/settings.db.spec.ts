@@ -6,7 +6,7 @@ import { createTestDatabase } from '../../../../tests/helpers/db';
 import { tenants, users } from './schema';
 import { changeTenantStatus, getTenantLogo, getTenantSettings, putTenantLogo, setPlatformAdmin, tenantIsActive, updateTenantSettings } from './settings';
 
-/** Tenant settings, suspension and the platform admin role (issue 7 §2, §4) on a real database. */
+/** Tenant settings, suspension and the platform admin role on a real database. */
 let t: Awaited<ReturnType<typeof createTestDatabase>>;
 let db: Db;
 const ctx = { actor: { kind: 'user', id: 'u-admin', role: 'platform_admin' }, correlationId: 'test', sourceIp: null };

@@ -13,7 +13,7 @@ export type TenantStatus = Tenant['status'];
 /** The API's tenant settings (openapi TenantSettings): the contract is the one definition of this shape. */
 export type TenantSettingsView = TenantSettings;
 
-/** Largest logo accepted (issue 7 §2 tenant settings): a header image, not a photo album. */
+/** Largest logo accepted (tenant settings): a header image, not a photo album. */
 export const LOGO_MAX_BYTES = 256 * 1024;
 
 async function tenantRow(db: DbOrTx, tenantId: string): Promise<Tenant> {

@@ -19,7 +19,7 @@ export type MembershipView = { tenantId: string; slug: string; name: string; rol
 const normaliseEmail = (email: string | null) => (email ? email.trim().toLowerCase() : null);
 
 /**
- * Creates or updates the person on sign-in (issue 4 §3), in the caller's
+ * Creates or updates the person on sign-in, in the caller's
  * transaction: profile from the claims, platform admin from the bootstrap
  * list (sticky; only a verified address counts), claim memberships set to
  * exactly the claim, and invitations to the verified address accepted.

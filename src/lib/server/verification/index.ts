@@ -1,5 +1,5 @@
 /**
- * Public verification (issue 6 §4): what anyone may learn about a
+ * Public verification: what anyone may learn about a
  * certificate by its public ID, its PDF, the platform's keys, and the
  * verdict on an uploaded PDF. Never an internal id: every answer is built
  * field by field from public facts (a test scans the responses for the
@@ -91,7 +91,7 @@ async function factsOf(db: DbOrTx, c: Certificate): Promise<PublicCertificateFac
  * The public answer. The checkpoint comes from the per-process cache
  * (recentCheckpoint: at most a second old, re-read when the leaf is newer) and
  * the inclusion proof is computed against exactly that checkpoint, so the pair
- * verifies whichever checkpoint it is (issue 8 §3).
+ * verifies whichever checkpoint it is.
  */
 async function publicView(sql: postgres.Sql, db: DbOrTx, f: PublicCertificateFacts, origin: string): Promise<PublicCertificate> {
 	const v = reportView(f.report);

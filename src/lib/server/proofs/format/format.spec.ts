@@ -47,7 +47,7 @@ async function rejection(der: Uint8Array, receivedAt?: Date): Promise<{ code: Re
 	throw new Error('the proof was accepted');
 }
 
-describe('proof format v1 (issue 5 §1)', () => {
+describe('proof format v1', () => {
 	it('round trip: build → open gives the report, its canonical bytes and the agent certificate serial', async () => {
 		const report = sampleReport({ warningRatio: 1 });
 		expect(erasureReport.safeParse(report).success).toBe(true);

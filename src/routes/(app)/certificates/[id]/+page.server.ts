@@ -1,12 +1,8 @@
 import { fail } from '@sveltejs/kit';
-import * as sdk from '#lib/api/sdk.gen';
 import { getCertificate, getMe, revokeCertificate } from '#lib/api/sdk.gen';
 import { failLoad, problemMessage, signInFirst } from '#lib/server/auth/pages';
 import { api, formApi } from '#lib/server/bff';
 import type { Actions, PageServerLoad } from './$types';
-
-/** The PDF operation arrives with the certificates engineer's work (issue 6); preview it once the contract has it. */
-const hasPdf = 'getCertificatePdf' in sdk || 'downloadCertificatePdf' in sdk;
 
 export const load: PageServerLoad = async (event) => {
 	signInFirst(event);
@@ -16,7 +12,7 @@ export const load: PageServerLoad = async (event) => {
 	if (!cert.data) failLoad(event, cert.response?.status, cert.error);
 	return {
 		certificate: cert.data,
-		pdfUrl: hasPdf && cert.data.status !== 'issuing' ? `/api/v1/certificates/${cert.data.publicId}/pdf` : null,
+		pdfUrl: cert.data.status !== 'issuing' ? `/api/v1/certificates/${cert.data.publicId}/pdf` : null,
 		canRevoke: me.data.actions.includes('certificates:revoke')
 	};
 };

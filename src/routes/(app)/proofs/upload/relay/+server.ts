@@ -8,7 +8,7 @@ import type { RequestHandler } from './$types';
 const HALF_DUPLEX = { duplex: 'half' } as const;
 
 /**
- * The bulk upload page's relay (backend-for-frontend, issue 7 §1): the
+ * The bulk upload page's relay (backend-for-frontend): the
  * browser's XMLHttpRequest posts here (same origin, session cookie; its upload
  * progress events drive the progress bars) and the body is streamed on,
  * unread and unbuffered, to `POST /api/v1/proofs/bulk` through the generated
