@@ -73,7 +73,7 @@ describe('agent-sim → ingest → proof worker with the in-process keyring', ()
 		expect(summary).toMatchObject({ submitted: 200, accepted: 200, rejected: 0, good: 180 });
 		expect(Object.values(summary.bad).reduce((a, b) => a + b, 0)).toBe(20);
 		const list = JSON.parse(readFileSync(results, 'utf8')) as SimResult[];
-		expect(list.every((r) => r.status === 202 && r.publicId)).toBe(true);
+		expect(list.filter((r) => !(r.status === 202 && r.publicId))).toEqual([]);
 
 		const t0 = performance.now();
 		const workers = [await stack.worker('proof'), await stack.worker('proof')];

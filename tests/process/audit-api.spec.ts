@@ -53,7 +53,7 @@ describe('GET /api/v1/audit', () => {
 		expect(row).toMatchObject({ action: 'member.invite', result: 'success', actor: { kind: 'user', role: 'tenant_admin' } });
 		expect(row!.hash).toMatch(/^[0-9a-f]{64}$/);
 		expect(row!.sourceIp).toBe('127.0.0.1');
-		expect(page.items.every((i) => i.tenantId === row!.tenantId && i.chain === row!.tenantId)).toBe(true);
+		expect(page.items.filter((i) => !(i.tenantId === row!.tenantId && i.chain === row!.tenantId))).toEqual([]);
 	});
 
 	it('pages with an opaque cursor and filters by prefix', async () => {
@@ -64,7 +64,7 @@ describe('GET /api/v1/audit', () => {
 		expect(second.items[0].seq).toBeLessThan(first.items[0].seq);
 		const members = (await (await get(acmeAdmin, '/api/v1/audit?action=member.*')).json()) as Page;
 		expect(members.items.length).toBeGreaterThan(0);
-		expect(members.items.every((i) => i.action.startsWith('member.'))).toBe(true);
+		expect(members.items.filter((i) => !i.action.startsWith('member.'))).toEqual([]);
 	});
 
 	it('another tenant never sees these rows', async () => {
@@ -110,7 +110,7 @@ describe('GET /api/v1/admin/audit', () => {
 		const body = (await r.json()) as { verification: { ok: boolean; firstBadSeq: number; chain: string; reason: string } };
 		expect(body.verification).toMatchObject({ ok: false, firstBadSeq: victim.seq, chain: victim.chain, reason: 'hash_mismatch' });
 		const platformOnly = (await (await get(platformAdmin, '/api/v1/admin/audit?tenantId=platform')).json()) as Page & { verification: { ok: boolean } };
-		expect(platformOnly.items.every((i) => i.chain === 'platform')).toBe(true);
+		expect(platformOnly.items.filter((i) => i.chain !== 'platform')).toEqual([]);
 	});
 });
 

@@ -23,12 +23,12 @@ describe('embedded PostgreSQL (DATABASE_URL unset)', () => {
 		const exit = await proc.exit(120_000);
 		expect(exit.code, proc.output()).toBe(0);
 		const logs = proc.logs();
-		expect(logs.some((l) => l.msg === 'initialising embedded PostgreSQL (first start)')).toBe(true);
+		expect(logs.map((l) => l.msg)).toContain('initialising embedded PostgreSQL (first start)');
 		const started = logs.find((l) => l.msg === 'embedded PostgreSQL started');
 		expect(started).toMatchObject({ fresh: true });
 		expect(started!.port).not.toBe(5432);
-		expect(logs.some((l) => l.msg === 'migrations applied')).toBe(true);
-		expect(logs.some((l) => l.msg === 'stopping embedded PostgreSQL')).toBe(true);
+		expect(logs.map((l) => l.msg)).toContain('migrations applied');
+		expect(logs.map((l) => l.msg)).toContain('stopping embedded PostgreSQL');
 		expect(existsSync(join(data.path, 'pg', 'PG_VERSION'))).toBe(true);
 		// stopped: no postmaster left behind
 		expect(existsSync(join(data.path, 'pg', 'postmaster.pid'))).toBe(false);
@@ -41,7 +41,7 @@ describe('embedded PostgreSQL (DATABASE_URL unset)', () => {
 		const exit = await proc.exit(60_000);
 		expect(exit.code, proc.output()).toBe(0);
 		const logs = proc.logs();
-		expect(logs.some((l) => l.msg === 'initialising embedded PostgreSQL (first start)')).toBe(false);
+		expect(logs.filter((l) => l.msg === 'initialising embedded PostgreSQL (first start)')).toEqual([]);
 		expect(logs.find((l) => l.msg === 'embedded PostgreSQL started')).toMatchObject({ fresh: false });
 		expect(systemIdentifier()).toBe(firstId);
 		expect(existsSync(join(data.path, 'pg', 'postmaster.pid'))).toBe(false);

@@ -227,7 +227,7 @@ describe('listing', () => {
 		const third = await listTenantAudit(t.database.db, tenant, { limit: 3, cursor: second.nextCursor });
 		expect([...second.items, ...third.items].map((r) => r.target)).toEqual(['membership:3', 'membership:2', 'membership:1', 'membership:0']);
 		expect(third.nextCursor).toBeNull();
-		expect(first.items.every((r) => r.tenantId === tenant && r.chain === tenant)).toBe(true);
+		expect(first.items.filter((r) => !(r.tenantId === tenant && r.chain === tenant))).toEqual([]);
 	});
 
 	it('filters by action (exact or prefix*), actor, target, result and time', async () => {
@@ -247,7 +247,7 @@ describe('listing', () => {
 		expect((await listAudit(db, { tenantId: other })).items).toHaveLength(2);
 		const all = await listAudit(db, { action: 'member.invite', limit: 200 });
 		expect(new Set(all.items.map((r) => r.tenantId))).toEqual(new Set([tenant, other]));
-		expect((await listAudit(db, { tenantId: null, limit: 200 })).items.every((r) => r.tenantId === null && r.chain === 'platform')).toBe(true);
+		expect((await listAudit(db, { tenantId: null, limit: 200 })).items.filter((r) => !(r.tenantId === null && r.chain === 'platform'))).toEqual([]);
 	});
 
 	it('a cursor it did not hand out is a 400', async () => {

@@ -84,7 +84,7 @@ describe('bulk submission of 1,000 real proofs', () => {
 		expect(received).toBe(COUNT - 2);
 		const jobs = await sql<{ proof_id: string; n: number }[]>`select data->>'proofId' as proof_id, count(*)::int as n from pgboss.job where name = 'proofs.validated' and data->>'proofId' = any(${ids}) group by 1`;
 		expect(jobs).toHaveLength(COUNT - 2);
-		expect(jobs.every((j) => j.n === 1)).toBe(true);
+		expect(jobs.filter((j) => j.n !== 1)).toEqual([]);
 	}, 180_000);
 
 	it('a suspended tenant: every file answers tenant_suspended and nothing is registered (a batch rolls back whole)', async () => {
@@ -96,7 +96,7 @@ describe('bulk submission of 1,000 real proofs', () => {
 			for (const f of fresh) form.append('file', new Blob([new Uint8Array(f.der)]), f.name);
 			const body = await submit(new Request('http://localhost/api/v1/proofs/bulk', { method: 'POST', body: form }));
 			expect(body).toMatchObject({ accepted: 0, failed: 120 });
-			expect(body.items.every((i) => i.error?.code === 'tenant_suspended')).toBe(true);
+			expect(body.items.filter((i) => i.error?.code !== 'tenant_suspended')).toEqual([]);
 			const [{ n }] = await sql<{ n: number }[]>`select count(*)::int as n from proofs where tenant_id = ${acme} and filename like 'suspended-%'`;
 			expect(n).toBe(0);
 		} finally {

@@ -125,7 +125,7 @@ describe('keyring rules (one key per batch, never two batches, LRU)', () => {
 		const results = await Promise.all(Array.from({ length: 60 }, (_, i) => s.signBatch(records(200, `b${i}`))));
 		expect(overlap).toBe(0);
 		expect(maxConcurrent).toBe(4); // the batches did run side by side, on different keys
-		expect(results.every((r) => r.signatures.size === 200)).toBe(true);
+		expect(results.filter((r) => r.signatures.size !== 200)).toEqual([]);
 		const usage = await s.keyUsage();
 		expect(usage.reduce((n, u) => n + u.batches, 0)).toBe(60);
 		expect(events.filter((e) => e.startsWith('acquire')).length).toBe(60);

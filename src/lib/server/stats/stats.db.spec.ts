@@ -146,8 +146,8 @@ describe('overview stats', () => {
 	it('answers zeros for a tenant with nothing yet', async () => {
 		const a = await tenant('stats-empty');
 		const s = await overviewStats(db, a, 30, NOW);
-		expect(s.certificatesPerDay.every((d) => d.count === 0)).toBe(true);
-		expect(s.burnDown.every((d) => d.balance === 0)).toBe(true);
+		expect(s.certificatesPerDay.filter((d) => d.count !== 0)).toEqual([]);
+		expect(s.burnDown.filter((d) => d.balance !== 0)).toEqual([]);
 		expect(s.rejectionsByCode).toEqual([]);
 		expect(s.totals).toEqual({ certificates: 0, revoked: 0, proofs: 0 });
 	});
