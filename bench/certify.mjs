@@ -231,7 +231,8 @@ async function plainLoop(support, dataDir, tenantId, ders) {
 			for (const der of ders.slice(i, i + BATCH)) {
 				const opened = await timed('open', () => support.openProof(der, { signer, agentCaPem, receivedAt: new Date() }));
 				await timed('hmac', () => signer.hmac(der));
-				const publicId = `wc_bench${String(i + batch.length).padStart(18, '0')}`;
+				// a valid certificate ID (base32 letters) per proof: the log entry names it
+				const publicId = `wc_${[...String(i + batch.length).padStart(26, '0')].map((d) => 'abcdefghij'[Number(d)]).join('')}`;
 				const record = {
 					version: 1,
 					certificateId: publicId,
@@ -245,9 +246,9 @@ async function plainLoop(support, dataDir, tenantId, ders) {
 			}
 			await timed('signBatch', () => signer.signBatch(batch.map((b) => ({ id: b.publicId, bytes: b.bytes }))));
 			const tLog = performance.now();
-			// log: leaves appended, one signed checkpoint per batch (as appendLeaves does)
+			// log: entries appended, one signed checkpoint per batch (as appendLeaves does)
 			const from = tree.size;
-			tree.appendLeaves(batch.map((b) => support.leafHash(b.bytes)));
+			tree.appendLeaves(batch.map((b) => support.leafHash(support.logEntryOf({ publicId: b.publicId, record: b.record }))));
 			const rootHash = rootOf(tree, support, tree.size);
 			const body = support.checkpointBody({ origin: `${origin}/log`, treeSize: tree.size, rootHash });
 			const note = support.signedNote(body, await signer.signNote(body));

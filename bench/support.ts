@@ -17,4 +17,5 @@ export { canonicalJson, canonicalRecordBytes } from '#lib/server/records';
 export { buildCertificatePdf } from '#lib/server/certificates/pdf';
 export { signPdf } from '#lib/server/certificates/pades';
 export { BUNDLE_FORMAT } from '#lib/server/certificates/bundle';
+export { logEntryOf } from '#lib/server/certificates/issue-pdf';
 export { checkpointBody, signedNote } from '#lib/server/log/note';

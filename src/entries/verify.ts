@@ -1,9 +1,5 @@
-/** `npm run verify -- FILE.pdf [--keys FILE] [--json]`: offline certificate verification (no network, no database). */
-import { runVerify } from '#lib/server/certificates/verify-cli';
+/** `npm run verify -- FILE.pdf [--keys FILE] [--witness VKEY] [--json]`: offline certificate verification (no network, no database). */
+import { runVerify } from '#lib/verifier/cli';
+import { nodeIo } from './node-io';
 
-const code = await runVerify(process.argv.slice(2), {
-	out: (s) => process.stdout.write(`${s}\n`),
-	err: (s) => process.stderr.write(`${s}\n`),
-	env: process.env
-});
-process.exitCode = code;
+process.exitCode = await runVerify(process.argv.slice(2), nodeIo('npm run verify --'));

@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -100,7 +100,7 @@ describe('public verification', () => {
 		expect(r.text()).not.toContain('S4EVNF0M123456X');
 		const cp = verifyCheckpoint(body.log.checkpoint, keys.logVerifierKey);
 		expect(cp.ok).toBe(true);
-		const leaf = leafHash(Buffer.from(JSON.stringify(sortKeys(c.record))));
+		const leaf = leafHash(entryOf(c));
 		expect(verifyInclusion(body.log.leafIndex, body.log.treeSize, leaf, body.log.inclusion.map((h: string) => Buffer.from(h, 'base64')), cp.ok ? cp.checkpoint.rootHash : new Uint8Array())).toBe(true);
 		expect((await get(`/api/v1/public/certificates/${issued.globex[0].publicId}`)).json()).toMatchObject({ anchoring: 'pending', issuer: { name: 'Globex Corporation' } });
 		const revoked = (await get(`/api/v1/public/certificates/${issued.acme[2].publicId}`)).json();
@@ -123,7 +123,7 @@ describe('public verification', () => {
 		expect(verifyCheckpoint(first.note, keys.logVerifierKey, latest.origin).ok).toBe(true);
 		const cons = (await get('/api/v1/log/proofs/consistency?first=3&second=5')).json();
 		expect(verifyConsistency(3, 5, Buffer.from(first.rootHash, 'base64'), Buffer.from(latest.rootHash, 'base64'), cons.hashes.map((h: string) => Buffer.from(h, 'base64')))).toBe(true);
-		const leaf = Buffer.from(leafHash(Buffer.from(JSON.stringify(sortKeys(c.record)))));
+		const leaf = Buffer.from(leafHash(entryOf(c)));
 		const byHash = (await get(`/api/v1/log/proofs/inclusion?leafHash=${leaf.toString('hex')}`)).json();
 		const byIndex = (await get(`/api/v1/log/proofs/inclusion?index=${byHash.leafIndex}&treeSize=5`)).json();
 		expect(byHash).toEqual(byIndex);
@@ -245,6 +245,12 @@ describe('public verification', () => {
 });
 
 /** canonical JSON of a record (keys sorted at every level), as the log leaf hashes it */
+/** The log leaf of a certificate, written out here from the documented encoding (not the app's code). */
+function entryOf(c: Certificate): Buffer {
+	const sha = createHash('sha256').update(JSON.stringify(sortKeys(c.record))).digest('hex');
+	return Buffer.from(`wipecert/certificate/v1\n${c.publicId}\n${sha}\n`);
+}
+
 function sortKeys(v: unknown): unknown {
 	if (Array.isArray(v)) return v.map(sortKeys);
 	if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, x]) => [k, sortKeys(x)]));

@@ -2,7 +2,7 @@
  * Certificates: one row per certified proof, with its public ID, canonical
  * record, signed receipt, log index, PDF and revocation; their issuance
  * (receipt, log leaf, PDF: issuance.ts), the PDF itself (pdf.ts, pades.ts) and
- * its offline verification (verify-pdf.ts). The transparency log it appends to
+ * its verification (the browser-safe core in src/lib/verifier). The transparency log it appends to
  * is the log module's.
  */
 import type { Tx } from '#lib/server/db/client';

@@ -8,6 +8,7 @@
  */
 import { sql } from 'drizzle-orm';
 import type { Db, DbOrTx, Tx } from '#lib/server/db/client';
+import type { WitnessDeps } from '#lib/server/log';
 import { canonicalRecordBytes } from '#lib/server/records';
 import { signReceiptsOnce, type Signer } from '#lib/server/signer';
 import type { ObjectStore } from '#lib/server/storage';
@@ -24,6 +25,8 @@ export type IssuanceDeps = {
 	logOrigin: string;
 	/** RFC 3161 time-stamping authority for PAdES B-T, when configured */
 	tsaUrl?: string;
+	/** LOG_WITNESSES: asked to cosign each new checkpoint before the PDFs embed it */
+	witnesses?: Omit<WitnessDeps, 'db'>;
 };
 
 export type Issued = { id: string; receiptKeyId: string; receiptSignature: string; receiptAlgorithm: string; logIndex: number | null; pdfObjectKey: string | null };
@@ -44,7 +47,7 @@ export async function issueCertificates<T>(deps: IssuanceDeps, certs: Certificat
 	await signReceipts(deps, pending);
 	const unlogged = pending.filter((c) => c.logIndex === null);
 	if (unlogged.length) {
-		const indexes = await appendCertificatesToLog({ db: deps.db, origin: deps.logOrigin, signNote: (body) => deps.signer.signNote(body) }, unlogged);
+		const indexes = await appendCertificatesToLog({ db: deps.db, origin: deps.logOrigin, signNote: (body) => deps.signer.signNote(body), witnesses: deps.witnesses }, unlogged);
 		// the PDFs' inclusion proofs start from these leaves (no look-up by leaf hash per certificate)
 		for (const c of unlogged) c.logIndex = indexes.get(c.id) ?? null;
 	}

@@ -1,14 +1,15 @@
 import type { Db } from '#lib/server/db/client';
 import { ApiError } from '#lib/server/http/errors';
-import { appendLeaves, inclusionProof, latestCheckpoint, leafHash, leafIndexOf, type LogDeps } from '#lib/server/log';
+import { appendLeaves, inclusionProof, latestCheckpoint, leafHash, leafHashAt, leafIndexOf, requestCosignatures, type LogDeps, type WitnessDeps } from '#lib/server/log';
+import { certificateEntry } from '#lib/verifier/entry';
 import type { Signer } from '#lib/server/signer/types';
 import type { ObjectStore } from '#lib/server/storage';
 import { getTenantLogo, getTenantSettings } from '#lib/server/tenancy';
-import { BUNDLE_FORMAT, type VerificationBundle } from './bundle';
+import { BUNDLE_FORMAT, BUNDLE_FORMAT_RECORD_LEAF, type VerificationBundle } from './bundle';
 import { signPdf } from './pades';
 import { buildCertificatePdf } from './pdf';
 import { PDF_LABELS } from './pdf-labels';
-import { canonicalJson, canonicalRecordBytes } from '#lib/server/records';
+import { canonicalJson, canonicalRecordBytes, recordSha256, type CertificateRecord } from '#lib/server/records';
 import type { Certificate } from './schema';
 
 export type PdfDeps = { db: Db; storage: ObjectStore; signer: Pick<Signer, 'signPdfDigest'>; origin: string; tsaUrl?: string };
@@ -18,18 +19,22 @@ export const pdfObjectKey = (publicId: string) => `certificates/${publicId}.pdf`
 /** The verification bundle of a logged certificate: its leaf index and an inclusion proof to the newest checkpoint. */
 export async function verificationBundle(
 	db: Db,
-	c: Pick<Certificate, 'publicId' | 'record'> & { logIndex?: number | null },
+	c: Pick<Certificate, 'publicId' | 'record'> & { logIndex?: number | null; recordSha256?: string },
 	origin: string,
 	/** the newest checkpoint when the caller read it already (one read per batch) */
 	newest?: Promise<Awaited<ReturnType<typeof latestCheckpoint>>>
 ): Promise<{ bundle: VerificationBundle; checkpoint: { treeSize: number; rootHash: string } }> {
-	// a certificate's log_index is the leaf its record was appended as (appendLeaves); only a caller without it searches by hash
-	const [leafIndex, cp] = await Promise.all([c.logIndex ?? leafIndexOf(db, leafHash(canonicalRecordBytes(c.record))), newest ?? latestCheckpoint(db)]);
+	const entryLeaf = leafHash(logEntryOf(c));
+	// a certificate's log_index is the leaf its entry was appended as (appendLeaves); only a caller without it searches by hash
+	const [found, cp] = await Promise.all([c.logIndex ?? leafIndexOf(db, entryLeaf).then((i) => i ?? leafIndexOf(db, leafHash(canonicalRecordBytes(c.record)))), newest ?? latestCheckpoint(db)]);
+	const leafIndex = found ?? null;
 	if (leafIndex === null || !cp || cp.treeSize <= leafIndex) throw new Error(`certificate ${c.publicId} is not in the transparency log yet`);
-	const proof = await inclusionProof(db, leafIndex, cp.treeSize, cp);
+	const [proof, stored] = await Promise.all([inclusionProof(db, leafIndex, cp.treeSize, cp), leafHashAt(db, leafIndex)]);
+	// certificates logged before the entry encoding have the record itself as their leaf (bundle format 1)
+	const format = stored && Buffer.from(stored).equals(Buffer.from(entryLeaf)) ? BUNDLE_FORMAT : BUNDLE_FORMAT_RECORD_LEAF;
 	return {
 		bundle: {
-			format: BUNDLE_FORMAT,
+			format,
 			publicId: c.publicId,
 			record: canonicalJson(c.record),
 			leafIndex,
@@ -95,9 +100,22 @@ export async function issueCertificatePdf(deps: PdfDeps, c: Certificate, batch: 
 	return { key, pdf, keyId };
 }
 
-/** Appends certificates' canonical records to the transparency log as one batch; leaf index per certificate id. */
-export async function appendCertificatesToLog(deps: LogDeps, certs: Pick<Certificate, 'id' | 'record'>[]): Promise<Map<string, number>> {
-	const idx = await appendLeaves(deps, certs.map((c) => canonicalRecordBytes(c.record)));
+/** A certificate's log leaf: the entry committing to its record (verifier/entry.ts), not the record itself. */
+export const logEntryOf = (c: Pick<Certificate, 'publicId' | 'record'> & { recordSha256?: string }) => certificateEntry(c.publicId, c.recordSha256 ?? recordSha256(c.record));
+
+/**
+ * Appends certificates' log entries to the transparency log as one batch;
+ * leaf index per certificate id. With witnesses configured, the new
+ * checkpoint is then offered to them (after the append committed: a witness
+ * must never see a checkpoint the log could still roll back), so the PDFs
+ * rendered next embed their cosignatures.
+ */
+export async function appendCertificatesToLog(deps: LogDeps & { witnesses?: Omit<WitnessDeps, 'db'> }, certs: Pick<Certificate, 'id' | 'publicId' | 'record' | 'recordSha256'>[]): Promise<Map<string, number>> {
+	const idx = await appendLeaves(deps, certs.map(logEntryOf));
+	if (deps.witnesses?.witnesses.length && idx.length) {
+		const newest = await latestCheckpoint(deps.db);
+		if (newest) await requestCosignatures({ db: deps.db, ...deps.witnesses }, newest.treeSize);
+	}
 	return new Map(certs.map((c, i) => [c.id, idx[i]]));
 }
 

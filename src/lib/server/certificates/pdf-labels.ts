@@ -47,7 +47,7 @@ export const PDF_LABELS = {
 		checkpoint: 'Log checkpoint',
 		checkpointValue: (size: number, root: string) => `tree size ${size}, root ${root}`,
 		verify: 'Verify this certificate',
-		verifyText: 'Scan the code or open the address below. Offline: npm run verify -- certificate.pdf --keys keys.json',
+		verifyText: 'Scan the code or open the address below. Offline, with Node.js: node wipecert-verify.mjs certificate.pdf (the verifier is a download on the verify page).',
 		footer: 'Digitally signed (PAdES). The record, its log inclusion proof and the signed checkpoint are embedded in this file.',
 		page: 'WipeCert erasure certificate'
 	},
@@ -94,7 +94,7 @@ export const PDF_LABELS = {
 		checkpoint: 'Protokoll-Checkpoint',
 		checkpointValue: (size: number, root: string) => `Baumgröße ${size}, Wurzel ${root}`,
 		verify: 'Dieses Zertifikat prüfen',
-		verifyText: 'Code scannen oder die Adresse unten öffnen. Offline: npm run verify -- zertifikat.pdf --keys keys.json',
+		verifyText: 'Code scannen oder die Adresse unten öffnen. Offline mit Node.js: node wipecert-verify.mjs zertifikat.pdf (das Prüfprogramm gibt es auf der Prüfseite).',
 		footer: 'Digital signiert (PAdES). Nachweis, Einschlussbeweis und signierter Checkpoint sind in diese Datei eingebettet.',
 		page: 'WipeCert Löschzertifikat'
 	}

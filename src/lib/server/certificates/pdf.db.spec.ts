@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -14,10 +14,11 @@ import { createKeyringSigner, type KeyringSigner } from '../signer';
 import { verificationBundle } from './issue-pdf';
 import { OID_SIGNATURE_TIMESTAMP, signPdf } from './pades';
 import { buildCertificatePdf } from './pdf';
-import { canonicalRecordBytes, type CertificateRecord } from '#lib/server/records';
+import { certificateEntry } from '#lib/verifier/entry';
+import { canonicalRecordBytes, recordSha256, type CertificateRecord } from '#lib/server/records';
 import { sampleRecord } from './sample';
-import { runVerify } from './verify-cli';
-import { verifyCertificatePdf, type VerificationKeys } from './verify-pdf';
+import { runVerify } from '#lib/verifier/cli';
+import { verifyCertificatePdf, type VerificationKeys } from '#lib/verifier';
 
 const run = promisify(execFile);
 const ORIGIN = 'https://wipecert.test';
@@ -38,7 +39,10 @@ beforeAll(async () => {
 	records[2] = sampleRecord(records[2].certificateId, { status: 'erased' });
 	// Greek is outside the per-process font subset: this certificate takes the full-font path
 	records.push(sampleRecord('wc_dddddddddddddddddddddddddd', { issuer: 'Ανακύκλωση Αθηνών Α.Ε.' }));
-	await appendLeaves({ db: t.database.db, origin: 'wipecert.test/log', signNote: (b) => signer.signNote(b) }, records.map((r) => canonicalRecordBytes(r)));
+	await appendLeaves({ db: t.database.db, origin: 'wipecert.test/log', signNote: (b) => signer.signNote(b) }, records.map((r) => certificateEntry(r.certificateId, recordSha256(r))));
+	// a certificate logged before the entry encoding: its leaf is the record itself (bundle format 1)
+	records.push(sampleRecord('wc_eeeeeeeeeeeeeeeeeeeeeeeeee'));
+	await appendLeaves({ db: t.database.db, origin: 'wipecert.test/log', signNote: (b) => signer.signNote(b) }, [canonicalRecordBytes(records[4])]);
 });
 afterAll(async () => {
 	await tsa?.close();
@@ -71,8 +75,16 @@ describe('certificate PDF', () => {
 		expect(report).toMatch(/Signed Ranges: \[0 - \d+\], \[\d+ - \d+\]/);
 		expect(report).toMatch(/Total document signed/);
 		const v = await verifyCertificatePdf(pdf, keys);
-		expect(v).toMatchObject({ valid: true, failed: null, publicId: records[0].certificateId, leafIndex: 0, treeSize: 4, timestamped: false });
+		expect(v).toMatchObject({ valid: true, failed: null, publicId: records[0].certificateId, leafIndex: 0, treeSize: 5, timestamped: false });
 		expect(v.checks.map((c) => c.check)).toEqual(['signature', 'record', 'checkpoint', 'inclusion']);
+	});
+
+	it('a certificate whose leaf is its record (logged before the entry encoding) still renders and verifies, as bundle format 1', async () => {
+		const { bundle } = await verificationBundle(t.database.db, { publicId: records[4].certificateId, record: records[4] }, ORIGIN);
+		expect(bundle.format).toBe('wipecert-certificate-bundle/1');
+		const v = await verifyCertificatePdf((await render(records[4])).pdf, keys);
+		expect(v).toMatchObject({ valid: true, leafIndex: 4, treeSize: 5 });
+		expect((await verificationBundle(t.database.db, { publicId: records[0].certificateId, record: records[0] }, ORIGIN)).bundle.format).toBe('wipecert-certificate-bundle/2');
 	});
 
 	it('renders in German with umlauts, the warnings and the full serial; the text is extractable', async () => {
@@ -141,7 +153,9 @@ describe('certificate PDF', () => {
 		const tst = pkijs.TSTInfo.fromBER(token.encapContentInfo.eContent!.getValue());
 		const { createHash } = await import('node:crypto');
 		expect(Buffer.from(tst.messageImprint.hashedMessage.getValue())).toEqual(createHash('sha256').update(Buffer.from(si.signature.valueBlock.valueHexView)).digest());
-		expect((await verifyCertificatePdf(pdf, keys)).timestamped).toBe(true);
+		const tv = await verifyCertificatePdf(pdf, keys);
+		expect(tv.reason).toBeNull();
+		expect(tv.timestamped).toBe(true);
 	});
 
 	it('refuses every altered copy: bytes flipped across the file and inside the signed range', async () => {
@@ -180,7 +194,7 @@ describe('certificate PDF', () => {
 		writeFileSync(bad, altered);
 		writeFileSync(keysFile, JSON.stringify(keys));
 		const cli = async (...args: string[]) => {
-			const io = { text: '', out: (s: string) => (io.text += s + '\n'), err: (s: string) => (io.text += s + '\n'), env: {} };
+			const io = { text: '', out: (s: string) => (io.text += s + '\n'), err: (s: string) => (io.text += s + '\n'), env: {}, readFile: async (f: string) => new Uint8Array(readFileSync(f)), exists: existsSync };
 			return { code: await runVerify(args, io), text: io.text };
 		};
 		const ok = await cli(good, '--keys', keysFile);

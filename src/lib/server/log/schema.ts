@@ -35,3 +35,34 @@ export const logCheckpoints = pgTable('log_checkpoints', {
 });
 
 export type LogCheckpointRow = typeof logCheckpoints.$inferSelect;
+
+/**
+ * The data of each leaf (C2SP tlog-tiles entry bundles are built from it):
+ * leaf idx's hash is SHA-256(0x00 ‖ data). Written with its leaf, never changed.
+ * Leaves appended before this table existed have no row.
+ */
+export const logEntries = pgTable('log_entries', {
+	idx: bigint('idx', { mode: 'number' }).primaryKey(),
+	data: bytea('data').notNull()
+});
+
+/**
+ * Witness cosignatures of published checkpoints (C2SP tlog-cosignature), one
+ * per witness key and tree size: the note signature line as the witness
+ * returned it, verified against the configured key before it is stored.
+ */
+export const logCosignatures = pgTable(
+	'log_cosignatures',
+	{
+		treeSize: bigint('tree_size', { mode: 'number' })
+			.notNull()
+			.references(() => logCheckpoints.treeSize),
+		/** the witness's verifier key (name+key ID+key) */
+		witness: text('witness').notNull(),
+		/** POSIX seconds the witness put in the cosignature */
+		cosignedAt: bigint('cosigned_at', { mode: 'number' }).notNull(),
+		line: text('line').notNull(),
+		createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow()
+	},
+	(t) => [primaryKey({ columns: [t.treeSize, t.witness] })]
+);

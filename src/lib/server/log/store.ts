@@ -1,11 +1,11 @@
-import { and, desc, eq, inArray, lte, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, lte, sql } from 'drizzle-orm';
 import type postgres from 'postgres';
 import type { Db, DbOrTx, Tx } from '#lib/server/db/client';
 import { ApiError } from '#lib/server/http/errors';
 import type { Signer } from '#lib/server/signer/types';
 import { consistencyRanges, foldRange, inclusionRanges, leafHash, nodeHash, nodesFor, rangeHashes, rangeNodes, type Hash, type NodeKey, type Range } from './merkle';
 import { checkpointBody, signedNote } from './note';
-import { logCheckpoints, logNodes } from './schema';
+import { logCheckpoints, logCosignatures, logEntries, logNodes } from './schema';
 
 /** What the sequencer needs: the database, the checkpoint signer and the log's origin line. */
 export type LogDeps = { db: Db; signNote: Signer['signNote']; origin: string };
@@ -70,6 +70,13 @@ export async function appendLeaves(deps: LogDeps, data: Uint8Array[], tx?: Tx): 
 		rows.push({ level, idx: index, hash: Buffer.from(hash) });
 	};
 	fresh.forEach((h, i) => put(0, size + i, h));
+	// each fresh leaf's data, for the tlog-tiles entry bundles (a datum seen twice in one batch is one leaf)
+	const entries = new Map<number, Buffer>();
+	data.forEach((d, i) => {
+		if (indexes[i] >= size) entries.set(indexes[i], Buffer.from(d));
+	});
+	const entryRows = [...entries].map(([idx, d]) => ({ idx, data: d }));
+	for (let i = 0; i < entryRows.length; i += INSERT_CHUNK) await tx.insert(logEntries).values(entryRows.slice(i, i + INSERT_CHUNK));
 	for (let level = 1, lo = size; 2 ** level <= newSize; level++) {
 		// new nodes at the level below span [lo, hi]; their parents that are complete in the new tree are new
 		const first = Math.floor(lo / 2);
@@ -92,18 +99,27 @@ export async function appendLeaves(deps: LogDeps, data: Uint8Array[], tx?: Tx): 
 }
 
 export type CheckpointView = { origin: string; treeSize: number; rootHash: string; note: string; createdAt: string };
-const checkpointView = (r: typeof logCheckpoints.$inferSelect): CheckpointView => ({
-	origin: r.note.slice(0, r.note.indexOf('\n')),
-	treeSize: r.treeSize,
-	rootHash: b64(r.rootHash),
-	note: r.note,
-	createdAt: r.createdAt.toISOString()
-});
+
+/**
+ * A checkpoint as served: the log's signed note followed by the witnesses'
+ * stored cosignature lines (C2SP tlog-witness: a client "can move the valid
+ * signatures to its own view of the checkpoint"), in witness order.
+ */
+async function checkpointView(db: DbOrTx, r: typeof logCheckpoints.$inferSelect): Promise<CheckpointView> {
+	const cosigned = await db.select({ line: logCosignatures.line }).from(logCosignatures).where(eq(logCosignatures.treeSize, r.treeSize)).orderBy(asc(logCosignatures.witness));
+	return {
+		origin: r.note.slice(0, r.note.indexOf('\n')),
+		treeSize: r.treeSize,
+		rootHash: b64(r.rootHash),
+		note: r.note + cosigned.map((c) => c.line).join(''),
+		createdAt: r.createdAt.toISOString()
+	};
+}
 
 /** The newest signed checkpoint, or null while the log is empty. */
 export async function latestCheckpoint(db: DbOrTx): Promise<CheckpointView | null> {
 	const [r] = await db.select().from(logCheckpoints).orderBy(desc(logCheckpoints.treeSize)).limit(1);
-	return r ? checkpointView(r) : null;
+	return r ? checkpointView(db, r) : null;
 }
 
 /**
@@ -187,13 +203,22 @@ const upperNodes = new WeakMap<object, Map<string, Hash>>();
 /** The signed checkpoint of exactly `size`, or null when the log never published that size. */
 export async function checkpointAt(db: DbOrTx, size: number): Promise<CheckpointView | null> {
 	const [r] = await db.select().from(logCheckpoints).where(eq(logCheckpoints.treeSize, size));
-	return r ? checkpointView(r) : null;
+	return r ? checkpointView(db, r) : null;
 }
 
 /** The newest checkpoint at or below `size`. */
 export async function checkpointAtMost(db: DbOrTx, size: number): Promise<CheckpointView | null> {
 	const [r] = await db.select().from(logCheckpoints).where(lte(logCheckpoints.treeSize, size)).orderBy(desc(logCheckpoints.treeSize)).limit(1);
-	return r ? checkpointView(r) : null;
+	return r ? checkpointView(db, r) : null;
+}
+
+/** The leaf hash at `index`, or null when the log has no such leaf. */
+export async function leafHashAt(db: DbOrTx, index: number): Promise<Uint8Array | null> {
+	const [r] = await db
+		.select({ hash: logNodes.hash })
+		.from(logNodes)
+		.where(and(eq(logNodes.level, 0), eq(logNodes.idx, index)));
+	return r ? new Uint8Array(r.hash) : null;
 }
 
 /** The leaf index of a leaf hash, or null. */

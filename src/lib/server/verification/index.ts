@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import type postgres from 'postgres';
 import { certificateByPublicId, publicCertificateFacts, type Certificate, type PublicCertificateFacts } from '#lib/server/certificates';
 import { maskSerial, reportView } from '#lib/server/certificates/report-view';
-import { verifyCertificatePdf as verifyPdfOffline, type PdfVerdict, type VerificationKeys } from '#lib/server/certificates/verify-pdf';
+import { verifyCertificatePdf as verifyPdfOffline, type CheckName, type PdfVerdict, type VerificationKeys } from '#lib/verifier';
 import type { Database, DbOrTx } from '#lib/server/db/client';
 import { ApiError } from '#lib/server/http/errors';
 import { inclusionProofAgainst, recentCheckpoint } from '#lib/server/log';
@@ -33,7 +33,7 @@ export type PublicCertificate = {
 	pdfUrl: string | null;
 };
 
-export type VerificationCheck = { check: 'signature' | 'record' | 'checkpoint' | 'inclusion' | 'registry' | 'status'; ok: boolean; detail: string };
+export type VerificationCheck = { check: CheckName; ok: boolean; detail: string };
 export type PdfVerification = {
 	valid: boolean;
 	failed: string | null;

@@ -1,0 +1,101 @@
+import { publishedKeysSchema } from './schemas';
+import { verifyCertificatePdf, type PdfVerdict } from './verify';
+
+/**
+ * The offline verifier's command line, shared by `npm run verify` and the
+ * standalone wipecert-verify.mjs: `CERTIFICATE.pdf [--keys FILE]
+ * [--witness VKEY]… [--json]`. Exit 0 valid, 1 invalid (with the reason),
+ * 2 usage. Keys: `--keys FILE`, else $WIPECERT_KEYS, else ./keys.json (saved
+ * from GET /api/v1/public/keys). File access is injected (io), so this module
+ * stays free of Node.js APIs like the rest of the core.
+ */
+export const usage = (program: string) => `Usage: ${program} CERTIFICATE.pdf [--keys KEYS.json] [--witness VKEY]... [--json]
+
+Checks a WipeCert certificate offline: its PAdES signature against the
+platform's published keys, the embedded certificate record, the signed log
+checkpoint (and witness cosignatures) and the record's inclusion proof.
+
+  --keys FILE       keys saved from https://<platform>/api/v1/public/keys
+                    (default: $WIPECERT_KEYS, then ./keys.json)
+  --witness VKEY    require a cosignature of this witness (C2SP vkey, type 0x04);
+                    repeatable. Witnesses listed in the keys file are checked
+                    when their cosignature is present.
+  --json            print the verdict as JSON
+
+Exit status: 0 valid, 1 not valid (the reason is printed), 2 usage error.`;
+
+export type CliIo = {
+	out: (s: string) => void;
+	err: (s: string) => void;
+	env: Record<string, string | undefined>;
+	readFile: (path: string) => Promise<Uint8Array>;
+	exists: (path: string) => boolean;
+	program?: string;
+};
+
+export async function runVerify(argv: string[], io: CliIo): Promise<0 | 1 | 2> {
+	const program = io.program ?? 'npm run verify --';
+	const help = usage(program);
+	let file: string | undefined;
+	let keysFile: string | undefined;
+	let asJson = false;
+	const witnesses: string[] = [];
+	for (let i = 0; i < argv.length; i++) {
+		const a = argv[i];
+		if (a === '--json') asJson = true;
+		else if (a === '--keys' && i + 1 < argv.length) keysFile = argv[++i];
+		else if (a.startsWith('--keys=')) keysFile = a.slice(7);
+		else if (a === '--witness' && i + 1 < argv.length) witnesses.push(argv[++i]);
+		else if (a.startsWith('--witness=')) witnesses.push(a.slice(10));
+		else if (a === '-h' || a === '--help') {
+			io.out(help);
+			return 2;
+		} else if (a.startsWith('-') || file) {
+			io.err(`verify: unexpected argument ${a}\n\n${help}`);
+			return 2;
+		} else file = a;
+	}
+	if (!file) {
+		io.err(`verify: which certificate PDF?\n\n${help}`);
+		return 2;
+	}
+	keysFile ??= io.env.WIPECERT_KEYS ?? (io.exists('keys.json') ? 'keys.json' : undefined);
+	if (!keysFile) {
+		io.err('verify: no keys: save https://<platform>/api/v1/public/keys and pass it with --keys FILE');
+		return 2;
+	}
+	let pdf: Uint8Array;
+	let keysJson: unknown;
+	try {
+		pdf = await io.readFile(file);
+	} catch (e) {
+		io.err(`verify: cannot read ${file}: ${(e as Error).message}`);
+		return 2;
+	}
+	try {
+		keysJson = JSON.parse(new TextDecoder().decode(await io.readFile(keysFile)));
+	} catch (e) {
+		io.err(`verify: cannot read the keys file ${keysFile}: ${(e as Error).message}`);
+		return 2;
+	}
+	const keys = publishedKeysSchema.safeParse(keysJson);
+	if (!keys.success) {
+		io.err(`verify: ${keysFile} is not a keys file of GET /api/v1/public/keys`);
+		return 2;
+	}
+	const verdict = await verifyCertificatePdf(pdf, keys.data, { requireWitnesses: witnesses });
+	if (asJson) io.out(JSON.stringify({ file, ...verdict }, null, 2));
+	else io.out(describe(file, verdict));
+	return verdict.valid ? 0 : 1;
+}
+
+function describe(file: string, v: PdfVerdict): string {
+	const lines = v.checks.map((c) => `${c.ok ? '✔' : '✘'} ${c.check.padEnd(10)} ${c.detail}`);
+	if (v.timestampedAt) lines.push(`  timestamp  ${v.timestampedAt} (RFC 3161)`);
+	lines.push(
+		v.valid
+			? `VALID: ${file} is certificate ${v.publicId}, entry ${v.leafIndex} of the transparency log (checkpoint tree size ${v.treeSize}). Check its current status (revocation) at the verify page.`
+			: `INVALID: ${file}: ${v.failed} check failed: ${v.reason}`
+	);
+	return lines.join('\n');
+}
