@@ -5,7 +5,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const STAMP = 'build/.stamp';
-const SOURCES = ['src', 'openapi', 'drizzle', 'messages', 'static', 'project.inlang/settings.json', 'package.json', 'package-lock.json', 'vite.config.ts', 'vite.entries.config.ts'];
+const SOURCES = ['src', 'openapi', 'drizzle', 'messages', 'static', 'project.inlang/settings.json', 'package.json', 'package-lock.json', 'vite.config.ts', 'vite.entries.config.ts', 'vite.verifier.config.ts'];
 
 function newest(path) {
 	if (!existsSync(path)) return 0;

@@ -26,7 +26,7 @@ export const proofWorker: JobModule = {
 			storage,
 			log: log.child({ worker: 'proof' }),
 			signer: app.signer,
-			issuance: { origin: config.origin, logOrigin: logOrigin(config), tsaUrl: config.TSA_URL },
+			issuance: { origin: config.origin, logOrigin: logOrigin(config), tsaUrl: config.TSA_URL, witnesses: { witnesses: config.LOG_WITNESSES, log: log.child({ worker: 'proof' }) } },
 			settings: {
 				batchSize: config.SIGNER_BATCH_SIZE,
 				claimTimeoutSeconds: config.PROOF_CLAIM_TIMEOUT,

@@ -33,7 +33,8 @@ export type AppProcess = {
 export async function startApp(env: Record<string, string> = {}): Promise<AppProcess> {
 	if (!existsSync('build/index.js')) throw new Error('build/index.js is missing: run `npm run build` first');
 	const db = await createTestDatabase();
-	const port = await freePort();
+	// a caller that must know the origin before the start (keys named after it) passes PORT
+	const port = env.PORT ? Number(env.PORT) : await freePort();
 	const origin = `http://localhost:${port}`;
 	const dataDir = mkdtempSync(join(tmpdir(), 'wipecert-app-'));
 	let out = '';

@@ -824,6 +824,32 @@ export const OPERATIONS = {
 		query: zGetLogConsistencyProofQuery,
 		body: undefined
 	},
+	getLogTilesCheckpoint: {
+		method: 'GET',
+		path: '/log/checkpoint',
+		action: null,
+		security: [],
+		rateLimit: 'log',
+		idempotent: false,
+		bodyType: null,
+		numericQuery: [],
+		params: undefined,
+		query: undefined,
+		body: undefined
+	},
+	getStandaloneVerifier: {
+		method: 'GET',
+		path: '/downloads/wipecert-verify.mjs',
+		action: null,
+		security: [],
+		rateLimit: null,
+		idempotent: false,
+		bodyType: null,
+		numericQuery: [],
+		params: undefined,
+		query: undefined,
+		body: undefined
+	},
 	getPublicKeys: {
 		method: 'GET',
 		path: '/api/v1/public/keys',

@@ -682,6 +682,26 @@ export type PublishedKeys = {
      * C2SP signed-note verifier key of the log's checkpoints.
      */
     logVerifierKey: string;
+    /**
+     * Witnesses the log asks to cosign its checkpoints (LOG_WITNESSES):
+     * C2SP tlog-cosignature verifier keys (Ed25519, signature type 0x04).
+     * Verifiers check the cosignatures of these keys when present.
+     *
+     */
+    logWitnesses: Array<{
+        name: string;
+        vkey: string;
+    }>;
+    /**
+     * The standalone verifier (`node wipecert-verify.mjs CERTIFICATE.pdf --keys keys.json`) and the SHA-256 of its bytes.
+     */
+    verifier: {
+        url: string;
+        /**
+         * Lower-case hex SHA-256 of GET /downloads/wipecert-verify.mjs.
+         */
+        sha256: string;
+    };
 };
 
 /**
@@ -736,7 +756,7 @@ export type PublicCertificate = {
 };
 
 export type PdfVerificationCheck = {
-    check: 'signature' | 'record' | 'checkpoint' | 'inclusion' | 'registry' | 'status';
+    check: 'signature' | 'record' | 'checkpoint' | 'witnesses' | 'inclusion' | 'consistency' | 'registry' | 'status';
     ok: boolean;
     detail: string;
 };
@@ -3500,6 +3520,64 @@ export type GetLogConsistencyProofResponses = {
 };
 
 export type GetLogConsistencyProofResponse = GetLogConsistencyProofResponses[keyof GetLogConsistencyProofResponses];
+
+export type GetLogTilesCheckpointData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/log/checkpoint';
+};
+
+export type GetLogTilesCheckpointErrors = {
+    /**
+     * Nothing with this id in the caller's tenant (`not_found`); another tenant's object answers the same.
+     */
+    404: Error;
+    /**
+     * Too many requests from this client address (`rate_limited`); retry after `Retry-After` seconds.
+     */
+    429: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type GetLogTilesCheckpointError = GetLogTilesCheckpointErrors[keyof GetLogTilesCheckpointErrors];
+
+export type GetLogTilesCheckpointResponses = {
+    /**
+     * The signed checkpoint.
+     */
+    200: string;
+};
+
+export type GetLogTilesCheckpointResponse = GetLogTilesCheckpointResponses[keyof GetLogTilesCheckpointResponses];
+
+export type GetStandaloneVerifierData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/downloads/wipecert-verify.mjs';
+};
+
+export type GetStandaloneVerifierErrors = {
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type GetStandaloneVerifierError = GetStandaloneVerifierErrors[keyof GetStandaloneVerifierErrors];
+
+export type GetStandaloneVerifierResponses = {
+    /**
+     * The verifier.
+     */
+    200: Blob | File;
+};
+
+export type GetStandaloneVerifierResponse = GetStandaloneVerifierResponses[keyof GetStandaloneVerifierResponses];
 
 export type GetPublicKeysData = {
     body?: never;

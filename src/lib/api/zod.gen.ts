@@ -617,7 +617,15 @@ export const zPublishedKeys = z.object({
     })),
     rootCertificatePem: z.string(),
     proofEncryptionCertificatePem: z.string(),
-    logVerifierKey: z.string()
+    logVerifierKey: z.string(),
+    logWitnesses: z.array(z.object({
+        name: z.string(),
+        vkey: z.string()
+    })),
+    verifier: z.object({
+        url: z.string(),
+        sha256: z.string()
+    })
 });
 
 /**
@@ -671,7 +679,9 @@ export const zPdfVerificationCheck = z.object({
         'signature',
         'record',
         'checkpoint',
+        'witnesses',
         'inclusion',
+        'consistency',
         'registry',
         'status'
     ]),
@@ -1460,6 +1470,16 @@ export const zGetLogConsistencyProofQuery = z.object({
  * The consistency proof.
  */
 export const zGetLogConsistencyProofResponse = zLogConsistencyProof;
+
+/**
+ * The signed checkpoint.
+ */
+export const zGetLogTilesCheckpointResponse = z.string();
+
+/**
+ * The verifier.
+ */
+export const zGetStandaloneVerifierResponse = z.string();
 
 /**
  * The published keys.

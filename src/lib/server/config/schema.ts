@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 
 /**
@@ -408,6 +409,39 @@ export const settings = {
 			default: '',
 			example: 'wipecert.example.com/log',
 			description: 'Origin line of the transparency log checkpoints (C2SP tlog-checkpoint). Unset: `<host of ORIGIN>/log`. Never change it once the log has entries.'
+		}
+	},
+	LOG_WITNESSES: {
+		schema: z
+			.string()
+			.default('')
+			.transform((v, ctx) => {
+				const out: { vkey: string; url: string }[] = [];
+				for (const item of v.split(',').map((x) => x.trim()).filter(Boolean)) {
+					const [vkey, url, ...rest] = item.split(/\s+/);
+					const key = /^([^+\s]+)\+([0-9a-f]{8})\+([A-Za-z0-9+/]{44})$/.exec(vkey ?? '');
+					const raw = key ? Buffer.from(key[3], 'base64') : null;
+					// signed-note key ID: SHA-256(name ‖ \n ‖ 0x04 ‖ public key)[:4]
+					const id = key && raw ? createHash('sha256').update(`${key[1]}\n`).update(raw).digest().subarray(0, 4).toString('hex') : null;
+					let okUrl = false;
+					try {
+						okUrl = ['http:', 'https:'].includes(new URL(url ?? '').protocol);
+					} catch {
+						okUrl = false;
+					}
+					if (!key || raw?.length !== 33 || raw[0] !== 0x04 || id !== key[2] || !okUrl || rest.length) {
+						ctx.addIssue({ code: 'custom', message: `"${item.slice(0, 80)}" is not "<witness vkey (type 0x04)> <https URL>"` });
+						continue;
+					}
+					out.push({ vkey, url });
+				}
+				return out;
+			}),
+		doc: {
+			default: '',
+			example: 'witness.example.org/w1+e331df71+BBCsgJsRukZbM9QvcyiYSi8575UE8PAjjFu6QWwILH/Q https://witness.example.org/',
+			description:
+				'Witnesses asked to cosign each new log checkpoint (C2SP tlog-witness add-checkpoint; Ed25519 cosignature/v1): comma-separated `<vkey> <URL>` pairs, the vkey of signature type 0x04 as the witness prints it. Their cosignatures are stored, served with the checkpoint and embedded in new certificates. `npm run witness` runs one locally. Unset: no witnesses.'
 		}
 	},
 	SMTP_URL: {

@@ -71,4 +71,4 @@ export function errorResponse(
 /** Routes whose errors are JSON envelopes (pages get HTML error pages). */
 const PLATFORM_PATHS = new Set(['/healthz', '/readyz', '/metrics', '/api', '/ingest']);
 export const isApiPath = (pathname: string) =>
-	pathname.startsWith('/api/') || pathname.startsWith('/ingest/') || PLATFORM_PATHS.has(pathname);
+	pathname.startsWith('/api/') || pathname.startsWith('/ingest/') || pathname.startsWith('/log/') || pathname.startsWith('/downloads/') || PLATFORM_PATHS.has(pathname);

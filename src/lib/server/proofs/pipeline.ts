@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { agentByCertificateSerial, type Agent } from '#lib/server/agents';
-import { certificatesForProofs, createCertificates, deviceSummary, issueCertificates, type Certificate } from '#lib/server/certificates';
+import { certificatesForProofs, createCertificates, deviceSummary, issueCertificates, type Certificate, type IssuanceDeps } from '#lib/server/certificates';
 import type { Db, Tx } from '#lib/server/db/client';
 import { consumeLicences, withLedgerLock } from '#lib/server/licences';
 import { sendInTx, type Queue } from '#lib/server/queue';
@@ -34,7 +34,7 @@ export type PipelineContext = {
 	log: Logger;
 	signer(): Promise<Signer>;
 	/** what certificate issuance needs besides the services above */
-	issuance: { origin: string; logOrigin: string; tsaUrl?: string };
+	issuance: Pick<IssuanceDeps, 'origin' | 'logOrigin' | 'tsaUrl' | 'witnesses'>;
 	settings: PipelineSettings;
 	/** tenants' agent CA certificates: one look-up per tenant and pipeline (a CA never changes once created) */
 	agentCas: Map<string, Promise<string>>;
