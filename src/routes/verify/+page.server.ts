@@ -1,14 +1,21 @@
 import { fail, redirect } from '@sveltejs/kit';
-import { verifyCertificatePdf } from '#lib/api/sdk.gen';
-import { problemMessage } from '#lib/server/auth/pages';
+import { getPublicKeys, verifyCertificatePdf } from '#lib/api/sdk.gen';
+import { failLoad, problemMessage } from '#lib/server/auth/pages';
 import { api } from '#lib/server/bff';
-import type { Actions } from './$types';
+import type { Actions, PageServerLoad } from './$types';
 
 /** A public ID as printed (also pasted as the whole verify URL): the ID part, or null. */
 function idFrom(input: string): string | null {
 	const m = /(wc_[a-z2-7]{26})\b/i.exec(input.trim());
 	return m ? m[1].toLowerCase() : null;
 }
+
+/** The published keys: the page verifies dropped PDFs with them in the browser, and shows the standalone verifier's hash. */
+export const load: PageServerLoad = async (event) => {
+	const r = await getPublicKeys({ client: api(event) });
+	if (!r.data) failLoad(event, r.response?.status, r.error);
+	return { keys: r.data };
+};
 
 export const actions: Actions = {
 	/** Enter or paste an ID (or the verify URL) → its verify page. */
@@ -19,7 +26,7 @@ export const actions: Actions = {
 		if (!id) return fail(400, { action: 'lookup' as const, input, problem: 'invalid_id' as const });
 		redirect(303, `/verify/${id}`);
 	},
-	/** Upload a PDF → the API's verdict (nothing is stored). */
+	/** Without JavaScript only: the PDF goes to the API's verdict (nothing is stored). With JavaScript the page checks it in the browser. */
 	upload: async (event) => {
 		const form = await event.request.formData();
 		const file = form.get('pdf');
