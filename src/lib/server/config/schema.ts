@@ -12,6 +12,12 @@ export type SettingDoc = {
 	example: string;
 	description: string;
 	secret?: boolean;
+	/**
+	 * the worker kind that acts on this setting when nothing else does: while the
+	 * build does not ship that kind, the description (and so `.env.example` and the
+	 * handbook) must say "planned" (scripts/deploy/docs-truth.ts)
+	 */
+	requires?: 'proof' | 'anchor' | 'notifications' | 'reports' | 'retry' | 'maintenance';
 };
 
 const bool = z
@@ -29,6 +35,12 @@ const url = (protocols: string[]) =>
 	z.url(`must be a URL`).refine((v) => protocols.includes(new URL(v).protocol.replace(':', '')), {
 		message: `must use ${protocols.join(' or ')}`
 	});
+
+const cron = (fallback: string) =>
+	z
+		.string()
+		.regex(/^\S+( \S+){4}$/, 'must be a five-field cron expression (minute hour day month weekday, UTC)')
+		.default(fallback);
 
 const optional = <T extends z.ZodType>(schema: T) =>
 	z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
@@ -391,7 +403,9 @@ export const settings = {
 		doc: {
 			default: 'noop',
 			example: 'evm',
-			description: '`noop` ends certificates as CERTIFIED_NO_ANCHOR; `evm` anchors log heads on an EVM chain.'
+			description:
+				'`noop` ends certificates as CERTIFIED_NO_ANCHOR. `evm` is planned: it will anchor log heads on an EVM chain once the anchor worker ships; this build certifies as `noop` whatever the value.',
+			requires: 'anchor'
 		}
 	},
 	TSA_URL: {
@@ -449,8 +463,9 @@ export const settings = {
 		doc: {
 			default: '',
 			example: 'smtps://user:pass@smtp.example.com:465',
-			description: 'SMTP relay. Unset: mail is caught by the local sink.',
-			secret: true
+			description: 'Planned: the SMTP relay of the notifications worker, which this build does not ship yet; nothing sends mail today.',
+			secret: true,
+			requires: 'notifications'
 		}
 	},
 	OTEL_EXPORTER_OTLP_ENDPOINT: {
@@ -618,6 +633,50 @@ export const settings = {
 			example: '0 * * * *',
 			description:
 				'When the maintenance worker purges expired sessions, dev-realm artifacts, rate-limit windows, Idempotency-Keys, old tenant events and agent nonces (cron, UTC; pg-boss schedules created at worker start).'
+		}
+	},
+	MAINTENANCE_RETENTION_CRON: {
+		schema: cron('30 3 * * *'),
+		doc: {
+			default: '30 3 * * *',
+			example: '0 2 * * 0',
+			description:
+				'When the maintenance worker applies retention: raw proof objects and rejected proofs older than RETENTION_PROOF_DAYS (cron, UTC).'
+		}
+	},
+	MAINTENANCE_ANONYMISE_CRON: {
+		schema: cron('45 3 * * *'),
+		doc: {
+			default: '45 3 * * *',
+			example: '0 4 * * 0',
+			description: 'When the maintenance worker anonymises personal fields older than ANONYMISE_AFTER_DAYS (cron, UTC).'
+		}
+	},
+	MAINTENANCE_INTEGRITY_CRON: {
+		schema: cron('17 * * * *'),
+		doc: {
+			default: '17 * * * *',
+			example: '*/15 * * * *',
+			description:
+				'When the maintenance worker verifies the audit hash chains, the signed receipts and the transparency log (cron, UTC). A break is a metric, an error log line and a banner in the admin console.'
+		}
+	},
+	RETENTION_PROOF_DAYS: {
+		schema: int(0, 36500).default(365),
+		doc: {
+			default: '365',
+			example: '90',
+			description:
+				'Days after which the raw proof file of a certified proof is deleted from object storage (its certificate, PDF and log entry stay) and a rejected proof is deleted with its file. 0 keeps them forever.'
+		}
+	},
+	ANONYMISE_AFTER_DAYS: {
+		schema: int(0, 36500).default(0),
+		doc: {
+			default: '0',
+			example: '730',
+			description:
+				'Days after which personal fields are anonymised: operator name and location in certificate records and proof summaries, and the e-mail address of people who are no longer a member of any tenant. The certificate PDF and the log leaf stay as issued, so every certificate still verifies. 0 never anonymises.'
 		}
 	},
 	EVENT_RETENTION_DAYS: {
