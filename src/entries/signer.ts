@@ -8,9 +8,10 @@
  *   npm run signer -- dev-certs DIR     write a dev CA, server and client certificate (PEM) into DIR
  */
 import { loadConfigOrExit } from '#lib/server/config';
-import { createSignerServer, keyringFromConfig, pemSetting } from '#lib/server/signer';
+import { createSignerServer, keyringFromConfig, pemSetting, traceSigner } from '#lib/server/signer';
 import { createDevTlsMaterial, writeDevTlsMaterial } from '#lib/server/signer/dev-certs';
 import { logger } from '#lib/server/telemetry/logger';
+import { startTracing, stopTracing } from '#lib/server/telemetry/tracing';
 
 process.env.WIPECERT_ENTRY = 'signer';
 const [command, arg] = process.argv.slice(2);
@@ -40,9 +41,10 @@ if (!config.SIGNER_TLS_CERT || !config.SIGNER_TLS_KEY || !config.SIGNER_TLS_CA) 
 	process.stderr.write('signer: set SIGNER_TLS_CERT, SIGNER_TLS_KEY and SIGNER_TLS_CA (mutual TLS is its only authentication); `signer dev-certs DIR` makes dev ones\n');
 	process.exit(1);
 }
+await startTracing(config);
 try {
 	const keyring = await keyringFromConfig(config);
-	const server = createSignerServer(keyring, {
+	const server = createSignerServer(traceSigner(keyring, 'local'), {
 		cert: pemSetting(config.SIGNER_TLS_CERT),
 		key: pemSetting(config.SIGNER_TLS_KEY),
 		ca: pemSetting(config.SIGNER_TLS_CA),
@@ -56,6 +58,7 @@ try {
 	const stop = () => {
 		server.close(async () => {
 			await keyring.close();
+			await stopTracing();
 			process.exit(0);
 		});
 		server.closeAllConnections();

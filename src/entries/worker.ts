@@ -2,11 +2,13 @@
  * `node build/worker.js KIND` (or WORKER_KIND): runs one worker kind.
  * WORKER_ONCE=true runs one claim pass and exits 0.
  */
+import { createServer, type Server } from 'node:http';
 import { build, jobModules } from '../jobs';
 import { loadConfigOrExit } from '#lib/server/config';
 import { startContainer, stopContainer, type Container } from '#lib/server/container';
 import { isWorkerKind, WORKER_KINDS } from '#lib/server/queue';
 import { logger } from '#lib/server/telemetry/logger';
+import { registry } from '#lib/server/telemetry/metrics';
 import { startTracing, stopTracing } from '#lib/server/telemetry/tracing';
 import { runOnce, startWorkers } from '#lib/server/workers/runner';
 
@@ -58,6 +60,20 @@ if (config.WORKER_ONCE) {
 	process.exit(0);
 }
 
+let metricsServer: Server | undefined;
+if (config.WORKER_METRICS_PORT) {
+	// Prometheus scrapes each worker process for its own job histograms (a worker serves nothing else)
+	metricsServer = createServer(async (req, res) => {
+		const path = (req.url ?? '/').split('?')[0];
+		if (req.method === 'GET' && path === '/metrics') {
+			res.writeHead(200, { 'content-type': registry.contentType }).end(await registry.metrics());
+		} else if (req.method === 'GET' && path === '/healthz') {
+			res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok', worker: kind }));
+		} else res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"code":"not_found","message":"only /metrics and /healthz"}}');
+	});
+	metricsServer.listen(config.WORKER_METRICS_PORT, config.HOST, () => log.info({ host: config.HOST, port: config.WORKER_METRICS_PORT }, 'worker metrics listening'));
+}
+
 let stopping = false;
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 	process.on(signal, async () => {
@@ -65,6 +81,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 		stopping = true;
 		log.info({ signal }, 'shutting down');
 		try {
+			metricsServer?.close();
 			await stopContainer(app);
 			// process.exit skips `beforeExit`: flush the spans of the jobs that just finished.
 			await stopTracing();

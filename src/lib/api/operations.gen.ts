@@ -772,6 +772,19 @@ export const OPERATIONS = {
 		query: undefined,
 		body: undefined
 	},
+	getMaintenanceStatus: {
+		method: 'GET',
+		path: '/api/v1/admin/maintenance',
+		action: 'admin:queues',
+		security: ['sessionCookie'],
+		rateLimit: null,
+		idempotent: false,
+		bodyType: null,
+		numericQuery: [],
+		params: undefined,
+		query: undefined,
+		body: undefined
+	},
 	getPolicy: {
 		method: 'GET',
 		path: '/api/v1/admin/policy',

@@ -142,6 +142,35 @@ export type SystemStatus = {
     }> | null;
 };
 
+export type MaintenanceStatus = {
+    integrityBroken: boolean;
+    tasks: Array<MaintenanceTask>;
+};
+
+export type MaintenanceTask = {
+    task: 'purge_sessions' | 'purge_idp_artifacts' | 'purge_rate_limits' | 'purge_idempotency_keys' | 'purge_events' | 'purge_agent_nonces' | 'apply_retention' | 'anonymise' | 'verify_integrity';
+    /**
+     * Five-field cron expression, UTC.
+     */
+    cron: string;
+    /**
+     * The setting that holds the schedule.
+     */
+    setting: string;
+    lastRun: null | MaintenanceRun;
+};
+
+export type MaintenanceRun = {
+    finishedAt: string;
+    outcome: 'ok' | 'broken';
+    /**
+     * What the run did (counts), or the integrity check's findings.
+     */
+    result: {
+        [key: string]: unknown;
+    };
+};
+
 export type Policy = {
     settings: Array<PolicySetting>;
 };
@@ -208,7 +237,7 @@ export type BuildInfo = {
 };
 
 export type Check = {
-    name: 'database' | 'queue' | 'storage';
+    name: 'database' | 'queue' | 'storage' | 'migrations';
     ok: boolean;
     ms: number;
     error?: string;
@@ -221,7 +250,7 @@ export type Readiness = {
 
 export type ReadyzResponse = {
     status: 'ready' | 'unavailable';
-    failed: Array<'database' | 'queue' | 'storage'>;
+    failed: Array<'database' | 'queue' | 'storage' | 'migrations'>;
     checks: Array<Check>;
 };
 
@@ -3361,6 +3390,39 @@ export type GetSystemStatusResponses = {
 };
 
 export type GetSystemStatusResponse = GetSystemStatusResponses[keyof GetSystemStatusResponses];
+
+export type GetMaintenanceStatusData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/admin/maintenance';
+};
+
+export type GetMaintenanceStatusErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type GetMaintenanceStatusError = GetMaintenanceStatusErrors[keyof GetMaintenanceStatusErrors];
+
+export type GetMaintenanceStatusResponses = {
+    /**
+     * Schedules and last runs.
+     */
+    200: MaintenanceStatus;
+};
+
+export type GetMaintenanceStatusResponse = GetMaintenanceStatusResponses[keyof GetMaintenanceStatusResponses];
 
 export type GetPolicyData = {
     body?: never;

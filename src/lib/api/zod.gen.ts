@@ -69,6 +69,34 @@ export const zDeadLetterOutcome = z.object({
     outcome: z.enum(['retried', 'discarded'])
 });
 
+export const zMaintenanceRun = z.object({
+    finishedAt: z.iso.datetime(),
+    outcome: z.enum(['ok', 'broken']),
+    result: z.record(z.string(), z.unknown())
+});
+
+export const zMaintenanceTask = z.object({
+    task: z.enum([
+        'purge_sessions',
+        'purge_idp_artifacts',
+        'purge_rate_limits',
+        'purge_idempotency_keys',
+        'purge_events',
+        'purge_agent_nonces',
+        'apply_retention',
+        'anonymise',
+        'verify_integrity'
+    ]),
+    cron: z.string(),
+    setting: z.string(),
+    lastRun: zMaintenanceRun.nullable()
+});
+
+export const zMaintenanceStatus = z.object({
+    integrityBroken: z.boolean(),
+    tasks: z.array(zMaintenanceTask)
+});
+
 export const zPolicySetting = z.object({
     name: z.string(),
     group: z.enum([
@@ -156,7 +184,8 @@ export const zCheck = z.object({
     name: z.enum([
         'database',
         'queue',
-        'storage'
+        'storage',
+        'migrations'
     ]),
     ok: z.boolean(),
     ms: z.int().gte(0),
@@ -183,7 +212,8 @@ export const zReadyzResponse = z.object({
     failed: z.array(z.enum([
         'database',
         'queue',
-        'storage'
+        'storage',
+        'migrations'
     ])),
     checks: z.array(zCheck)
 });
@@ -1435,6 +1465,11 @@ export const zRetryDeadLetterResponse = zDeadLetterOutcome;
  * The system's state as this process sees it.
  */
 export const zGetSystemStatusResponse = zSystemStatus;
+
+/**
+ * Schedules and last runs.
+ */
+export const zGetMaintenanceStatusResponse = zMaintenanceStatus;
 
 /**
  * The effective policy of the process that answered.

@@ -5,7 +5,7 @@ import { applyMigrations } from '#lib/server/db/migrate';
 import { ensureIngestRole } from '#lib/server/db/roles';
 import { EventHub } from '#lib/server/events';
 import { startQueue, type Queue, type WorkerKind } from '#lib/server/queue';
-import { keyringFromConfig, postgresLeaseStore, remoteFromConfig, type Signer } from '#lib/server/signer';
+import { keyringFromConfig, postgresLeaseStore, remoteFromConfig, traceSigner, type Signer } from '#lib/server/signer';
 import { createStore, type ObjectStore } from '#lib/server/storage';
 import type { Logger } from '#lib/server/telemetry/logger';
 
@@ -104,7 +104,10 @@ export async function startContainer(opts: StartOptions): Promise<Container> {
 		const getSigner = () => {
 			if (!signer) {
 				// app and worker processes share DATA_DIR/keys: their keyrings lease keys through the database
-				signer = config.SIGNER_URL ? Promise.resolve(remoteFromConfig(config)) : keyringFromConfig(config, postgresLeaseStore(database.db));
+				signer = (config.SIGNER_URL ? Promise.resolve(remoteFromConfig(config)) : keyringFromConfig(config, postgresLeaseStore(database.db))).then((s) =>
+					// a span per call when tracing is on (telemetry/instrument.ts)
+					traceSigner(s, config.SIGNER_URL ? 'remote' : 'local')
+				);
 				// a failed first start (e.g. a wrong passphrase) is tried again on the next call, not cached
 				signer.catch(() => (signer = undefined));
 			}

@@ -1,6 +1,7 @@
 import type { Container } from './container';
+import { pendingMigrations } from './db/migrate';
 
-export type Check = { name: 'database' | 'queue' | 'storage'; ok: boolean; ms: number; error?: string };
+export type Check = { name: 'database' | 'queue' | 'storage' | 'migrations'; ok: boolean; ms: number; error?: string };
 
 async function timed(name: Check['name'], fn: () => Promise<unknown>, timeoutMs = 2000): Promise<Check> {
 	const started = performance.now();
@@ -15,12 +16,16 @@ async function timed(name: Check['name'], fn: () => Promise<unknown>, timeoutMs 
 	}
 }
 
-/** Readiness: can this process use the database, the queue and the object store right now? */
+/** Readiness: can this process use the database, the queue and the object store right now, on this build's schema? */
 export async function readiness(p: Pick<Container, 'database' | 'queue' | 'storage'>): Promise<{ ready: boolean; checks: Check[] }> {
 	const checks = await Promise.all([
 		timed('database', () => p.database.sql`select 1`),
 		timed('queue', () => p.queue.boss.getDb().executeSql('select 1 from pgboss.version limit 1')),
-		timed('storage', () => p.storage.ping())
+		timed('storage', () => p.storage.ping()),
+		timed('migrations', async () => {
+			const pending = await pendingMigrations(p.database);
+			if (pending) throw new Error(`${pending} migration(s) of this build not applied yet: run migrate (compose: db-migrate)`);
+		})
 	]);
 	return { ready: checks.every((c) => c.ok), checks };
 }

@@ -1,9 +1,10 @@
 import { collectQueueMetrics } from '#lib/server/queue/metrics';
 import { operation } from '#lib/server/route';
 import { registry } from '#lib/server/telemetry/metrics';
+import { collectPlatformMetrics } from '#lib/server/telemetry/platform-metrics';
 
-/** Prometheus exposition: process metrics, request durations, queue depths and job outcomes. */
+/** Prometheus exposition: process metrics, request durations, queues, jobs and the platform-wide gauges. */
 export const GET = operation('getMetrics', async ({ app }) => {
-	await collectQueueMetrics(app.queue, app.log);
+	await Promise.all([collectQueueMetrics(app.queue, app.log), collectPlatformMetrics(app)]);
 	return new Response(await registry.metrics(), { headers: { 'content-type': registry.contentType } });
 });

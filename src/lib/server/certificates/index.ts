@@ -28,8 +28,9 @@ export {
 } from './records';
 export { issueCertificates, completeIssuance, type IssuanceDeps, type Issued } from './issuance';
 export { CERTIFICATE_STATUSES, type Certificate, type CertificateStatus } from './schema';
-export { certificatesPerDay, certificateTotals } from './stats';
+export { certificatesPerDay, certificateTotals, certificatesByStatus } from './stats';
 export { exportCertificates, csvField, EXPORT_COLUMNS } from './export';
+export { issuedCertificatesPage, receiptKeys, checkIssuedCertificate, anonymiseCertificateRecords, ANONYMISED, type IssuedCertificate, type ReceiptFinding } from './integrity';
 
 /**
  * A platform admin refunds the licence behind a revoked certificate: once per certificate; a certificate that is not revoked is

@@ -2,6 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { deflateSync } from 'node:zlib';
 import * as asn1js from 'asn1js';
 import { PDFArray, PDFContentStream, PDFDict, PDFDocument, PDFHexString, PDFName, PDFNumber, PDFRawStream, PDFString } from 'pdf-lib';
+import { SpanKind } from '@opentelemetry/api';
+import { withSpan } from '#lib/server/telemetry/tracing';
 import * as pkijs from 'pkijs';
 
 /**
@@ -103,7 +105,8 @@ export async function requestTimestamp(tsaUrl: string, data: Uint8Array, fetchIm
 		nonce: new asn1js.Integer({ valueHex: ab(nonce) }),
 		certReq: true
 	});
-	const res = await fetchImpl(tsaUrl, { method: 'POST', headers: { 'content-type': 'application/timestamp-query' }, body: Buffer.from(req.toSchema().toBER(false)), signal: AbortSignal.timeout(15_000) });
+	const res = await withSpan('tsa.timestamp', { 'server.address': new URL(tsaUrl).host }, () =>
+		fetchImpl(tsaUrl, { method: 'POST', headers: { 'content-type': 'application/timestamp-query' }, body: Buffer.from(req.toSchema().toBER(false)), signal: AbortSignal.timeout(15_000) }), { kind: SpanKind.CLIENT });
 	if (!res.ok) throw new Error(`the timestamp authority answered HTTP ${res.status}`);
 	const resp = pkijs.TimeStampResp.fromBER(await res.arrayBuffer());
 	if (resp.status.status > 1 || !resp.timeStampToken) throw new Error(`the timestamp authority refused (status ${resp.status.status})`);

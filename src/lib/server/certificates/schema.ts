@@ -45,7 +45,12 @@ export const certificates = pgTable(
 		revokedAt: timestamp('revoked_at', { withTimezone: true }),
 		revocationReason: text('revocation_reason'),
 		revokedByKind: text('revoked_by_kind'),
-		revokedById: text('revoked_by_id')
+		revokedById: text('revoked_by_id'),
+		/**
+		 * when maintenance replaced the record's personal fields (ANONYMISE_AFTER_DAYS).
+		 * `record_sha256`, the receipt, the log leaf and the PDF keep the record as issued.
+		 */
+		anonymisedAt: timestamp('anonymised_at', { withTimezone: true })
 	},
 	(t) => [
 		uniqueIndex('certificates_public_id_key').on(t.publicId),

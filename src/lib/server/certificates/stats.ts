@@ -24,3 +24,8 @@ export async function certificateTotals(db: DbOrTx, tenantId: string): Promise<{
 		.where(eq(certificates.tenantId, tenantId));
 	return { certificates: row?.all ?? 0, revoked: row?.revoked ?? 0 };
 }
+
+/** Certificates of every tenant by status (for /metrics). */
+export async function certificatesByStatus(db: DbOrTx): Promise<{ status: string; n: number }[]> {
+	return db.select({ status: certificates.status, n: sql<number>`count(*)::int` }).from(certificates).groupBy(certificates.status);
+}

@@ -172,6 +172,15 @@ export const settings = {
 				"V8 old-space limit (MB) of a `node build/worker.js` process (`--max-old-space-size`): V8 collects before growing the heap towards it. The proof worker keeps 35-75 MB live (benchmark); without a limit V8 let its heap grow to ~190 MB and RSS to ~390 MB. Raise it with SIGNER_BATCH_SIZE or WORKER_CONCURRENCY; 0 keeps V8's default (a fraction of the host's memory)."
 		}
 	},
+	WORKER_METRICS_PORT: {
+		schema: int(0, 65535).default(0),
+		doc: {
+			default: '0',
+			example: '9464',
+			description:
+				'Port on HOST where a `node build/worker.js` process serves `/metrics` (its job durations and outcomes, process metrics) and `/healthz`. 0: none (the web server’s `/metrics` has the platform-wide gauges either way).'
+		}
+	},
 	SHUTDOWN_TIMEOUT: {
 		schema: int(1, 3600).default(30),
 		doc: {

@@ -1,5 +1,6 @@
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
+import { traceSql } from '#lib/server/telemetry/instrument';
 
 export type Db = PostgresJsDatabase;
 /** A drizzle transaction: what domain functions take so a change and its job commit together. */
@@ -19,7 +20,8 @@ export function openDatabase(url: string, max = 10): Database {
 		onnotice: () => {},
 		connection: { application_name: `wipecert:${process.env.WIPECERT_ENTRY ?? 'app'}` }
 	});
-	const db = drizzle({ client: sql });
+	// drizzle's queries get a span each when tracing is on (telemetry/instrument.ts)
+	const db = drizzle({ client: traceSql(sql) });
 	return { url, sql, db, close: (timeout = 5) => sql.end({ timeout }) };
 }
 

@@ -1,5 +1,5 @@
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Database } from './client';
 
@@ -22,4 +22,18 @@ export async function applyMigrations(database: Database): Promise<void> {
 		await lock`select pg_advisory_unlock(hashtext('wipecert:migrate'))`.catch(() => undefined); // the lock ends with the session anyway
 		lock.release();
 	}
+}
+
+/**
+ * Migrations of this build that the database has not applied yet (drizzle
+ * records each applied one with its journal timestamp in
+ * `drizzle.__drizzle_migrations`). /readyz answers 503 while any is pending:
+ * a process of a new build never takes traffic on an old schema.
+ */
+export async function pendingMigrations(database: Database): Promise<number> {
+	const journal = JSON.parse(readFileSync(resolve(migrationsFolder(), 'meta/_journal.json'), 'utf8')) as { entries: { when: number }[] };
+	const [{ table }] = await database.sql<{ table: string | null }[]>`select to_regclass('drizzle.__drizzle_migrations')::text as table`;
+	if (!table) return journal.entries.length;
+	const [{ last }] = await database.sql<{ last: string }[]>`select coalesce(max(created_at), 0)::text as last from drizzle.__drizzle_migrations`;
+	return journal.entries.filter((e) => e.when > Number(last)).length;
 }

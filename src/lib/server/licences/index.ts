@@ -4,7 +4,7 @@
  * charged once (unique consumption per proof); with no balance left the proof
  * is rejected `licence_exhausted` and can be reprocessed after a top-up.
  */
-import { and, eq } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import { recordAudit } from '#lib/server/audit';
 import type { Db, DbOrTx, Tx } from '#lib/server/db/client';
 import { ApiError } from '#lib/server/http/errors';
@@ -115,4 +115,17 @@ export async function ensureDevLicencePools(db: Db): Promise<void> {
 			})
 		);
 	}
+}
+
+/** Which of these proofs the ledger names (its rows are never deleted, so neither may those proofs be). */
+export async function proofsInLedger(db: DbOrTx, proofIds: string[]): Promise<Set<string>> {
+	if (!proofIds.length) return new Set();
+	const rows = await db.selectDistinct({ proofId: licenceLedger.proofId }).from(licenceLedger).where(inArray(licenceLedger.proofId, proofIds));
+	return new Set(rows.map((r) => r.proofId).filter((id): id is string => id !== null));
+}
+
+/** Licence units of every tenant by ledger kind, as positive numbers (for /metrics). */
+export async function ledgerTotalsByKind(db: DbOrTx): Promise<{ kind: string; units: number }[]> {
+	const rows = await db.select({ kind: licenceLedger.kind, total: sql<string>`coalesce(sum(abs(${licenceLedger.amount})), 0)` }).from(licenceLedger).groupBy(licenceLedger.kind);
+	return rows.map((r) => ({ kind: r.kind, units: Number(r.total) }));
 }

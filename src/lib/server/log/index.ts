@@ -16,3 +16,4 @@ export { requestCosignatures, type Witness, type WitnessDeps } from './witness';
 export function logOrigin(config: { LOG_ORIGIN?: string; origin: string }): string {
 	return config.LOG_ORIGIN || `${new URL(config.origin).host}/log`;
 }
+export { verifyLog, leafHashesAt, type LogVerification, type LogFinding } from './integrity';

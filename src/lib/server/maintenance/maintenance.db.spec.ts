@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { maintenance } from '../../../jobs/maintenance';
 import { startTestContainer } from '../../../../tests/helpers/container';
 import { waitUntil } from '../../../../tests/helpers/process';
-import { SCHEDULED_TASKS } from './index';
+import { OWN_SCHEDULES, SCHEDULED_TASKS } from './index';
 
 /**
  * Scheduled maintenance: starting the maintenance
@@ -13,18 +13,22 @@ import { SCHEDULED_TASKS } from './index';
  */
 let t: Awaited<ReturnType<typeof startTestContainer>>;
 beforeAll(async () => {
-	t = await startTestContainer({ workers: [maintenance], env: { MAINTENANCE_CRON: '7 * * * *', EVENT_RETENTION_DAYS: '3' } });
+	t = await startTestContainer({
+		workers: [maintenance],
+		env: { MAINTENANCE_CRON: '7 * * * *', EVENT_RETENTION_DAYS: '3', MAINTENANCE_RETENTION_CRON: '1 2 * * *', MAINTENANCE_ANONYMISE_CRON: '3 4 * * *', MAINTENANCE_INTEGRITY_CRON: '*/5 * * * *' }
+	});
 });
 afterAll(async () => t?.stop());
 
 const count = async (query: string) => Number((await t.app.database.sql.unsafe(query))[0].n);
 
 describe('maintenance schedules', () => {
-	it('worker start created one schedule per purge on MAINTENANCE_CRON', async () => {
+	it('worker start created one schedule per purge on MAINTENANCE_CRON and one per task with its own setting', async () => {
 		const schedules = await t.app.queue.boss.getSchedules('maintenance');
-		expect(schedules.map((s) => s.key).sort()).toEqual([...SCHEDULED_TASKS].sort());
+		expect(schedules.map((s) => s.key).sort()).toEqual([...SCHEDULED_TASKS, ...Object.keys(OWN_SCHEDULES)].sort());
+		const own: Record<string, string> = { apply_retention: '1 2 * * *', anonymise: '3 4 * * *', verify_integrity: '*/5 * * * *' };
 		for (const s of schedules) {
-			expect(s.cron).toBe('7 * * * *');
+			expect(s.cron).toBe(own[s.key] ?? '7 * * * *');
 			expect(s.data).toEqual({ task: s.key });
 		}
 	});

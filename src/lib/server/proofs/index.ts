@@ -13,3 +13,4 @@ export { listProofs, getProof, proofStatusView, isReprocessable } from './querie
 export { createPipeline, processBatch, claimBatch, workerIdentity, type PipelineContext, type PipelineSettings, type BatchResult } from './pipeline';
 export { retryProof, sweepProofs, reprocessProof, ensureSweepSchedule, retryJob } from './retry';
 export { rejectionsByCode, proofsInFlight, proofCount, IN_FLIGHT } from './stats';
+export { certifiedProofsToPurge, rejectedProofsToPurge, markProofObjectsPurged, deleteRejectedProofs, type ExpiredProof } from './retention';

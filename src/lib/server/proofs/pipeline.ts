@@ -13,6 +13,7 @@ import type { Logger } from '#lib/server/telemetry/logger';
 import { openProof, type OpenedProof } from './format';
 import { ProofRejection, RetryableFailure, type RejectionCode } from './rejections';
 import { proofs, type Proof } from './schema';
+import { withSpan } from '#lib/server/telemetry/tracing';
 import { moveClaimed, recordTransitions, type Transition } from './transitions';
 
 export type PipelineSettings = {
@@ -280,14 +281,16 @@ export type BatchResult = { claimed: number; certified: number; rejected: number
  */
 export async function processBatch(ctx: PipelineContext, workerId: string, hint?: string): Promise<BatchResult> {
 	const ms: Record<string, number> = {};
-	const time = async <T>(step: string, fn: () => Promise<T>): Promise<T> => {
-		const t = performance.now();
-		try {
-			return await fn();
-		} finally {
-			ms[step] = (ms[step] ?? 0) + performance.now() - t;
-		}
-	};
+	// each step is also a span `proof.<step>` of the job's trace
+	const time = <T>(step: string, fn: () => Promise<T>): Promise<T> =>
+		withSpan(`proof.${step}`, { 'wipecert.worker.id': workerId }, async () => {
+			const t = performance.now();
+			try {
+				return await fn();
+			} finally {
+				ms[step] = (ms[step] ?? 0) + performance.now() - t;
+			}
+		});
 	const batch = await time('claim', () => claimBatch(ctx, workerId, hint));
 	const result: BatchResult = { claimed: batch.length, certified: 0, rejected: 0, retryable: 0, ms };
 	if (!batch.length) return result;

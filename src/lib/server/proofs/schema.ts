@@ -46,6 +46,8 @@ export const proofs = pgTable(
 		contentSha256: text('content_sha256').notNull(),
 		contentHmac: text('content_hmac'),
 		objectKey: text('object_key').notNull(),
+		/** when retention deleted the raw proof file (RETENTION_PROOF_DAYS); the row and its certificate stay */
+		objectPurgedAt: timestamp('object_purged_at', { withTimezone: true }),
 		status: text('status', { enum: PROOF_STATUSES }).notNull().default('RECEIVED'),
 		rejectionCode: text('rejection_code'),
 		rejectionDetail: text('rejection_detail'),

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import { PgBoss, fromDrizzle, type SendOptions } from 'pg-boss';
 import type { Tx } from '#lib/server/db/client';
 import type { Logger } from '#lib/server/telemetry/logger';
+import { traceCarrier } from '#lib/server/telemetry/tracing';
 import { QUEUES, deadLetterOf, type QueueName } from './catalogue';
 
 export * from './catalogue';
@@ -65,6 +66,18 @@ async function ensureQueues(boss: PgBoss, policy: RetryPolicy) {
 }
 
 /**
+ * Job data field carrying the W3C trace context of the request or job that
+ * sent it, so the worker's span continues that trace (the runner reads it;
+ * handlers' parsers ignore unknown fields).
+ */
+export const TRACE_FIELD = '_trace';
+
+const traced = <T extends object>(data: T): T => {
+	const carrier = traceCarrier();
+	return Object.keys(carrier).length ? { ...data, [TRACE_FIELD]: carrier } : data;
+};
+
+/**
  * Sends a job inside the caller's drizzle transaction (pg-boss `fromDrizzle`):
  * the job exists if and only if the transaction commits (docs/architecture.md, "Invariants").
  */
@@ -75,7 +88,7 @@ export function sendInTx<T extends object>(
 	data: T,
 	options: SendOptions = {}
 ): Promise<string | null> {
-	return queue.boss.send(name, data, { ...options, db: fromDrizzle(tx, sql) });
+	return queue.boss.send(name, traced(data), { ...options, db: fromDrizzle(tx, sql) });
 }
 
 /**
@@ -85,7 +98,7 @@ export function sendInTx<T extends object>(
  */
 export async function sendManyInTx<T extends object>(queue: Queue, tx: Tx, name: QueueName, data: T[]): Promise<void> {
 	if (!data.length) return;
-	await queue.boss.insert(name, data.map((d) => ({ data: d })), { db: fromDrizzle(tx, sql) });
+	await queue.boss.insert(name, data.map((d) => ({ data: traced(d) })), { db: fromDrizzle(tx, sql) });
 }
 
 export type QueueDepth = { queue: string; queued: number; active: number; failed: number; deadLetters: number };
@@ -120,4 +133,26 @@ export async function queueDepths(queue: Queue): Promise<QueueDepth[]> {
 			deadLetters: dead?.queued ?? 0
 		};
 	});
+}
+
+/** Seconds the oldest waiting job (created or retry) of each catalogue queue has waited; 0 when none waits. */
+export async function oldestQueuedAges(queue: Queue): Promise<Map<QueueName, number>> {
+	const { rows } = await queue.boss.getDb().executeSql(
+		`select name, extract(epoch from now() - min(created_on))::float8 as age
+		from pgboss.job where name = any($1::text[]) and state in ('created', 'retry') group by name`,
+		[[...QUEUES]]
+	);
+	const ages = new Map((rows as { name: QueueName; age: number }[]).map((r) => [r.name, Math.max(0, r.age)]));
+	return new Map(QUEUES.map((name) => [name, ages.get(name) ?? 0]));
+}
+
+/** Connections of WipeCert processes (application_name `wipecert:<entry>…`) by entry and state. */
+export async function databaseConnections(queue: Queue): Promise<{ entry: string; state: string; n: number }[]> {
+	const { rows } = await queue.boss.getDb().executeSql(
+		`select split_part(application_name, ':', 2) as entry,
+			case when wait_event_type = 'Lock' then 'waiting' when state = 'active' then 'active' else coalesce(state, 'unknown') end as state,
+			count(*)::int as n
+		from pg_stat_activity where datname = current_database() and application_name like 'wipecert:%' group by 1, 2`
+	);
+	return rows as { entry: string; state: string; n: number }[];
 }

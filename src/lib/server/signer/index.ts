@@ -4,6 +4,7 @@
  * in-process keyring over DATA_DIR/keys when SIGNER_URL is unset, the remote
  * signer service over mTLS otherwise (docs/architecture.md, "Keyring").
  */
+import { SpanKind } from '@opentelemetry/api';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ResolvedConfig } from '#lib/server/config';
@@ -11,6 +12,14 @@ import { createKeyringSigner, type KeyLeaseStore, type KeyringSigner } from './k
 import { postgresLeaseStore } from './leases';
 import { RemoteSigner } from './remote';
 import type { Signer } from './types';
+import { traceMethods } from '#lib/server/telemetry/instrument';
+
+const SIGNER_METHODS = ['decryptEnvelope', 'hmac', 'signBatch', 'signPdfDigest', 'signNote', 'issueAgentCertificate', 'agentCaCertificate', 'publicKeys', 'keyUsage'] as const satisfies readonly (keyof Signer)[];
+
+/** A span per signer call (`signer.<method>`), marked local (in-process keyring) or remote (mTLS, the trace context goes along). */
+export function traceSigner(signer: Signer, where: 'local' | 'remote'): Signer {
+	return traceMethods(signer, 'signer', SIGNER_METHODS, { 'wipecert.signer': where }, where === 'remote' ? SpanKind.CLIENT : SpanKind.INTERNAL);
+}
 
 export { SignerUnavailable, type Signer, type BatchSignature, type PublishedKeys } from './types';
 export { createKeyringSigner, KeyringSigner, RECEIPT_ALGORITHM, noteKeyHash, type KeyringOptions, type KeyLeaseStore } from './keyring';

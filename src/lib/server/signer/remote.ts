@@ -8,6 +8,7 @@
  */
 import { Agent, request } from 'node:https';
 import { z } from 'zod';
+import { traceCarrier } from '#lib/server/telemetry/tracing';
 import { SignerUnavailable, type BatchSignature, type PublishedKeys, type Signer } from './types';
 
 export type RemoteSignerOptions = {
@@ -61,7 +62,8 @@ export class RemoteSigner implements Signer {
 					method,
 					agent: this.agent,
 					timeout: this.opts.timeoutMs ?? 10_000,
-					headers: payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}
+					// W3C trace context: the signer service's span joins the caller's trace
+					headers: { ...traceCarrier(), ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}) }
 				},
 				(res) => {
 					const chunks: Buffer[] = [];

@@ -8,6 +8,8 @@
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
+import { SpanKind } from '@opentelemetry/api';
+import { contextFrom, withSpan } from '#lib/server/telemetry/tracing';
 import type { Signer } from './types';
 
 export type SignerServerOptions = {
@@ -88,11 +90,17 @@ export function createSignerServer(signer: Signer, opts: SignerServerOptions): S
 		res.end(data);
 	};
 	return createServer({ cert: opts.cert, key: opts.key, ca: opts.ca, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2' }, async (req, res) => {
-		const route = routes[`${req.method} ${(req.url ?? '').split('?')[0]}`];
+		const name = `${req.method} ${(req.url ?? '').split('?')[0]}`;
+		const route = routes[name];
 		if (!route) return send(res, 404, { error: { code: 'not_found', message: 'no such signer operation' } });
 		try {
 			const body = req.method === 'POST' ? await readJson(req, max) : undefined;
-			send(res, 200, await route(body));
+			// a SERVER span in the caller's trace (traceparent of the mTLS request)
+			const answer = await withSpan(`signer ${name}`, { 'http.request.method': req.method ?? '', 'http.route': name.split(' ')[1] }, () => route(body), {
+				kind: SpanKind.SERVER,
+				parent: contextFrom(req.headers)
+			});
+			send(res, 200, answer);
 		} catch (error) {
 			if (error instanceof BadInput || (error instanceof Error && error.name === 'Error')) {
 				// a bad input (undecryptable envelope, bad CSR, oversized batch): the caller's problem, not ours

@@ -1,3 +1,4 @@
+import { isSpanContextValid, trace } from '@opentelemetry/api';
 import pino from 'pino';
 import { sanitize, sanitizeString } from './sanitize';
 
@@ -7,6 +8,14 @@ import { sanitize, sanitizeString } from './sanitize';
  */
 const LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
+/** trace_id/span_id of the active span (OpenTelemetry log correlation); nothing when no span is active. */
+function traceFields(): { trace_id?: string; span_id?: string } {
+	const span = trace.getActiveSpan();
+	if (!span) return {};
+	const c = span.spanContext();
+	return isSpanContextValid(c) ? { trace_id: c.traceId, span_id: c.spanId } : {};
+}
+
 export function createLogger(level: string = process.env.LOG_LEVEL ?? 'info', destination?: pino.DestinationStream) {
 	return pino(
 		{
@@ -15,6 +24,7 @@ export function createLogger(level: string = process.env.LOG_LEVEL ?? 'info', de
 			level: LEVELS.has(level) ? level : 'info',
 			base: { pid: process.pid, service: 'wipecert' },
 			timestamp: pino.stdTimeFunctions.isoTime,
+			mixin: traceFields,
 			formatters: {
 				level: (label) => ({ level: label }),
 				log: (object) => sanitize(object) as Record<string, unknown>

@@ -1,4 +1,4 @@
-import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
 import type { Handle } from '@sveltejs/kit/hooks';
 import type { ResolvedConfig } from '#lib/server/config';
 import { logger } from './logger';
@@ -25,6 +25,11 @@ export async function startTracing(config: ResolvedConfig): Promise<void> {
 	shutdown = () => sdk.shutdown();
 	logger.info({ endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT }, 'OpenTelemetry tracing enabled');
 	process.once('beforeExit', () => void sdk.shutdown());
+}
+
+/** Whether this process exports traces (instrumentation wraps objects only then). */
+export function tracingStarted(): boolean {
+	return started;
 }
 
 /** Flushes buffered spans; shutdown paths call it before process.exit (which skips `beforeExit`). */
@@ -68,3 +73,42 @@ export const traceRequests: Handle = ({ event, resolve }) => {
 		}
 	);
 };
+
+const tracer = () => trace.getTracer('wipecert');
+
+/**
+ * Runs `fn` in a child span of the active one (none without a started SDK:
+ * the API is then a no-op and costs a function call). Errors are recorded on
+ * the span and thrown on.
+ */
+export function withSpan<T>(name: string, attributes: Attributes, fn: (span: Span) => Promise<T>, opts: { kind?: SpanKind; parent?: Context } = {}): Promise<T> {
+	const run = (span: Span) =>
+		fn(span).then(
+			(value) => {
+				span.end();
+				return value;
+			},
+			(error: unknown) => {
+				span.recordException(error as Error);
+				span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error)?.message });
+				span.end();
+				throw error;
+			}
+		);
+	return opts.parent
+		? tracer().startActiveSpan(name, { kind: opts.kind ?? SpanKind.INTERNAL, attributes }, opts.parent, run)
+		: tracer().startActiveSpan(name, { kind: opts.kind ?? SpanKind.INTERNAL, attributes }, run);
+}
+
+/** W3C trace context (`traceparent`, `tracestate`) of the active span, for job data and outgoing requests; empty without one. */
+export function traceCarrier(): Record<string, string> {
+	const carrier: Record<string, string> = {};
+	propagation.inject(context.active(), carrier);
+	return carrier;
+}
+
+/** The context a carrier (job data, request headers) names, to parent a span on. */
+export function contextFrom(carrier: Record<string, string | string[] | undefined> | undefined): Context {
+	return carrier ? propagation.extract(ROOT_CONTEXT, carrier) : ROOT_CONTEXT;
+}
+

@@ -25,3 +25,4 @@ export {
 	type TenantStatus,
 	type PlatformUserView
 } from './settings';
+export { anonymiseFormerMembers } from './anonymise';
