@@ -296,6 +296,10 @@ test('platform admin console: tenants, licences, users, queues, system health, a
 
 	await page.goto('/admin/system');
 	await expect(page.getByTestId('system-ready')).toHaveText('All systems ready');
+	// every maintenance schedule with its setting; no integrity banner on a sound instance
+	await expect(page.getByTestId('maintenance')).toContainText('verify_integrity');
+	await expect(page.getByTestId('maintenance')).toContainText('MAINTENANCE_INTEGRITY_CRON');
+	await expect(page.getByTestId('integrity-banner')).toHaveCount(0);
 	await scan(page, 'admin-system');
 	await shot(page, 'admin-system');
 
