@@ -35,7 +35,7 @@ describe('health, readiness, buildinfo', () => {
 		expect(await r.json()).toEqual({ status: 'ok' });
 	});
 
-	it('/readyz answers 200 with database, queue and storage checks', async () => {
+	it('/readyz answers 200 with database, queue, storage and migrations checks', async () => {
 		const r = await get('/readyz');
 		expect(r.status).toBe(200);
 		const body = await r.json();
@@ -43,8 +43,25 @@ describe('health, readiness, buildinfo', () => {
 		expect(body.checks.map((c: { name: string; ok: boolean }) => [c.name, c.ok])).toEqual([
 			['database', true],
 			['queue', true],
-			['storage', true]
+			['storage', true],
+			['migrations', true]
 		]);
+	});
+
+	it('/readyz answers 503 naming migrations while a migration of the build is not applied, and recovers', async () => {
+		const sql = server.db.database.sql;
+		const [last] = await sql`select id, hash, created_at from drizzle.__drizzle_migrations order by created_at desc limit 1`;
+		await sql`delete from drizzle.__drizzle_migrations where id = ${last.id}`;
+		try {
+			const r = await get('/readyz');
+			expect(r.status).toBe(503);
+			const body = await r.json();
+			expect(body.failed).toEqual(['migrations']);
+			expect(body.checks.find((c: { name: string }) => c.name === 'migrations').error).toMatch(/1 migration\(s\) of this build not applied/);
+		} finally {
+			await sql`insert into drizzle.__drizzle_migrations (id, hash, created_at) values (${last.id}, ${last.hash}, ${last.created_at})`;
+		}
+		expect((await get('/readyz')).status).toBe(200);
 	});
 
 	it('/readyz answers 503 naming storage when DATA_DIR/objects is unusable, and recovers', async () => {
