@@ -1,7 +1,8 @@
 import { createHash, verify, X509Certificate, type KeyObject } from 'node:crypto';
 import { and, asc, gt, inArray, sql } from 'drizzle-orm';
 import type { DbOrTx } from '#lib/server/db/client';
-import { canonicalRecordBytes } from './records';
+import { canonicalRecordBytes } from '#lib/server/records/certificate-record';
+import { certificateEntry } from '#lib/verifier/entry';
 import { certificates } from './schema';
 
 export type ReceiptFinding = {
@@ -45,25 +46,32 @@ export function receiptKeys(signing: { keyId: string; certificatePem: string }[]
 	return new Map(signing.map((k) => [k.keyId, new X509Certificate(k.certificatePem).publicKey]));
 }
 
+const leafOf = (data: Uint8Array) => createHash('sha256').update(Uint8Array.of(0)).update(data).digest();
+
 /**
- * Checks one issued certificate as its issuance left it: the stored record
- * still hashes to `record_sha256`, the receipt (ECDSA over the canonical
- * record) verifies with its key, and the log leaf at its index is
- * SHA-256(0x00 ‖ record) (RFC 9162 §2.1.1). An anonymised record no longer
- * holds the signed bytes: its receipt and leaf were checked while it did, and
- * its PDF and leaf stay as issued, so only the tree checks cover it now.
+ * Checks one issued certificate as its issuance left it: the log leaf at its
+ * index commits to its ID and `record_sha256` (SHA-256(0x00 ‖ entry), the
+ * entry of lib/verifier/entry.ts; leaves from before entries hashed the record
+ * itself), and — while the record still holds the signed bytes — the record
+ * hashes to `record_sha256` and the receipt (ECDSA over the canonical record)
+ * verifies with its key. An anonymised record no longer holds the signed
+ * bytes: its receipt was checked while it did; its leaf still is, and its PDF
+ * stays as issued.
  */
 export function checkIssuedCertificate(c: IssuedCertificate, keys: Map<string, KeyObject>, leaf: Uint8Array | undefined): ReceiptFinding | null {
-	if (c.anonymised) return null;
-	const bytes = canonicalRecordBytes(c.record);
-	if (createHash('sha256').update(bytes).digest('hex') !== c.recordSha256) return { publicId: c.publicId, problem: 'record_hash_mismatch' };
-	const key = c.receiptKeyId ? keys.get(c.receiptKeyId) : undefined;
-	if (!key || !c.receiptSignature) return { publicId: c.publicId, problem: 'receipt_unknown_key' };
-	if (!verify('sha256', bytes, key, Buffer.from(c.receiptSignature, 'base64'))) return { publicId: c.publicId, problem: 'receipt_invalid' };
+	const bytes = c.anonymised ? null : canonicalRecordBytes(c.record);
+	if (bytes) {
+		if (createHash('sha256').update(bytes).digest('hex') !== c.recordSha256) return { publicId: c.publicId, problem: 'record_hash_mismatch' };
+		const key = c.receiptKeyId ? keys.get(c.receiptKeyId) : undefined;
+		if (!key || !c.receiptSignature) return { publicId: c.publicId, problem: 'receipt_unknown_key' };
+		if (!verify('sha256', bytes, key, Buffer.from(c.receiptSignature, 'base64'))) return { publicId: c.publicId, problem: 'receipt_invalid' };
+	}
 	if (c.logIndex === null) return null;
 	if (!leaf) return { publicId: c.publicId, problem: 'leaf_missing' };
-	const expected = createHash('sha256').update(Uint8Array.of(0)).update(bytes).digest();
-	return Buffer.compare(expected, Buffer.from(leaf)) === 0 ? null : { publicId: c.publicId, problem: 'leaf_mismatch' };
+	const stored = Buffer.from(leaf);
+	if (stored.equals(leafOf(certificateEntry(c.publicId, c.recordSha256)))) return null;
+	if (bytes && stored.equals(leafOf(bytes))) return null;
+	return { publicId: c.publicId, problem: 'leaf_mismatch' };
 }
 
 export const ANONYMISED = '[anonymised]';
@@ -73,7 +81,8 @@ export const ANONYMISED = '[anonymised]';
  * (the operator's name and id, the site of the location) with a marker; the
  * rest of the report, `record_sha256`, the receipt, the log leaf and the PDF
  * stay as issued, so the certificate still verifies (the PDF carries the full
- * record) and the public answer shows what remains. Returns how many changed.
+ * record; the log entry holds only its ID and hash) and the public answer
+ * shows what remains. Returns how many changed.
  */
 export async function anonymiseCertificateRecords(db: DbOrTx, before: Date, limit = 1000): Promise<number> {
 	let total = 0;

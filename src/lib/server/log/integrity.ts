@@ -1,12 +1,13 @@
 import { asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '#lib/server/db/client';
-import { consistencyRanges, foldRange, nodeHash, nodesFor, rangeHashes, rangeNodes, verifyConsistency, type Hash } from './merkle';
+import { consistencyRanges, foldRange, leafHash, nodeHash, nodesFor, rangeHashes, rangeNodes, verifyConsistency, type Hash } from './merkle';
 import { verifyCheckpoint } from './note';
-import { logCheckpoints, logNodes } from './schema';
+import { logCheckpoints, logEntries, logNodes } from './schema';
 
 export type LogFinding =
 	| { problem: 'node_mismatch'; level: number; index: number }
 	| { problem: 'node_missing'; level: number; index: number }
+	| { problem: 'entry_mismatch'; index: number }
 	| { problem: 'checkpoint_root_mismatch' | 'checkpoint_signature' | 'checkpoint_body' | 'checkpoint_inconsistent'; treeSize: number; detail?: string };
 
 export type LogVerification = { ok: boolean; leaves: number; nodesChecked: number; checkpoints: number; findings: LogFinding[] };
@@ -18,7 +19,8 @@ const key = (level: number, index: number) => `${level}/${index}`;
 
 /**
  * Recomputes the transparency log from its leaves (RFC 9162 §2.1): every
- * stored interior node must be the hash of its two stored children, so a
+ * stored entry (the leaf data the tiles serve) must hash to its leaf, and
+ * every stored interior node must be the hash of its two stored children, so a
  * changed leaf breaks the node above it, and so on up. Then every stored
  * checkpoint must carry a valid signature of the log key, state the root the
  * nodes give for its size, and be consistent with the newest checkpoint
@@ -34,6 +36,21 @@ export async function verifyLog(db: Db, verifierKey: string, origin?: string): P
 				.select({ leaves: sql<number>`(count(*) filter (where ${logNodes.level} = 0))::int`, top: sql<number>`coalesce(max(${logNodes.level}), 0)::int` })
 				.from(logNodes);
 			let nodesChecked = 0;
+			for (let after = -1; ; ) {
+				const rows = await tx
+					.select({ idx: logEntries.idx, data: logEntries.data, leaf: logNodes.hash })
+					.from(logEntries)
+					.leftJoin(logNodes, sql`${logNodes.level} = 0 and ${logNodes.idx} = ${logEntries.idx}`)
+					.where(sql`${logEntries.idx} > ${after}`)
+					.orderBy(asc(logEntries.idx))
+					.limit(PAGE);
+				for (const r of rows) {
+					nodesChecked++;
+					if (!r.leaf || Buffer.compare(Buffer.from(leafHash(r.data)), r.leaf) !== 0) add({ problem: 'entry_mismatch', index: r.idx });
+				}
+				if (rows.length < PAGE) break;
+				after = rows[rows.length - 1].idx;
+			}
 			for (let level = 1; level <= top; level++) {
 				for (let after = -1; ; ) {
 					const rows = await tx.execute<{ idx: string; hash: Buffer; l: Buffer | null; r: Buffer | null }>(sql`

@@ -29,7 +29,7 @@ export async function verifyIntegrity(deps: { db: Db; keys: Pick<PublishedKeys, 
 	for (let after: string | undefined; ; ) {
 		deps.signal?.throwIfAborted();
 		const page = await issuedCertificatesPage(deps.db, PAGE, after);
-		const leaves = await leafHashesAt(deps.db, page.flatMap((c) => (c.logIndex === null || c.anonymised ? [] : [c.logIndex])));
+		const leaves = await leafHashesAt(deps.db, page.flatMap((c) => (c.logIndex === null ? [] : [c.logIndex])));
 		for (const c of page) {
 			if (c.anonymised) receipts.anonymised++;
 			else receipts.checked++;

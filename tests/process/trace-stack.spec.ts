@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { freePort } from './app-process';
-import { signInToApp } from './oidc-browser';
-import { startStack, type Proc, type Stack } from './pipeline-stack';
+import { freePort } from '../helpers/app-process';
+import { signInToApp } from '../helpers/oidc-browser';
+import { startStack, type Proc, type Stack } from '../helpers/pipeline-stack';
 
 /**
  * One proof, one trace across three processes: the web server (the agent's
