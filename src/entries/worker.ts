@@ -7,6 +7,7 @@ import { build, jobModules } from '../jobs';
 import { loadConfigOrExit } from '#lib/server/config';
 import { startContainer, stopContainer, type Container } from '#lib/server/container';
 import { isWorkerKind, WORKER_KINDS } from '#lib/server/queue';
+import { installProcessGuard } from '#lib/server/telemetry/guard';
 import { logger } from '#lib/server/telemetry/logger';
 import { registry } from '#lib/server/telemetry/metrics';
 import { startTracing, stopTracing } from '#lib/server/telemetry/tracing';
@@ -51,6 +52,7 @@ try {
 	log.fatal({ err: error }, (error as Error).message);
 	process.exit(1);
 }
+installProcessGuard(log);
 
 if (config.WORKER_ONCE) {
 	const handled = await runOnce(app, mod, build);

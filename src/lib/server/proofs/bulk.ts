@@ -40,7 +40,17 @@ async function spool(request: Request, file: string, max: number): Promise<strin
 			done(null, chunk);
 		}
 	});
-	await pipeline(Readable.fromWeb(request.body as NodeReadableStream), meter, createWriteStream(file, { mode: 0o600 }));
+	try {
+		await pipeline(Readable.fromWeb(request.body as NodeReadableStream), meter, createWriteStream(file, { mode: 0o600 }));
+	} catch (error) {
+		if (error instanceof ApiError) throw error;
+		// Our own disk (full, quota, I/O): the client may retry later.
+		if (['ENOSPC', 'EDQUOT', 'EIO', 'EROFS'].includes((error as NodeJS.ErrnoException).code ?? '')) {
+			throw new ApiError('service_unavailable', 'The upload could not be spooled to disk; retry later.', undefined, { 'retry-after': '30' });
+		}
+		// The client went away or the connection broke mid-upload: nothing was registered.
+		throw new ApiError('bad_request', `The upload ended before its end: ${(error as Error).message}.`);
+	}
 	return hash.digest('hex');
 }
 
@@ -207,6 +217,9 @@ async function eachPart(file: string, contentType: string, limits: BulkLimits, t
 		const i = index++;
 		const name = info.filename || `part-${i + 1}`;
 		const chunks: Buffer[] = [];
+		// A body that ends inside a part ("Unexpected end of form") errors this stream too; without a
+		// listener that error was thrown out of the event loop and stopped the whole process.
+		stream.on('error', (error) => (failure ??= error));
 		stream.on('data', (c: Buffer) => chunks.push(c));
 		stream.on('end', () => {
 			const bytes = (stream as Readable & { truncated?: boolean }).truncated ? null : Buffer.concat(chunks);
