@@ -4,9 +4,12 @@ import { randomUUID } from 'node:crypto';
 import { build, jobModules } from './jobs';
 import { loadConfigOrExit } from '#lib/server/config';
 import { startContainer, stopContainer, type Container } from '#lib/server/container';
+import { databaseFailure } from '#lib/server/db/errors';
 import { ApiError, errorResponse, isApiPath, type ErrorCode } from '#lib/server/http/errors';
+import { bodyLimits } from '#lib/server/http/limits';
 import { authenticate } from '#lib/server/auth/hooks';
 import { devRealm, startIdentity } from '#lib/server/idp/hooks';
+import { installProcessGuard, requestContext } from '#lib/server/telemetry/guard';
 import { logger } from '#lib/server/telemetry/logger';
 import { startWorkers } from '#lib/server/workers/runner';
 import { httpDuration } from '#lib/server/telemetry/metrics';
@@ -38,6 +41,7 @@ export const init: ServerInit = async () => {
 		logger.fatal({ err: error }, (error as Error).message);
 		process.exit(1);
 	}
+	installProcessGuard(logger);
 	logger.info({ ms: Math.round(performance.now() - started), origin: config.origin, workers: config.WORKERS }, 'WipeCert ready');
 	// SHUTDOWN_TIMEOUT bounds the whole shutdown: adapter-node's HTTP drain (it reads the same
 	// variable) and then ours, so the platform gets what the drain left over.
@@ -69,7 +73,7 @@ const correlate: Handle = async ({ event, resolve }) => {
 	const given = event.request.headers.get('x-request-id');
 	event.locals.correlationId = given && /^[A-Za-z0-9._:-]{1,128}$/.test(given) ? given : randomUUID();
 	event.locals.log = logger.child({ correlationId: event.locals.correlationId });
-	const response = await resolve(event);
+	const response = await requestContext.run({ correlationId: event.locals.correlationId }, () => resolve(event));
 	response.headers.set('x-request-id', event.locals.correlationId);
 	return response;
 };
@@ -135,6 +139,11 @@ const apiErrors: Handle = async ({ event, resolve }) => {
 			return errorResponse(error.code, event.locals.correlationId, { message: error.message, details: error.details, headers: error.headers });
 		}
 		if (isHttpError(error)) return errorResponse(KIT_STATUS_CODES[error.status] ?? (error.status >= 500 ? 'internal_error' : 'bad_request'), event.locals.correlationId);
+		const known = expectedFailure(error);
+		if (known) {
+			event.locals.log.warn({ err: error, path: event.url.pathname, code: known.code }, 'request failed on a dependency or a value');
+			return errorResponse(known.code, event.locals.correlationId, { message: known.message, headers: known.headers });
+		}
 		event.locals.log.error({ err: error, path: event.url.pathname }, 'unhandled error');
 		return errorResponse('internal_error', event.locals.correlationId);
 	}
@@ -191,6 +200,10 @@ const securityHeaders: Handle = async ({ event, resolve }) => {
 	if (h.get('x-frame-options') !== 'SAMEORIGIN') h.set('x-frame-options', 'DENY');
 	h.set('permissions-policy', 'camera=(), microphone=(), geolocation=()');
 	if (process.env.NODE_ENV === 'production') h.set('strict-transport-security', 'max-age=63072000; includeSubDomains');
+	// What a signed-in caller sees is theirs: no browser or shared cache may keep it (RFC 9111 §5.2.2.5),
+	// unless the route chose its own policy (the public certificate JSON, the logo).
+	const authenticated = event.locals.actor || event.request.headers.has('authorization') || event.request.headers.has('cookie');
+	if (authenticated && !h.has('cache-control') && /json|html|event-stream/.test(h.get('content-type') ?? '')) h.set('cache-control', 'no-store');
 	return response;
 };
 
@@ -207,7 +220,19 @@ const i18n: Handle = ({ event, resolve }) =>
 				resolve(event, { transformPageChunk: ({ html }) => html.replace('%paraglide.lang%', locale) })
 			);
 
-export const handle = sequence(provide, correlate, traceRequests, observe, securityHeaders, originCheck, devRealm, apiErrors, authenticate, i18n);
+export const handle = sequence(provide, correlate, traceRequests, observe, securityHeaders, bodyLimits(() => app!.config), originCheck, devRealm, apiErrors, authenticate, i18n);
+
+/**
+ * Failures that are not bugs: the database away or restarting (503 with
+ * Retry-After, the client retries; the gateway used to answer 500 and agents
+ * gave up) and a value PostgreSQL refuses (400).
+ */
+function expectedFailure(error: unknown): ApiError | null {
+	const failure = databaseFailure(error);
+	if (failure === 'unavailable') return new ApiError('service_unavailable', 'The database is unavailable; retry later.', undefined, { 'retry-after': '5' });
+	if (failure === 'bad_input') return new ApiError('bad_request', 'A value in the request is not valid.');
+	return null;
+}
 
 /** Unexpected errors: full detail in the log, a correlation id to the client, never a stack. */
 export const handleError: HandleServerError = (input) => {
@@ -216,6 +241,12 @@ export const handleError: HandleServerError = (input) => {
 	if (input.kind === 'unknown' && input.error instanceof ApiError) {
 		event.locals.apiError = input.error;
 		return { code: input.error.code, message: input.error.message, correlationId, status: input.error.status };
+	}
+	const known = input.kind === 'unknown' ? expectedFailure(input.error) : null;
+	if (known) {
+		(event.locals.log ?? logger).warn({ err: input.error, path: event.url.pathname, code: known.code }, 'request failed on a dependency or a value');
+		event.locals.apiError = known;
+		return { code: known.code, message: known.message, correlationId };
 	}
 	if (input.kind === 'unknown') {
 		(event.locals.log ?? logger).error({ err: input.error, path: event.url.pathname }, 'unhandled error');

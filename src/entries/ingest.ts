@@ -11,9 +11,10 @@ import { prepareRequestOrigin } from '#lib/server/http/request-origin';
 
 process.env.WIPECERT_ENTRY = 'ingest';
 process.env.WORKERS = 'none';
-// Same defaults as the web entry (src/entries/web.ts): routes enforce their own body limits,
-// and ORIGIN / PROTOCOL_HEADER / HOST_HEADER decide event.url as adapter-node documents.
-process.env.BODY_SIZE_LIMIT ??= 'Infinity';
+// Same defaults as the web entry (src/entries/web.ts): an outer body cap of BULK_MAX_BYTES, each
+// route's own limit before its body is read, and ORIGIN / PROTOCOL_HEADER / HOST_HEADER decide
+// event.url as adapter-node documents.
+process.env.BODY_SIZE_LIMIT ||= process.env.BULK_MAX_BYTES || String(2 * 1024 ** 3);
 const fixOrigin = prepareRequestOrigin();
 
 type Middleware = (req: IncomingMessage, res: ServerResponse, next: () => void) => void;

@@ -4,10 +4,10 @@
  * Playwright, tests, an operator's unit file):
  *   - HOST defaults to 127.0.0.1, not adapter-node's 0.0.0.0: a laptop start is
  *     not reachable from the network unless HOST says so;
- *   - BODY_SIZE_LIMIT defaults to Infinity: each route enforces its own limit
- *     (PROOF_MAX_BYTES, JSON_BODY_MAX_BYTES, BULK_MAX_BYTES) with a 413 in the
- *     error envelope, where adapter-node's 512K cap would refuse proofs and bulk
- *     uploads before the route sees them;
+ *   - BODY_SIZE_LIMIT (adapter-node's outer cap on every body) defaults to
+ *     BULK_MAX_BYTES, the largest route limit, where adapter-node's 512K would
+ *     refuse proofs and bulk uploads; each route's own, smaller limit is
+ *     enforced before its body is read (http/limits.ts), with a 413;
  *   - ORIGIN is honoured at run time (see request-origin.ts).
  * scripts/build.mjs points build/index.js at this file.
  */
@@ -15,7 +15,7 @@ import type { Server } from 'node:http';
 import { prepareRequestOrigin } from '#lib/server/http/request-origin';
 
 process.env.HOST ??= '127.0.0.1';
-process.env.BODY_SIZE_LIMIT ??= 'Infinity';
+process.env.BODY_SIZE_LIMIT ||= process.env.BULK_MAX_BYTES || String(2 * 1024 ** 3);
 const fixOrigin = prepareRequestOrigin();
 
 type AdapterIndex = { server: Server; host: string; port: string | false; path: string | false };

@@ -49,7 +49,6 @@ export async function startApp(env: Record<string, string> = {}): Promise<AppPro
 			DATABASE_URL: db.url,
 			WORKERS: 'none',
 			LOG_LEVEL: 'warn',
-			BODY_SIZE_LIMIT: 'Infinity',
 			// Tests sign in many times a minute from one address.
 			RATE_LIMIT_SIGNIN: '1000/60',
 			RATE_LIMIT_TOKEN: '1000/60',

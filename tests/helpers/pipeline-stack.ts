@@ -77,7 +77,6 @@ export async function startStack(opts: { env?: Record<string, string> } = {}): P
 		INGEST_DATABASE_URL: ingest.toString(),
 		WORKERS: 'none',
 		LOG_LEVEL: 'warn',
-		BODY_SIZE_LIMIT: 'Infinity',
 		RATE_LIMIT_SIGNIN: '1000/60',
 		RATE_LIMIT_TOKEN: '1000/60',
 		RATE_LIMIT_INGEST: 'off',

@@ -12,7 +12,9 @@ export function signInFirst(event: Pick<RequestEvent, 'locals' | 'url'>): void {
 export function failLoad(event: Pick<RequestEvent, 'locals' | 'url'>, status: number | undefined, problem: unknown): never {
 	if (status === 401) redirect(303, `/auth/login?returnTo=${encodeURIComponent(event.url.pathname)}`);
 	const body = typeof problem === 'object' && problem !== null && 'error' in problem ? (problem as { error: { code?: unknown; message?: unknown } }).error : null;
-	error(status ?? 500, {
+	// no status: the request never left, because the generated client's validator refused our own
+	// input to it (a path parameter from the URL, say): the client's mistake, not ours
+	error(status ?? (problem instanceof Error && problem.name === 'ZodError' ? 400 : 500), {
 		code: typeof body?.code === 'string' ? body.code : 'internal_error',
 		message: typeof body?.message === 'string' ? body.message : 'The page could not be loaded.',
 		correlationId: event.locals.correlationId

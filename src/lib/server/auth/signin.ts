@@ -30,6 +30,8 @@ function flowCookieOptions(settings: IdentitySettings) {
 /** Only a local path may be a post-sign-in destination (no open redirect). */
 export function safeReturnTo(value: string | null): string {
 	if (!value || !value.startsWith('/') || value.startsWith('//') || value.startsWith('/\\') || value.startsWith('/auth/')) return '/';
+	// a TAB, CR or LF cannot go into the Location header (the callback answered 500 after a good sign-in)
+	if (value.length > 2048 || /[\x00-\x1f\x7f\\]/.test(value)) return '/';
 	return value;
 }
 

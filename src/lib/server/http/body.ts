@@ -5,7 +5,7 @@ const tooLarge = (maxBytes: number, headers?: Record<string, string>) =>
 	new ApiError('payload_too_large', `The body is larger than ${maxBytes} bytes.`, undefined, headers);
 
 /** Reads a request body with a hard byte cap (413 past it), whatever Content-Length says. */
-export async function readBodyLimited(request: Request, maxBytes: number): Promise<Uint8Array> {
+export async function readBodyLimited(request: Request, maxBytes: number): Promise<Uint8Array<ArrayBuffer>> {
 	const declared = Number(request.headers.get('content-length') ?? NaN);
 	if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge(maxBytes, { connection: 'close' });
 	if (!request.body) return new Uint8Array();

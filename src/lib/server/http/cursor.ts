@@ -14,9 +14,11 @@ export function encodeCursor(key: string): string {
 }
 
 export function decodeCursor(cursor: string): string {
+	// base64url of a sort key is short: no decoding a megabyte to refuse it
+	if (cursor.length > 1024) throw invalid();
 	const key = Buffer.from(cursor, 'base64url').toString('utf8');
 	// no control characters: they are never part of a sort key, and PostgreSQL's text refuses NUL
-	if (!key || encodeCursor(key) !== cursor || /[\u0000-\u001f]/.test(key)) throw invalid();
+	if (!key || encodeCursor(key) !== cursor || /[\u0000-\u001f\u007f]/.test(key)) throw invalid();
 	return key;
 }
 
@@ -34,10 +36,13 @@ export function decodeKeyset(cursor: string): { key: string; id: string } {
 /** A cursor of a list ordered by (time, row id), newest first. */
 export const encodeTimeKeyset = (at: Date, id: string): string => encodeKeyset(at.toISOString(), id);
 
+/** What `toISOString` writes for years 0–9999: a JavaScript date outside PostgreSQL's range failed the query (500). */
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
 export function decodeTimeKeyset(cursor: string): { at: Date; id: string } {
 	const { key, id } = decodeKeyset(cursor);
 	const at = new Date(key);
-	if (Number.isNaN(at.getTime())) throw invalid();
+	if (!ISO_TIME.test(key) || Number.isNaN(at.getTime())) throw invalid();
 	return { at, id };
 }
 

@@ -3,7 +3,9 @@ import { DEV_REALM_PATH, identitySettings } from '#lib/server/auth/settings';
 import { ensureServiceAccount } from '#lib/server/auth/service-accounts';
 import type { ResolvedConfig } from '#lib/server/config';
 import type { Db } from '#lib/server/db/client';
+import { readBodyLimited } from '#lib/server/http/body';
 import { ApiError, errorResponse } from '#lib/server/http/errors';
+import { IDP_FORM_MAX_BYTES } from '#lib/server/http/limits';
 import { enforceRateLimit, requestClientAddress } from '#lib/server/ratelimit';
 import { ensureDevTenants } from '#lib/server/tenancy';
 import type { Logger } from '#lib/server/telemetry/logger';
@@ -55,8 +57,41 @@ export async function startDevRealm(config: ResolvedConfig, db: Db, log: Logger)
 
 export const isDevRealmPath = (pathname: string) => pathname === DEV_REALM_PATH || pathname.startsWith(`${DEV_REALM_PATH}/`);
 
+/**
+ * The path the realm serves, spelled one way: percent-decoded, repeated and
+ * trailing slashes and dot segments (RFC 3986 §5.2.4) removed. It is what is
+ * forwarded and what the rate limits match (lower-cased, as the realm's
+ * router ignores case), so `…/token/`, `…//token` or `…/Token` count as
+ * `…/token`. Null when the path does not decode.
+ */
+export function canonicalRealmPath(pathname: string): string | null {
+	let decoded: string;
+	try {
+		decoded = decodeURIComponent(pathname);
+	} catch {
+		return null;
+	}
+	if (/[\x00-\x1f\\]/.test(decoded)) return null;
+	const out: string[] = [];
+	for (const segment of decoded.split('/')) {
+		if (segment === '' || segment === '.') continue;
+		if (segment === '..') out.pop();
+		else out.push(segment);
+	}
+	return `/${out.map((s) => encodeURIComponent(s)).join('/')}`;
+}
+
+const TOKEN_ROUTES = [KEYCLOAK_ROUTES.token, KEYCLOAK_ROUTES.introspection, KEYCLOAK_ROUTES.revocation].map((r) => `${DEV_REALM_PATH}${r}`.toLowerCase());
+
+/** Which rate limit a realm request counts against: password attempts, or token/introspection/revocation calls. */
+export function realmRateLimit(method: string, canonical: string): 'signin' | 'token' | null {
+	if (method !== 'POST') return null;
+	const path = canonical.toLowerCase();
+	if (/^\/realms\/dev\/interaction\/[^/]+\/login$/.test(path)) return 'signin';
+	return TOKEN_ROUTES.includes(path) ? 'token' : null;
+}
+
 const HOP_BY_HOP = ['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'te', 'trailer', 'host', 'accept-encoding'];
-const MAX_BODY = 64 * 1024;
 
 /**
  * Forwards ORIGIN/realms/dev/* to the realm's loopback port: method, headers,
@@ -67,20 +102,21 @@ export async function forwardToDevRealm(event: RequestEvent): Promise<Response> 
 	const { config, devRealm: running } = event.locals.app;
 	if (!running) return errorResponse('not_found', event.locals.correlationId, { message: 'No dev identity provider runs here.' });
 	const { request, url } = event;
-	if (request.method === 'POST') {
-		if (/^\/realms\/dev\/interaction\/[^/]+\/login$/.test(url.pathname)) {
-			// Password attempts: the brute-force surface. A person gets a page, not JSON.
-			try {
-				await enforceRateLimit(event, 'signin');
-			} catch (error) {
-				if (!(error instanceof ApiError) || error.code !== 'rate_limited') throw error;
-				return new Response(messagePage('Too many attempts', 'Too many sign-in attempts from your address. Wait a minute, then try again.'), {
-					status: 429,
-					headers: { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': PAGE_CSP, ...error.headers }
-				});
-			}
-		} else if (url.pathname === `${DEV_REALM_PATH}${KEYCLOAK_ROUTES.token}`) await enforceRateLimit(event, 'token');
-	}
+	const path = canonicalRealmPath(url.pathname);
+	if (!path || !isDevRealmPath(path)) return errorResponse('not_found', event.locals.correlationId);
+	const bucket = realmRateLimit(request.method, path);
+	if (bucket === 'signin') {
+		// Password attempts: the brute-force surface. A person gets a page, not JSON.
+		try {
+			await enforceRateLimit(event, 'signin');
+		} catch (error) {
+			if (!(error instanceof ApiError) || error.code !== 'rate_limited') throw error;
+			return new Response(messagePage('Too many attempts', 'Too many sign-in attempts from your address. Wait a minute, then try again.'), {
+				status: 429,
+				headers: { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': PAGE_CSP, ...error.headers }
+			});
+		}
+	} else if (bucket === 'token') await enforceRateLimit(event, 'token');
 	const headers = new Headers();
 	for (const [name, value] of request.headers) if (!HOP_BY_HOP.includes(name) && !name.startsWith('x-forwarded-')) headers.set(name, value);
 	const origin = new URL(config.origin);
@@ -88,12 +124,9 @@ export async function forwardToDevRealm(event: RequestEvent): Promise<Response> 
 	headers.set('x-forwarded-proto', origin.protocol.replace(':', ''));
 	headers.set('x-forwarded-for', requestClientAddress(event));
 	headers.set('accept-encoding', 'identity');
-	let body: ArrayBuffer | undefined;
-	if (request.method !== 'GET' && request.method !== 'HEAD') {
-		body = await request.arrayBuffer();
-		if (body.byteLength > MAX_BODY) return errorResponse('payload_too_large', event.locals.correlationId);
-	}
-	const upstream = await fetch(`http://127.0.0.1:${running.port}${url.pathname}${url.search}`, {
+	// read with its cap as it arrives (Content-Length first): never the whole of an oversized body
+	const body = request.method !== 'GET' && request.method !== 'HEAD' ? await readBodyLimited(request, IDP_FORM_MAX_BYTES) : undefined;
+	const upstream = await fetch(`http://127.0.0.1:${running.port}${path}${url.search}`, {
 		method: request.method,
 		headers,
 		body,

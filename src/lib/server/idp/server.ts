@@ -1,11 +1,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type Provider from 'oidc-provider';
+import { IDP_FORM_MAX_BYTES } from '#lib/server/http/limits';
 import type { Logger } from '#lib/server/telemetry/logger';
 import type { DevAccounts } from './accounts';
 import { messagePage, PAGE_CSP, signInPage } from './pages';
 
-const MAX_FORM_BYTES = 16 * 1024;
+// the app's proxy refuses larger bodies before they get here (http/limits.ts)
+const MAX_FORM_BYTES = IDP_FORM_MAX_BYTES;
 
 async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
 	const chunks: Buffer[] = [];

@@ -15,6 +15,7 @@ import type { Database, DbOrTx } from '#lib/server/db/client';
 import { ApiError } from '#lib/server/http/errors';
 import { inclusionProofAgainst, recentCheckpoint } from '#lib/server/log';
 import { proofStatusView } from '#lib/server/proofs';
+import { isPublicId } from '#lib/server/proofs/ids';
 import type { ObjectStore } from '#lib/server/storage';
 
 export type PublicCertificate = {
@@ -50,6 +51,8 @@ const NOT_FOUND = 'No certificate with this ID.';
 
 /** An issued certificate by public ID; one still being issued is not public yet (404). */
 async function issued(db: DbOrTx, publicId: string): Promise<Certificate> {
+	// anything but a certificate ID (a NUL byte, a long string) is not looked up: PostgreSQL refuses NUL in text
+	if (!isPublicId('certificate', publicId)) throw new ApiError('not_found', NOT_FOUND);
 	const c = await certificateByPublicId(db, publicId);
 	if (!c || c.status === 'issuing') throw new ApiError('not_found', NOT_FOUND);
 	return c;
@@ -130,6 +133,7 @@ async function publicView(sql: postgres.Sql, db: DbOrTx, f: PublicCertificateFac
  * inclusion proof. A certificate still being issued is not public yet (404).
  */
 export async function publicCertificate(database: Pick<Database, 'sql' | 'db'>, publicId: string, origin: string): Promise<PublicCertificate> {
+	if (!isPublicId('certificate', publicId)) throw new ApiError('not_found', NOT_FOUND);
 	const f = await publicCertificateFacts(database.sql, publicId);
 	if (!f || f.status === 'issuing') throw new ApiError('not_found', NOT_FOUND);
 	return publicView(database.sql, database.db, f, origin);
@@ -164,7 +168,8 @@ export async function verifyUploadedPdf(database: Pick<Database, 'sql' | 'db'>, 
 	};
 	if (!offline.valid || !offline.publicId || offline.record === null) return out;
 	const db = database.db;
-	const c = await certificateByPublicId(db, offline.publicId);
+	// the ID comes from the uploaded file: a forged one with a NUL byte must not reach a text parameter
+	const c = isPublicId('certificate', offline.publicId) ? await certificateByPublicId(db, offline.publicId) : null;
 	const fail = (check: VerificationCheck['check'], detail: string) => {
 		checks.push({ check, ok: false, detail });
 		Object.assign(out, { valid: false, failed: out.failed ?? check, reason: out.reason ?? detail });
