@@ -7,6 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { answerClientErrors } from '#lib/server/http/client-error';
 import { prepareRequestOrigin } from '#lib/server/http/request-origin';
 
 process.env.WIPECERT_ENTRY = 'ingest';
@@ -41,6 +42,7 @@ const server = createServer((req, res) => {
 	fixOrigin(req);
 	handler(req, res, () => notHere(res));
 });
+answerClientErrors(server);
 const port = Number(process.env.PORT ?? 3000);
 const host = process.env.HOST ?? '127.0.0.1';
 server.listen(port, host, () => console.log(`Agent gateway listening on http://${host}:${port}`));

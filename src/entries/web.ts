@@ -12,6 +12,7 @@
  * scripts/build.mjs points build/index.js at this file.
  */
 import type { Server } from 'node:http';
+import { answerClientErrors } from '#lib/server/http/client-error';
 import { prepareRequestOrigin } from '#lib/server/http/request-origin';
 
 process.env.HOST ??= '127.0.0.1';
@@ -24,5 +25,6 @@ const adapter = (await import(new URL('./server/adapter-index.js', import.meta.u
 // Runs before adapter-node's own 'request' listener reads the origin headers. The import settles
 // in a microtask after the module ran, before any connection can be read, so no request is missed.
 adapter.server.prependListener('request', fixOrigin);
+answerClientErrors(adapter.server);
 
 export const { server, host, port, path } = adapter;

@@ -204,12 +204,12 @@ export type PolicySetting = {
  * bad_request 400, unauthenticated 401, forbidden 403, not_found 404,
  * method_not_allowed 405, conflict 409, idempotency_key_reused 409,
  * payload_too_large 413, unsupported_media_type 415, validation_failed 422,
- * rate_limited 429, internal_error 500, service_unavailable 503,
+ * rate_limited 429, headers_too_large 431, internal_error 500, service_unavailable 503,
  * agent_signature_invalid 401, agent_signature_expired 401, agent_signature_replayed 401, agent_suspended 403,
  * agent_revoked 401, enrolment_token_invalid 401, content_digest_mismatch 400, proof_not_der 415, tenant_suspended 403.
  *
  */
-export type ErrorCode = 'bad_request' | 'unauthenticated' | 'forbidden' | 'not_found' | 'method_not_allowed' | 'conflict' | 'idempotency_key_reused' | 'payload_too_large' | 'unsupported_media_type' | 'validation_failed' | 'rate_limited' | 'internal_error' | 'service_unavailable' | 'agent_signature_invalid' | 'agent_signature_expired' | 'agent_signature_replayed' | 'agent_suspended' | 'agent_revoked' | 'enrolment_token_invalid' | 'content_digest_mismatch' | 'proof_not_der' | 'tenant_suspended';
+export type ErrorCode = 'bad_request' | 'unauthenticated' | 'forbidden' | 'not_found' | 'method_not_allowed' | 'conflict' | 'idempotency_key_reused' | 'payload_too_large' | 'unsupported_media_type' | 'validation_failed' | 'rate_limited' | 'headers_too_large' | 'internal_error' | 'service_unavailable' | 'agent_signature_invalid' | 'agent_signature_expired' | 'agent_signature_replayed' | 'agent_suspended' | 'agent_revoked' | 'enrolment_token_invalid' | 'content_digest_mismatch' | 'proof_not_der' | 'tenant_suspended';
 
 export type Error = {
     error: {

@@ -18,6 +18,7 @@ export const ERROR_CATALOGUE = {
 	unsupported_media_type: { status: 415, message: 'The request body has a content type this route does not accept.' },
 	validation_failed: { status: 422, message: 'Some fields are invalid; see details.' },
 	rate_limited: { status: 429, message: 'Too many requests; retry after the time in Retry-After.' },
+	headers_too_large: { status: 431, message: 'The request line and headers are larger than the server accepts (16 KiB).' },
 	internal_error: { status: 500, message: 'Something went wrong on our side; quote the correlation id.' },
 	service_unavailable: { status: 503, message: 'A dependency is unavailable; retry later.' },
 	// Agent gateway (/ingest/v1): RFC 9421 request signatures, enrolment
