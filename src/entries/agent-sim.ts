@@ -1,5 +1,5 @@
 /**
- * `npm run agent-sim -- --url URL --enrol-token T --count N [--concurrency C] [--bad-ratio R] [--out DIR] [--results FILE]`
+ * `npm run agent-sim -- --url URL --enrol-token T --count N [--concurrency C] [--bad-ratio R] [--out DIR] [--results FILE] [--retry-for S] [--clock-skew S]`
  *
  * A realistic erasure agent: generates a P-256
  * key and a CSR, enrols with the token (POST /ingest/v1/enrolments), builds N
@@ -8,6 +8,13 @@
  * in bad proofs, evenly over the kinds below; `--out DIR` writes the proofs as
  * .der files (and the enrolment credentials, agent.json) instead of submitting.
  * The last stdout line is a JSON summary. Usage errors exit 2.
+ *
+ * Like a real agent that keeps its proofs until they are taken, it retries a
+ * submission the platform could not take now (503, 429, no connection) for up
+ * to `--retry-for` seconds (default 120), waiting what Retry-After says.
+ * `--clock-skew S` runs its clock S seconds off; when the gateway refuses a
+ * signature as expired it corrects its offset from the answer's Date header
+ * (RFC 9110 §6.6.1) and signs again.
  *
  * Bad kinds and the rejection the platform gives them:
  *   garbage        DER-shaped random bytes                              proof_malformed
@@ -35,7 +42,7 @@ export const EXPECTED_REJECTION: Record<(typeof BAD_KINDS)[number], string> = {
 	schema: 'report_schema_invalid'
 };
 
-const USAGE = 'usage: agent-sim --url URL --enrol-token T --count N [--concurrency C] [--bad-ratio R] [--out DIR] [--results FILE]';
+const USAGE = 'usage: agent-sim --url URL --enrol-token T --count N [--concurrency C] [--bad-ratio R] [--out DIR] [--results FILE] [--retry-for S] [--clock-skew S]';
 
 function usage(problem: string): never {
 	process.stderr.write(`agent-sim: ${problem}\n${USAGE}\n`);
@@ -54,6 +61,8 @@ function parseCli() {
 				'bad-ratio': { type: 'string', default: '0' },
 				out: { type: 'string' },
 				results: { type: 'string' },
+				'retry-for': { type: 'string', default: '120' },
+				'clock-skew': { type: 'string', default: '0' },
 				help: { type: 'boolean', short: 'h' }
 			},
 			strict: true,
@@ -74,7 +83,11 @@ function parseCli() {
 	if (!Number.isInteger(count) || count < 1) usage('--count must be a whole number of at least 1');
 	if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) usage('--concurrency must be 1..256');
 	if (!Number.isFinite(badRatio) || badRatio < 0 || badRatio > 1) usage('--bad-ratio must be between 0 and 1');
-	return { url: values.url.replace(/\/$/, ''), token: values['enrol-token'], count, concurrency, badRatio, out: values.out, results: values.results };
+	const retryFor = Number(values['retry-for']);
+	const clockSkew = Number(values['clock-skew']);
+	if (!Number.isFinite(retryFor) || retryFor < 0) usage('--retry-for must be a number of seconds');
+	if (!Number.isInteger(clockSkew)) usage('--clock-skew must be a whole number of seconds');
+	return { url: values.url.replace(/\/$/, ''), token: values['enrol-token'], count, concurrency, badRatio, out: values.out, results: values.results, retryFor, clockSkew };
 }
 
 const enrolment = z.object({ agentId: z.uuid(), certificate: z.string(), caCertificates: z.array(z.string()), proofEncryptionCertificate: z.string() });
@@ -147,33 +160,46 @@ function plan(count: number, badRatio: number): Kind[] {
 	return kinds;
 }
 
-type Result = { index: number; kind: Kind; status: number; publicId?: string; error?: string };
+type Result = { index: number; kind: Kind; status: number; publicId?: string; error?: string; attempts?: number };
 
-async function submit(url: string, agent: Agent, der: Buffer): Promise<{ status: number; publicId?: string; error?: string }> {
+/** The agent's clock: its skew (--clock-skew), corrected once the gateway says the time (Date header). */
+const clock = { offsetSeconds: 0 };
+
+async function submit(url: string, agent: Agent, der: Buffer, retryFor: number): Promise<{ status: number; publicId?: string; error?: string; attempts: number }> {
 	const target = `${url}/ingest/v1/proofs`;
-	for (let attempt = 0; ; attempt++) {
+	const deadline = Date.now() + retryFor * 1000;
+	for (let attempt = 1; ; attempt++) {
 		// a fresh signature per attempt: the gateway remembers nonces (RFC 9421 §7.2.2)
-		const headers = signRequest({ method: 'POST', url: target, body: der, keyId: agent.agentId, privateKey: agent.key });
+		const created = Math.floor(Date.now() / 1000) + clock.offsetSeconds;
+		const headers = signRequest({ method: 'POST', url: target, body: der, keyId: agent.agentId, privateKey: agent.key, created });
+		const wait = (seconds: number) => new Promise((r) => setTimeout(r, Math.min(seconds * 1000, Math.max(0, deadline - Date.now()))));
 		try {
 			const res = await fetch(target, { method: 'POST', body: new Uint8Array(der), headers: { 'content-type': 'application/pkcs7-mime', ...headers } });
 			const body = (await res.json().catch(() => ({}))) as { publicId?: string; error?: { code?: string } };
-			if ((res.status === 429 || res.status === 503) && attempt < 5) {
-				await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
+			const serverTime = Date.parse(res.headers.get('date') ?? '');
+			if (res.status === 401 && body.error?.code === 'agent_signature_expired' && Number.isFinite(serverTime) && attempt < 3) {
+				clock.offsetSeconds = Math.round((serverTime - Date.now()) / 1000);
 				continue;
 			}
-			return { status: res.status, publicId: body.publicId, error: body.error?.code };
+			if ((res.status === 429 || res.status === 503) && Date.now() < deadline) {
+				const after = Number(res.headers.get('retry-after'));
+				await wait(Number.isFinite(after) && after > 0 ? after : Math.min(5, 0.2 * 2 ** attempt));
+				continue;
+			}
+			return { status: res.status, publicId: body.publicId, error: body.error?.code, attempts: attempt };
 		} catch (error) {
-			if (attempt < 3) {
-				await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
+			if (Date.now() < deadline) {
+				await wait(Math.min(5, 0.2 * 2 ** attempt));
 				continue;
 			}
-			return { status: 0, error: (error as Error).message };
+			return { status: 0, error: (error as Error).message, attempts: attempt };
 		}
 	}
 }
 
 async function main(): Promise<void> {
 	const cli = parseCli();
+	clock.offsetSeconds = cli.clockSkew;
 	const started = performance.now();
 	const agent = await enrol(cli.url, cli.token);
 	const stranger = strangerIdentity();
@@ -208,7 +234,7 @@ async function main(): Promise<void> {
 				const t = performance.now();
 				const der = makeProof(kinds[index], agent, stranger);
 				buildMs.push(performance.now() - t);
-				results.push({ index, kind: kinds[index], ...(await submit(cli.url, agent, der)) });
+				results.push({ index, kind: kinds[index], ...(await submit(cli.url, agent, der, cli.retryFor)) });
 			}
 		})
 	);
@@ -226,6 +252,8 @@ async function main(): Promise<void> {
 		good: kinds.filter((k) => k === 'good').length,
 		bad,
 		buildMsPerProof: Number((buildMs.reduce((a, b) => a + b, 0) / Math.max(1, buildMs.length)).toFixed(2)),
+		retried: results.filter((r) => (r.attempts ?? 1) > 1).length,
+		clockOffsetSeconds: clock.offsetSeconds,
 		...(Object.keys(errors).length ? { errors } : {})
 	};
 	process.stdout.write(JSON.stringify(summary) + '\n');

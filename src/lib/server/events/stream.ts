@@ -22,7 +22,9 @@ export async function openEventStream(opts: { db: Db; hub: EventHub; tenantId: s
 	let heartbeat: NodeJS.Timeout | undefined;
 	let retry: NodeJS.Timeout | undefined;
 	let draining = Promise.resolve();
+	let stopped = false;
 	const stop = () => {
+		stopped = true;
 		unsubscribe?.();
 		clearInterval(heartbeat);
 		clearTimeout(retry);
@@ -58,14 +60,27 @@ export async function openEventStream(opts: { db: Db; hub: EventHub; tenantId: s
 					} catch (error) {
 						// The browser reconnects with Last-Event-ID and misses nothing.
 						stop();
-						controller.error(error);
+						try {
+							controller.error(error);
+						} catch {
+							// the client went away first: nothing left to tell
+						}
 					}
 				}));
 			opts.signal.addEventListener('abort', close, { once: true });
 			// Tell the browser how long to wait before reconnecting.
 			controller.enqueue(encoder.encode(`retry: 3000\n: connected\n\n`));
 			unsubscribe = await opts.hub.subscribe(opts.tenantId, () => void drain());
-			heartbeat = setInterval(() => controller.enqueue(encoder.encode(`: keep-alive\n\n`)), HEARTBEAT_MS);
+			// The client may have gone while we subscribed: a timer started now would write to a closed
+			// stream from outside any request (the fuzz suite saw it logged as an uncaught exception).
+			if (stopped) return stop();
+			heartbeat = setInterval(() => {
+				try {
+					controller.enqueue(encoder.encode(`: keep-alive\n\n`));
+				} catch {
+					stop();
+				}
+			}, HEARTBEAT_MS);
 			await drain();
 		},
 		cancel: stop
