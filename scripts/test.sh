@@ -29,6 +29,9 @@ npx --no-install playwright test
 step "benchmark harness (npm run bench -- --quick; no time assertions)"
 node bench/run.mjs --quick --out "$(mktemp -d)"
 
+step "fault injection (npm run chaos -- --quick; writes to a temporary directory)"
+npx --no-install tsx bench/chaos/run.ts --quick
+
 step "handbook (hugo, links, settings in .env.example and configuration.md)"
 node scripts/check-docs.mjs
 

@@ -10,6 +10,7 @@
 import { loadConfigOrExit } from '#lib/server/config';
 import { createSignerServer, keyringFromConfig, pemSetting, traceSigner } from '#lib/server/signer';
 import { createDevTlsMaterial, writeDevTlsMaterial } from '#lib/server/signer/dev-certs';
+import { installProcessGuard } from '#lib/server/telemetry/guard';
 import { logger } from '#lib/server/telemetry/logger';
 import { startTracing, stopTracing } from '#lib/server/telemetry/tracing';
 
@@ -54,6 +55,7 @@ try {
 		const address = server.address();
 		const port = typeof address === 'object' && address ? address.port : config.SIGNER_PORT;
 		logger.info({ host: config.SIGNER_HOST, port, keys: config.SIGNER_KEYS, batchSize: config.SIGNER_BATCH_SIZE }, 'signer listening (mTLS)');
+		installProcessGuard(logger);
 	});
 	const stop = () => {
 		server.close(async () => {
