@@ -23,7 +23,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openDatabase } from '../../src/lib/server/db/client';
 import { verifyAuditChain } from '../../src/lib/server/audit/verify';
-import { signInToApp } from '../../tests/oidc-browser';
+import { signInToApp } from '../../tests/helpers/oidc-browser';
 import { checkInvariants, waitFinal, type ScenarioResult } from './invariants';
 import { resizeTmpfs, root, sleep, startStack, usedBytes, type Stack } from './stack';
 
@@ -189,13 +189,14 @@ try {
 		}
 		log(`${fault.name}: ${fault.describe}`);
 		const started = performance.now();
+		const [{ since }] = await stack.sql`select clock_timestamp() as since`;
 		const token = await enrolmentToken(stack.origin, operator.header());
 		const resultsFile = join(work, `${fault.name.replace(/\W+/g, '-')}.json`);
 		const sim = agentSim(['--url', stack.origin, '--enrol-token', token, '--count', String(PROOFS), '--concurrency', '8', '--results', resultsFile, '--retry-for', '300', ...(fault.agentArgs ?? [])]);
-		// proofs of this scenario's agent registered so far (the agent is the newest enrolled)
+		// proofs of this scenario's agent registered so far (0 until it has enrolled)
 		const progress = async () => {
 			try {
-				const [r] = await stack.sql`select count(*)::int as n from proofs where agent_id = (select id from agents order by enrolled_at desc limit 1)`;
+				const [r] = await stack.sql`select count(*)::int as n from proofs where agent_id in (select id from agents where enrolled_at > ${since})`;
 				return r.n as number;
 			} catch {
 				return 0;

@@ -142,7 +142,7 @@ export async function startStack(opts: { workerKinds: string[]; tmpfsMb: number;
 		const s3Port = await freePort();
 		let s3: S3rver | null = null;
 		const startS3 = async () => {
-			s3 = new S3rver({ address: '127.0.0.1', port: s3Port, silent: true, directory: objectDir, configureBuckets: [{ name: 'wipecert', configs: [] }] });
+			s3 = new S3rver({ address: '127.0.0.1', port: s3Port, silent: true, directory: objectDir });
 			await s3.run();
 		};
 		const stopS3 = async () => {

@@ -94,14 +94,23 @@ const enrolment = z.object({ agentId: z.uuid(), certificate: z.string(), caCerti
 
 type Agent = z.infer<typeof enrolment> & { key: KeyObject };
 
-async function enrol(url: string, token: string): Promise<Agent> {
+async function enrol(url: string, token: string, retryFor: number): Promise<Agent> {
 	const key = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
 	const csr = createCsr({ CN: `agent-sim ${randomBytes(3).toString('hex')}` }, key);
-	const res = await fetch(`${url}/ingest/v1/enrolments`, {
-		method: 'POST',
-		headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-		body: JSON.stringify({ csr })
-	});
+	const deadline = Date.now() + retryFor * 1000;
+	let res: Response;
+	// the enrolment waits out a platform that cannot take it now, as submissions do
+	for (let attempt = 1; ; attempt++) {
+		res = await fetch(`${url}/ingest/v1/enrolments`, {
+			method: 'POST',
+			headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+			body: JSON.stringify({ csr })
+		});
+		if ((res.status !== 503 && res.status !== 429) || Date.now() >= deadline) break;
+		await res.arrayBuffer();
+		const after = Number(res.headers.get('retry-after'));
+		await new Promise((r) => setTimeout(r, Math.min(Number.isFinite(after) && after > 0 ? after * 1000 : 1000 * attempt, 5000, Math.max(0, deadline - Date.now()))));
+	}
 	const body = await res.json().catch(() => null);
 	if (res.status !== 201) throw new Error(`enrolment failed: HTTP ${res.status} ${JSON.stringify(body)}`);
 	return { ...enrolment.parse(body), key };
@@ -201,7 +210,7 @@ async function main(): Promise<void> {
 	const cli = parseCli();
 	clock.offsetSeconds = cli.clockSkew;
 	const started = performance.now();
-	const agent = await enrol(cli.url, cli.token);
+	const agent = await enrol(cli.url, cli.token, cli.retryFor);
 	const stranger = strangerIdentity();
 	const kinds = plan(cli.count, cli.badRatio);
 	const bad = Object.fromEntries(BAD_KINDS.map((k) => [k, kinds.filter((x) => x === k).length]));

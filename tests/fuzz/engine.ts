@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { ERROR_CODES } from '../../src/lib/server/http/errors';
 import { DEV_SERVICE_SCOPES } from '../../src/lib/server/idp/seed';
-import { fixtures, type FixtureContext } from '../authz-fixtures';
-import { clientCredentials, signInToApp, type CookieJar } from '../oidc-browser';
+import { fixtures, type FixtureContext } from '../helpers/authz-fixtures';
+import { clientCredentials, signInToApp, type CookieJar } from '../helpers/oidc-browser';
 import { derBody, fileBody, jsonBody, multipartBody, NASTY_SEGMENTS, NASTY_STRINGS, rng, zipBody, type Rng } from './inputs';
 
 /**

@@ -15,7 +15,7 @@ import type { Database, DbOrTx } from '#lib/server/db/client';
 import { ApiError } from '#lib/server/http/errors';
 import { inclusionProofAgainst, recentCheckpoint } from '#lib/server/log';
 import { proofStatusView } from '#lib/server/proofs';
-import { isPublicId } from '#lib/server/proofs/ids';
+import { isPublicId } from '#lib/server/records/public-ids';
 import type { ObjectStore } from '#lib/server/storage';
 
 export type PublicCertificate = {

@@ -2,7 +2,7 @@ import { error } from '@sveltejs/kit';
 import { getPublicCertificate } from '#lib/api/sdk.gen';
 import { failLoad } from '#lib/server/auth/pages';
 import { api } from '#lib/server/bff';
-import { isPublicId } from '#lib/server/proofs/ids';
+import { isPublicId } from '#lib/server/records/public-ids';
 import type { PageServerLoad } from './$types';
 
 const notFound = (correlationId: string) => error(404, { code: 'not_found', message: 'No certificate with this ID.', correlationId });

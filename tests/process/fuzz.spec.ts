@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApp, type AppProcess } from './app-process';
-import { describeFailure, runFuzz, type Report } from './fuzz/engine';
+import { startApp, type AppProcess } from '../helpers/app-process';
+import { describeFailure, runFuzz, type Report } from '../fuzz/engine';
 
 /**
  * The fuzz suite in `npm test`: a few thousand seeded cases over every

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, requireBuild, startNode, tempDir, waitUntil, type NodeProcess } from './helpers/process';
+import { freePort, requireBuild, startNode, tempDir, waitUntil, type NodeProcess } from '../helpers/process';
 
 /**
  * When the process that runs the embedded PostgreSQL dies without stopping it

@@ -1,7 +1,7 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApp, type AppProcess } from './app-process';
-import { browse, clientCredentials, CookieJar, signInToApp, submitDevRealmSignIn } from './oidc-browser';
+import { startApp, type AppProcess } from '../helpers/app-process';
+import { browse, clientCredentials, CookieJar, signInToApp, submitDevRealmSignIn } from '../helpers/oidc-browser';
 
 /**
  * Requests that used to stop the process or answer 5xx, each against the

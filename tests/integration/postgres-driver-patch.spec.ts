@@ -3,7 +3,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase } from './db';
+import { createTestDatabase } from '../helpers/db';
 
 /**
  * postgres.js 3.4.9 writes small messages from a setImmediate; when the

@@ -1,8 +1,6 @@
+import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase } from '../../../../tests/db';
-import { createLogger } from '../telemetry/logger';
-import { startWorkers } from '../workers/runner';
-import { startQueue, type Queue } from './index';
+import { startTestContainer } from '../../../../tests/helpers/container';
 
 /**
  * A worker loop on real pg-boss survives its database connections being
@@ -12,19 +10,19 @@ import { startQueue, type Queue } from './index';
  * restart. A PostgreSQL restart on real processes is the chaos suite's
  * (bench/chaos); here the run's shared PostgreSQL stays up.
  */
-let db: Awaited<ReturnType<typeof createTestDatabase>>;
-let queue: Queue;
+let env: Awaited<ReturnType<typeof startTestContainer>>;
+let admin: postgres.Sql;
 const handled: string[] = [];
-const log = createLogger('silent');
 
 beforeAll(async () => {
-	db = await createTestDatabase();
-	queue = await startQueue({ url: db.url, policy: { retryLimit: 3, retryDelay: 1, retryBackoff: false, expireInSeconds: 60 }, log, supervise: false, max: 3 });
-	await startWorkers(queue, [{ kind: 'maintenance', handlers: { maintenance: async (job) => void handled.push((job.data as { marker: string }).marker) } }], { concurrency: 1, log });
+	env = await startTestContainer({
+		workers: [{ kind: 'maintenance', bind: async () => ({ maintenance: async (job) => void handled.push((job.data as { marker: string }).marker) }) }]
+	});
+	admin = postgres(env.databaseUrl, { max: 1, onnotice: () => {} });
 });
 afterAll(async () => {
-	await queue?.stop({ graceful: false, timeoutMs: 1000 });
-	await db?.drop();
+	await admin?.end({ timeout: 1 });
+	await env?.stop();
 });
 
 async function until(check: () => boolean, what: string, ms = 30_000) {
@@ -36,18 +34,18 @@ async function until(check: () => boolean, what: string, ms = 30_000) {
 }
 
 const terminateQueueBackends = async () =>
-	(await db.database.sql`select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and application_name like '%:queue' and pid <> pg_backend_pid()`).length;
+	(await admin`select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and application_name like '%:queue' and pid <> pg_backend_pid()`).length;
 
 describe('worker loops when the database drops their connections', () => {
 	it('keep taking jobs after every pg-boss backend was terminated, three times over', async () => {
-		await queue.boss.send('maintenance', { marker: 'before' });
+		await env.app.queue.boss.send('maintenance', { marker: 'before' });
 		await until(() => handled.includes('before'), 'the first job');
 		for (let round = 1; round <= 3; round++) {
 			expect(await terminateQueueBackends()).toBeGreaterThan(0);
-			const sent = await queue.boss.send('maintenance', { marker: `after-${round}` }).catch(async () => {
-				// the sender's own pooled connection may be one of the terminated ones: the next attempt reconnects
-				return queue.boss.send('maintenance', { marker: `after-${round}` });
-			});
+			// the sender's pooled connections were terminated too: each failed send drops one, as a
+			// request answering 503 would; the pool reconnects for the next
+			let sent: string | null = null;
+			for (let attempt = 0; !sent && attempt < 10; attempt++) sent = await env.app.queue.boss.send('maintenance', { marker: `after-${round}` }).catch(() => null);
 			expect(sent).toBeTruthy();
 			await until(() => handled.includes(`after-${round}`), `the job sent after termination ${round}`);
 		}
