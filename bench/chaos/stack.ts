@@ -11,7 +11,6 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
-import S3rver from 's3rver';
 import { startEmbeddedPostgres } from '../../src/lib/server/db/embedded';
 import { createDevTlsMaterial, writeDevTlsMaterial } from '../../src/lib/server/signer/dev-certs';
 import { createLogger } from '../../src/lib/server/telemetry/logger';
@@ -140,13 +139,24 @@ export async function startStack(opts: { workerKinds: string[]; tmpfsMb: number;
 			opts.log('no tmpfs (not root?): the disk-full scenario is skipped');
 		}
 		const s3Port = await freePort();
-		let s3: S3rver | null = null;
+		// its own process, restarted when it exits (it dies on ENOSPC), unless the suite stopped it
+		let s3: Proc | null = null;
+		let s3Wanted = false;
+		const runS3 = async () => {
+			const p = spawnNode('s3rver', 'bench/chaos/s3rver-process.mjs', [String(s3Port), objectDir], {});
+			s3 = p;
+			p.child.once('exit', () => {
+				if (s3Wanted && s3 === p && !p.stopped) setTimeout(() => s3Wanted && s3 === p && void runS3(), 500);
+			});
+			await waitFor(async () => p.output().includes('s3rver listening') || !p.alive(), 's3rver', 30_000);
+		};
 		const startS3 = async () => {
-			s3 = new S3rver({ address: '127.0.0.1', port: s3Port, silent: true, directory: objectDir });
-			await s3.run();
+			s3Wanted = true;
+			await runS3();
 		};
 		const stopS3 = async () => {
-			await s3?.close();
+			s3Wanted = false;
+			await s3?.kill();
 			s3 = null;
 		};
 		await startS3();
