@@ -33,7 +33,7 @@ const log = (m: string) => process.stderr.write(`[chaos] ${m}\n`);
 const PROOFS = quick ? 200 : 2000;
 const outDir = resolve(values.out ?? (quick ? mkdtempSync(join(tmpdir(), 'wipecert-chaos-out-')) : join(root, 'bench')));
 
-/** Seconds each outage lasts (issue sizes; quick runs shorten them, the shape stays). */
+/** Seconds each outage lasts (quick runs shorten them, the shape stays). */
 const OUTAGE = { signer: quick ? 15 : 60, s3: quick ? 10 : 30, disk: quick ? 10 : 30, pg: 5 };
 /** The object store's tmpfs: room for every scenario's proofs and PDFs (~70 KB a certificate). */
 const TMPFS_MB = quick ? 512 : 4096;
