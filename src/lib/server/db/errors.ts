@@ -31,7 +31,8 @@ const UNAVAILABLE_CODES = new Set([
 /** SQLSTATE data exceptions that only a value from the request can cause in our statements. */
 const BAD_INPUT_CODES = new Set(['22021', '22P02', '22P05', '22007', '22008', '22003', '22001']);
 
-const PG_CONNECTION_MESSAGES = /^(Connection terminated|Client has encountered a connection error|connect ECONNREFUSED)/;
+// pg's own messages, and PostgreSQL's 55000 when a database refuses new connections (ALTER DATABASE … ALLOW_CONNECTIONS false)
+const PG_CONNECTION_MESSAGES = /^(Connection terminated|Client has encountered a connection error|connect ECONNREFUSED)|is not currently accepting connections/;
 
 export function databaseFailure(error: unknown): DatabaseFailure | null {
 	for (let e: unknown = error, depth = 0; e && typeof e === 'object' && depth < 6; e = (e as { cause?: unknown }).cause, depth++) {

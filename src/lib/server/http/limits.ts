@@ -2,7 +2,7 @@ import { error, isHttpError } from '@sveltejs/kit';
 import type { Handle } from '@sveltejs/kit/hooks';
 import type { Config } from '#lib/server/config';
 import { LOGO_MAX_BYTES } from '#lib/server/tenancy/settings';
-import { errorResponse, isApiPath } from './errors';
+import { ApiError, errorResponse, isApiPath } from './errors';
 
 /** Multipart framing around a form's file (boundaries, part headers, the other fields). */
 const FORM_ENVELOPE = 64 * 1024;
@@ -43,18 +43,31 @@ function caught(fn: () => never): unknown {
 	}
 }
 
-/** A body past `limit` errors with Kit's 413, which API routes answer in the envelope and pages as their error page. */
-function limitStream(body: ReadableStream<Uint8Array>, limit: number, correlationId: string): ReadableStream<Uint8Array> {
+/**
+ * A body past `limit` errors with Kit's 413, which API routes answer in the
+ * envelope and pages as their error page. The source is released, never
+ * cancelled: cancelling Kit's request body destroys the socket before the 413
+ * is written (see body.ts); released, the rest is discarded after the answer.
+ */
+function limitStream(body: ReadableStream<Uint8Array>, limit: number, tooLargeError: () => unknown): ReadableStream<Uint8Array> {
+	const reader = body.getReader();
 	let size = 0;
-	return body.pipeThrough(
-		new TransformStream<Uint8Array, Uint8Array>({
-			transform(chunk, controller) {
-				size += chunk.byteLength;
-				if (size > limit) controller.error(caught(() => tooLarge(limit, correlationId)));
-				else controller.enqueue(chunk);
+	return new ReadableStream<Uint8Array>({
+		async pull(controller) {
+			let chunk: ReadableStreamReadResult<Uint8Array>;
+			try {
+				chunk = await reader.read();
+			} catch (error) {
+				return controller.error(error);
 			}
-		})
-	);
+			if (chunk.done) return controller.close();
+			size += chunk.value.byteLength;
+			if (size <= limit) return controller.enqueue(chunk.value);
+			reader.releaseLock();
+			controller.error(tooLargeError());
+		},
+		cancel: (reason) => reader.cancel(reason)
+	});
 }
 
 /**
@@ -76,7 +89,11 @@ export function bodyLimits(config: () => Limits): Handle {
 			if (declared > limit) return refuse(event.url.pathname, limit, correlationId);
 		} else {
 			// Kit's event is a plain object; its type marks `request` read-only for route code
-			(event as { request: Request }).request = new Request(request, { body: limitStream(request.body, limit, correlationId), duplex: 'half' } as RequestInit);
+			// API routes answer the envelope with `Connection: close` (as readBodyLimited does), pages their 413 page
+			const api = isApiPath(event.url.pathname) || event.url.pathname.startsWith('/realms/');
+			const tooLargeError = () =>
+				api ? new ApiError('payload_too_large', tooLargeMessage(limit), undefined, { connection: 'close' }) : caught(() => tooLarge(limit, correlationId));
+			(event as { request: Request }).request = new Request(request, { body: limitStream(request.body, limit, tooLargeError), duplex: 'half' } as RequestInit);
 		}
 		const forms = event.request.formData.bind(event.request);
 		// Kit's form actions call formData() themselves; undici's parse error is a TypeError (a 500)
