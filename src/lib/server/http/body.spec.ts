@@ -64,6 +64,23 @@ describe('parseJsonBody', () => {
 		}
 	});
 
+	it('a lone surrogate in a value or a key: 400 bad_request, not I-JSON (RFC 7493 §2.1)', async () => {
+		for (const body of ['{"email":"a\\ud800@b.test","role":"viewer"}', '{"email":"a@b.test","role":"viewer","\\udfff":1}', '[["\\ud83d"]]']) {
+			const e = await apiError(parseJsonBody(request(body), z.unknown(), 1024));
+			expect([e.code, e.status, e.message]).toEqual(['bad_request', 400, expect.stringContaining('lone surrogate')]);
+		}
+		const paired = await parseJsonBody(request('{"email":"\\ud83d\\ude00@b.test","role":"viewer"}'), z.unknown(), 1024);
+		expect(paired).toEqual({ email: '\u{1F600}@b.test', role: 'viewer' });
+	});
+
+	it('nesting past 64 levels: 400 bad_request, and 100,000 levels do not exhaust the stack', async () => {
+		expect(await parseJsonBody(request('['.repeat(64) + ']'.repeat(64)), z.unknown(), 1024)).toBeInstanceOf(Array);
+		for (const depth of [65, 100_000]) {
+			const e = await apiError(parseJsonBody(request('['.repeat(depth) + ']'.repeat(depth)), z.unknown(), 1 << 20));
+			expect([e.code, e.status, e.message]).toEqual(['bad_request', 400, expect.stringContaining('deeper than 64 levels')]);
+		}
+	});
+
 	it('invalid fields: 422 validation_failed with one detail per field', async () => {
 		const e = await apiError(parseJsonBody(request('{"email":"not-an-address","role":"owner","seats":0}'), schema, 1024));
 		expect([e.code, e.status]).toEqual(['validation_failed', 422]);

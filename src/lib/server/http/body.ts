@@ -47,6 +47,10 @@ export async function parseJsonBody<S extends z.ZodType>(request: Request, schem
 	} catch {
 		throw new ApiError('bad_request', 'The body is not valid UTF-8 JSON.');
 	}
+	// JSON.parse accepts escaped lone surrogates ("\ud800"); I-JSON (RFC 7493 §2.1)
+	// does not, and neither can the canonical form that hashes the request (RFC 8785 §3.2.2.2).
+	const refusal = notIJson(value);
+	if (refusal) throw new ApiError('bad_request', `The body is not accepted: ${refusal}.`);
 	const result = schema.safeParse(value);
 	if (!result.success) {
 		throw new ApiError(
@@ -56,4 +60,25 @@ export async function parseJsonBody<S extends z.ZodType>(request: Request, schem
 		);
 	}
 	return result.data;
+}
+
+/** The deepest nesting a body may have; RFC 8259 §9 lets a parser limit it, and the request hash recurses. */
+const MAX_DEPTH = 64;
+
+/** Why the parsed body is refused, or null: walked with an explicit stack, so no body can exhaust the call stack. */
+function notIJson(root: unknown): string | null {
+	const stack: Array<[unknown, number]> = [[root, 0]];
+	while (stack.length > 0) {
+		const [value, depth] = stack.pop()!;
+		if (typeof value === 'string') {
+			if (!value.isWellFormed()) return 'a string holds a lone surrogate (RFC 7493 §2.1)';
+		} else if (value !== null && typeof value === 'object') {
+			if (depth >= MAX_DEPTH) return `it nests deeper than ${MAX_DEPTH} levels`;
+			for (const [key, child] of Object.entries(value)) {
+				if (!Array.isArray(value) && !key.isWellFormed()) return 'a member name holds a lone surrogate (RFC 7493 §2.1)';
+				stack.push([child, depth + 1]);
+			}
+		}
+	}
+	return null;
 }
