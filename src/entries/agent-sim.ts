@@ -1,5 +1,5 @@
 /**
- * `npm run agent-sim -- --url URL --enrol-token T --count N [--concurrency C] [--bad-ratio R] [--out DIR] [--results FILE] [--retry-for S] [--clock-skew S]`
+ * `npm run agent-sim -- --url URL --enrol-token T --count N [--concurrency C] [--bad-ratio R] [--out DIR] [--results FILE] [--retry-for S] [--clock-skew S] [--envelope auth-enveloped|enveloped]`
  *
  * A realistic erasure agent: generates a P-256
  * key and a CSR, enrols with the token (POST /ingest/v1/enrolments), builds N
@@ -7,6 +7,8 @@
  * POST /ingest/v1/proofs signed with RFC 9421, C at a time. `--bad-ratio R` mixes
  * in bad proofs, evenly over the kinds below; `--out DIR` writes the proofs as
  * .der files (and the enrolment credentials, agent.json) instead of submitting.
+ * `--envelope enveloped` writes the proof format's first envelope (EnvelopedData
+ * with AES-GCM) instead of RFC 5083 AuthEnvelopedData, as older agents do.
  * The last stdout line is a JSON summary. Usage errors exit 2.
  *
  * Like a real agent that keeps its proofs until they are taken, it retries a
@@ -28,7 +30,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { signRequest } from '#lib/server/agents/http-signature';
-import { buildProof, envelopeProof, reportBytes, signReport } from '#lib/server/proofs/format';
+import { buildProof, envelopeProof, reportBytes, sealProof, signReportContentInfo, type ProofEnvelope } from '#lib/server/proofs/format';
 import { sampleReport } from '#lib/server/proofs/format/sample';
 import { buildSignedData, parseContentInfo } from '#lib/server/signer/cms';
 import { createCsr, issueCertificate, KeyUsage, spkiDer } from '#lib/server/signer/pki';
@@ -42,7 +44,7 @@ export const EXPECTED_REJECTION: Record<(typeof BAD_KINDS)[number], string> = {
 	schema: 'report_schema_invalid'
 };
 
-const USAGE = 'usage: agent-sim --url URL --enrol-token T --count N [--concurrency C] [--bad-ratio R] [--out DIR] [--results FILE] [--retry-for S] [--clock-skew S]';
+const USAGE = 'usage: agent-sim --url URL --enrol-token T --count N [--concurrency C] [--bad-ratio R] [--out DIR] [--results FILE] [--retry-for S] [--clock-skew S] [--envelope auth-enveloped|enveloped]';
 
 function usage(problem: string): never {
 	process.stderr.write(`agent-sim: ${problem}\n${USAGE}\n`);
@@ -63,6 +65,7 @@ function parseCli() {
 				results: { type: 'string' },
 				'retry-for': { type: 'string', default: '120' },
 				'clock-skew': { type: 'string', default: '0' },
+				envelope: { type: 'string', default: 'auth-enveloped' },
 				help: { type: 'boolean', short: 'h' }
 			},
 			strict: true,
@@ -87,7 +90,9 @@ function parseCli() {
 	const clockSkew = Number(values['clock-skew']);
 	if (!Number.isFinite(retryFor) || retryFor < 0) usage('--retry-for must be a number of seconds');
 	if (!Number.isInteger(clockSkew)) usage('--clock-skew must be a whole number of seconds');
-	return { url: values.url.replace(/\/$/, ''), token: values['enrol-token'], count, concurrency, badRatio, out: values.out, results: values.results, retryFor, clockSkew };
+	const envelope = values.envelope;
+	if (envelope !== 'auth-enveloped' && envelope !== 'enveloped') usage('--envelope must be auth-enveloped or enveloped');
+	return { url: values.url.replace(/\/$/, ''), token: values['enrol-token'], count, concurrency, badRatio, out: values.out, results: values.results, retryFor, clockSkew, envelope: envelope as ProofEnvelope };
 }
 
 const enrolment = z.object({ agentId: z.uuid(), certificate: z.string(), caCertificates: z.array(z.string()), proofEncryptionCertificate: z.string() });
@@ -117,11 +122,13 @@ async function enrol(url: string, token: string, retryFor: number): Promise<Agen
 }
 
 /** One proof of the given kind. */
-function makeProof(kind: Kind, agent: Agent, stranger: { key: KeyObject; cert: string }): Buffer {
+function makeProof(kind: Kind, agent: Agent, stranger: { key: KeyObject; cert: string }, envelope: ProofEnvelope): Buffer {
 	const encryptionCert = agent.proofEncryptionCertificate;
+	// a ContentInfo(SignedData) in the chosen envelope (the first form holds the bare SignedData)
+	const seal = (signedCi: Uint8Array) => (envelope === 'enveloped' ? envelopeProof(new Uint8Array(parseContentInfo(signedCi).content.toBER(false)), encryptionCert) : sealProof(signedCi, encryptionCert));
 	switch (kind) {
 		case 'good':
-			return buildProof({ report: sampleReport(), agentKey: agent.key, agentCert: agent.certificate, encryptionCert });
+			return buildProof({ report: sampleReport(), agentKey: agent.key, agentCert: agent.certificate, encryptionCert, envelope });
 		case 'garbage': {
 			const junk = randomBytes(200 + randomInt(800));
 			// one DER SEQUENCE spanning the body, so it passes the gateway's cheap check and reaches the worker
@@ -130,11 +137,10 @@ function makeProof(kind: Kind, agent: Agent, stranger: { key: KeyObject; cert: s
 		case 'bad_signature': {
 			const signed = reportBytes(sampleReport());
 			const changed = reportBytes(sampleReport());
-			const ci = buildSignedData({ content: changed, digest: createHash('sha256').update(signed).digest(), signerCertPem: agent.certificate, key: agent.key });
-			return envelopeProof(new Uint8Array(parseContentInfo(ci).content.toBER(false)), encryptionCert);
+			return seal(buildSignedData({ content: changed, digest: createHash('sha256').update(signed).digest(), signerCertPem: agent.certificate, key: agent.key }));
 		}
 		case 'unknown_agent':
-			return envelopeProof(signReport(reportBytes(sampleReport()), stranger.key, stranger.cert), encryptionCert);
+			return seal(signReportContentInfo(reportBytes(sampleReport()), stranger.key, stranger.cert));
 		case 'schema': {
 			const r = sampleReport() as Record<string, unknown>;
 			const variants = [
@@ -146,7 +152,7 @@ function makeProof(kind: Kind, agent: Agent, stranger: { key: KeyObject; cert: s
 					return rest;
 				}
 			];
-			return buildProof({ report: variants[randomInt(variants.length)](), agentKey: agent.key, agentCert: agent.certificate, encryptionCert });
+			return buildProof({ report: variants[randomInt(variants.length)](), agentKey: agent.key, agentCert: agent.certificate, encryptionCert, envelope });
 		}
 	}
 }
@@ -225,7 +231,7 @@ async function main(): Promise<void> {
 		);
 		const manifest = kinds.map((kind, i) => {
 			const file = `proof-${String(i + 1).padStart(String(cli.count).length, '0')}.der`;
-			writeFileSync(join(cli.out!, file), makeProof(kind, agent, stranger));
+			writeFileSync(join(cli.out!, file), makeProof(kind, agent, stranger, cli.envelope));
 			return { file, kind, expected: kind === 'good' ? 'CERTIFIED' : EXPECTED_REJECTION[kind] };
 		});
 		writeFileSync(join(cli.out, 'manifest.json'), JSON.stringify(manifest, null, 2));
@@ -241,7 +247,7 @@ async function main(): Promise<void> {
 			while (next < kinds.length) {
 				const index = next++;
 				const t = performance.now();
-				const der = makeProof(kinds[index], agent, stranger);
+				const der = makeProof(kinds[index], agent, stranger, cli.envelope);
 				buildMs.push(performance.now() - t);
 				results.push({ index, kind: kinds[index], ...(await submit(cli.url, agent, der, cli.retryFor)) });
 			}

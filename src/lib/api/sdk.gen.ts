@@ -666,7 +666,7 @@ export const listProofs = <ThrowOnError extends boolean = false>(options?: Optio
 /**
  * Submit one proof
  *
- * The body is the proof file (`.der`: CMS EnvelopedData), at most
+ * The body is the proof file (`.der`: CMS AuthEnvelopedData of RFC 5083, or EnvelopedData), at most
  * PROOF_MAX_BYTES (413). A body that is not DER answers 415
  * `proof_not_der`; another content type 415 `unsupported_media_type`.
  * The proof is stored, then registered and queued in one transaction; the

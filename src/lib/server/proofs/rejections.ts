@@ -6,12 +6,13 @@
  */
 export const REJECTIONS = {
 	proof_malformed: {
-		explanation: 'The file is not a CMS EnvelopedData proof: its DER structure could not be read. Submit the .der file the agent wrote, unmodified.',
+		explanation:
+			'The file is not a CMS proof envelope (AuthEnvelopedData, RFC 5083, or EnvelopedData): its DER structure could not be read. Submit the .der file the agent wrote, unmodified.',
 		reprocessable: false
 	},
 	proof_decryption_failed: {
 		explanation:
-			'The proof is not encrypted to this platform’s proof-encryption certificate (or its ciphertext is damaged). Re-enrol the agent so it receives the current certificate, then submit a fresh proof.',
+			'The proof is not encrypted to this platform’s proof-encryption certificate with RSAES-OAEP SHA-256 (or its ciphertext is damaged). Re-enrol the agent so it receives the current certificate, then submit a fresh proof.',
 		reprocessable: false
 	},
 	proof_invalid_signature: {

@@ -5,7 +5,9 @@
  *   with signing-certificate-v2 of RFC 5035);
  * - EnvelopedData to an RSA key with RSAES-OAEP (RFC 8017, SHA-256, MGF1-SHA-256;
  *   RFC 3560 parameters) and AES-256-GCM content encryption (RFC 5084
- *   GCMParameters: 12-byte nonce, 16-byte ICV appended to the ciphertext).
+ *   GCMParameters: 12-byte nonce, 16-byte ICV appended to the ciphertext):
+ *   the proof format's first envelope. RFC 5083 AuthEnvelopedData, the
+ *   standard one, is in cms-auth-enveloped.ts and shares the key unwrapping here.
  * pkijs/asn1js give the ASN.1; node:crypto does the maths, so both sides are
  * byte-for-byte under our control.
  */
@@ -75,7 +77,7 @@ export type SignOptions = {
  * sharing them is safe; bounded for key rotation.
  */
 const parsedCerts = new Map<string, { der: Buffer; cert: pkijs.Certificate; embedded: pkijs.Certificate }>();
-function parsedCertificate(pem: string): { der: Buffer; cert: pkijs.Certificate; embedded: pkijs.Certificate } {
+export function parsedCertificate(pem: string): { der: Buffer; cert: pkijs.Certificate; embedded: pkijs.Certificate } {
 	let p = parsedCerts.get(pem);
 	if (!p) {
 		if (parsedCerts.size >= 512) parsedCerts.clear();
@@ -154,7 +156,7 @@ export function parseContentInfo(der: Uint8Array): pkijs.ContentInfo {
 }
 
 /** Bytes of an OCTET STRING that may be constructed (BER pieces). */
-function octets(s: asn1js.OctetString): Buffer {
+export function octets(s: asn1js.OctetString): Buffer {
 	if (s.idBlock.isConstructed) return Buffer.concat((s.valueBlock.value as asn1js.OctetString[]).map(octets));
 	return Buffer.from(s.valueBlock.valueHexView);
 }
@@ -306,33 +308,61 @@ export function parseEnvelopedData(der: Uint8Array): pkijs.EnvelopedData {
 
 export type DecryptionKey = { certPem: string; key: KeyObject };
 
+/** The certificate's subjectKeyIdentifier, for recipients named by key id (RFC 5652 §6.2.1, `openssl cms -keyid`). */
+function subjectKeyId(cert: pkijs.Certificate): Buffer | null {
+	const ext = cert.extensions?.find((e) => e.extnID === OID.subjectKeyIdentifier);
+	const value = ext?.parsedValue;
+	return value instanceof asn1js.OctetString ? Buffer.from(value.valueBlock.valueHexView) : null;
+}
+
+function addressedTo(rid: pkijs.KeyTransRecipientInfo['rid'], cert: pkijs.Certificate): boolean {
+	if (rid instanceof pkijs.IssuerAndSerialNumber) return rid.serialNumber.isEqual(cert.serialNumber) && rid.issuer.isEqual(cert.issuer);
+	if (rid instanceof asn1js.OctetString) {
+		const ski = subjectKeyId(cert);
+		return ski !== null && ski.equals(Buffer.from(rid.valueBlock.valueHexView));
+	}
+	return false;
+}
+
+const HASH_NAMES: Record<string, string> = { '1.3.14.3.2.26': 'SHA-1', [OID.sha256]: 'SHA-256', '2.16.840.1.101.3.4.2.2': 'SHA-384', '2.16.840.1.101.3.4.2.3': 'SHA-512' };
+const OAEP_HINT = 'use RSAES-OAEP with SHA-256 and MGF1-SHA-256 (openssl cms -encrypt: -keyopt rsa_padding_mode:oaep -keyopt rsa_oaep_md:sha256)';
+
 /**
- * Decrypts an EnvelopedData with whichever of `keys` it is addressed to
- * (several after a rotation of the proof-encryption key). Returns the content
- * type and bytes; CmsError 'decrypt' when no key fits or the ciphertext is damaged.
+ * RSAES-OAEP parameters (RFC 8017 A.2.1, RFC 4055 §4.1) must name SHA-256 for
+ * both the label hash and MGF1; absent parameters mean SHA-1, which is refused.
  */
-export function decryptEnvelopedData(der: Uint8Array, keys: DecryptionKey[]): { contentType: string; content: Buffer } {
-	const env = parseEnvelopedData(der);
-	const eci = env.encryptedContentInfo;
-	if (eci.contentEncryptionAlgorithm.algorithmId !== OID.aes256Gcm) throw new CmsError('decrypt', `content encryption ${eci.contentEncryptionAlgorithm.algorithmId} is not AES-256-GCM`);
-	const params = eci.contentEncryptionAlgorithm.algorithmParams as asn1js.Sequence | undefined;
-	const nonceBlock = params?.valueBlock?.value?.[0];
-	if (!(nonceBlock instanceof asn1js.OctetString)) throw new CmsError('decrypt', 'GCMParameters are missing');
-	const icvBlock = params!.valueBlock.value[1];
-	const icvLen = icvBlock instanceof asn1js.Integer ? icvBlock.valueBlock.valueDec : 12;
-	if (icvLen < 12 || icvLen > 16) throw new CmsError('decrypt', `unsupported GCM ICV length ${icvLen}`);
-	const nonce = octets(nonceBlock);
-	if (!eci.encryptedContent) throw new CmsError('decrypt', 'no encrypted content');
-	const sealed = octets(eci.encryptedContent);
-	if (sealed.length < icvLen) throw new CmsError('decrypt', 'the ciphertext is shorter than its tag');
-	for (const ri of env.recipientInfos) {
+function checkOaepParameters(alg: pkijs.AlgorithmIdentifier): void {
+	let params: pkijs.RSAESOAEPParams;
+	try {
+		params = alg.algorithmParams ? new pkijs.RSAESOAEPParams({ schema: alg.algorithmParams }) : new pkijs.RSAESOAEPParams();
+	} catch {
+		throw new CmsError('decrypt', 'the RSAES-OAEP parameters are malformed');
+	}
+	const hash = params.hashAlgorithm.algorithmId;
+	const mgfHash = params.maskGenAlgorithm.algorithmParams ? new pkijs.AlgorithmIdentifier({ schema: params.maskGenAlgorithm.algorithmParams }).algorithmId : '1.3.14.3.2.26';
+	if (hash !== OID.sha256 || params.maskGenAlgorithm.algorithmId !== OID.mgf1 || mgfHash !== OID.sha256) {
+		throw new CmsError('decrypt', `the key is wrapped with RSAES-OAEP ${HASH_NAMES[hash] ?? hash} / MGF1-${HASH_NAMES[mgfHash] ?? mgfHash}: ${OAEP_HINT}`);
+	}
+}
+
+/**
+ * The content-encryption key from the first KeyTransRecipientInfo addressed to
+ * one of `keys` (by issuer and serial, or subject key identifier). Only
+ * RSAES-OAEP SHA-256 key transport is accepted: PKCS #1 v1.5 (`rsaEncryption`,
+ * what `openssl cms -encrypt` writes unless told otherwise) is refused by name,
+ * since its padding check is a decryption oracle (Bleichenbacher 1998).
+ */
+export function unwrapContentKey(recipientInfos: pkijs.RecipientInfo[], keys: DecryptionKey[]): Buffer {
+	for (const ri of recipientInfos) {
 		if (ri.variant !== 1 || !(ri.value instanceof pkijs.KeyTransRecipientInfo)) continue;
 		const ktri = ri.value;
-		if (ktri.keyEncryptionAlgorithm.algorithmId !== OID.rsaesOaep) continue;
-		const rid = ktri.rid;
 		for (const k of keys) {
 			const { cert } = parsedCertificate(k.certPem);
-			if (!(rid instanceof pkijs.IssuerAndSerialNumber) || !rid.serialNumber.isEqual(cert.serialNumber) || !rid.issuer.isEqual(cert.issuer)) continue;
+			if (!addressedTo(ktri.rid, cert)) continue;
+			const alg = ktri.keyEncryptionAlgorithm.algorithmId;
+			if (alg === OID.rsaEncryption) throw new CmsError('decrypt', `the key is wrapped with rsaEncryption (PKCS #1 v1.5), which this platform refuses: ${OAEP_HINT}`);
+			if (alg !== OID.rsaesOaep) throw new CmsError('decrypt', `key transport ${alg} is not RSAES-OAEP: ${OAEP_HINT}`);
+			checkOaepParameters(ktri.keyEncryptionAlgorithm);
 			let cek: Buffer;
 			try {
 				cek = privateDecrypt({ key: k.key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, octets(ktri.encryptedKey));
@@ -340,15 +370,50 @@ export function decryptEnvelopedData(der: Uint8Array, keys: DecryptionKey[]): { 
 				throw new CmsError('decrypt', 'the content-encryption key does not unwrap (RSA-OAEP SHA-256)');
 			}
 			if (cek.length !== 32) throw new CmsError('decrypt', 'the content-encryption key is not 256 bits');
-			try {
-				const decipher = createDecipheriv('aes-256-gcm', cek, nonce, { authTagLength: icvLen });
-				decipher.setAuthTag(sealed.subarray(sealed.length - icvLen));
-				const content = Buffer.concat([decipher.update(sealed.subarray(0, sealed.length - icvLen)), decipher.final()]);
-				return { contentType: eci.contentType, content };
-			} catch {
-				throw new CmsError('decrypt', 'the ciphertext does not authenticate (AES-256-GCM)');
-			}
+			return cek;
 		}
 	}
 	throw new CmsError('decrypt', 'the proof is not encrypted to this platform’s proof-encryption certificate');
+}
+
+/** RFC 5084 GCMParameters: the nonce and the ICV length (12 when absent, §3.2), 12 to 16 accepted. */
+export function gcmParameters(alg: pkijs.AlgorithmIdentifier): { nonce: Buffer; icvLen: number } {
+	if (alg.algorithmId !== OID.aes256Gcm) throw new CmsError('decrypt', `content encryption ${alg.algorithmId} is not AES-256-GCM`);
+	const params = alg.algorithmParams as asn1js.Sequence | undefined;
+	const nonceBlock = params?.valueBlock?.value?.[0];
+	if (!(nonceBlock instanceof asn1js.OctetString)) throw new CmsError('decrypt', 'GCMParameters are missing');
+	const icvBlock = params!.valueBlock.value[1];
+	const icvLen = icvBlock instanceof asn1js.Integer ? icvBlock.valueBlock.valueDec : 12;
+	if (icvLen < 12 || icvLen > 16) throw new CmsError('decrypt', `unsupported GCM ICV length ${icvLen}`);
+	return { nonce: octets(nonceBlock), icvLen };
+}
+
+/** AES-256-GCM open; CmsError 'decrypt' when the tag does not verify. */
+export function gcmOpen(cek: Buffer, nonce: Buffer, ciphertext: Buffer, tag: Buffer, aad?: Buffer): Buffer {
+	try {
+		const decipher = createDecipheriv('aes-256-gcm', cek, nonce, { authTagLength: tag.length });
+		if (aad) decipher.setAAD(aad);
+		decipher.setAuthTag(tag);
+		return Buffer.concat([decipher.update(ciphertext), decipher.final()]);
+	} catch {
+		throw new CmsError('decrypt', 'the ciphertext does not authenticate (AES-256-GCM)');
+	}
+}
+
+/**
+ * Decrypts an EnvelopedData with whichever of `keys` it is addressed to
+ * (several after a rotation of the proof-encryption key). Returns the content
+ * type and bytes; CmsError 'decrypt' when no key fits or the ciphertext is damaged.
+ * This is the proof format's first form (AES-GCM inside EnvelopedData, the
+ * ICV appended to the ciphertext); cms-auth-enveloped.ts reads RFC 5083.
+ */
+export function decryptEnvelopedData(der: Uint8Array, keys: DecryptionKey[]): { contentType: string; content: Buffer } {
+	const env = parseEnvelopedData(der);
+	const eci = env.encryptedContentInfo;
+	const { nonce, icvLen } = gcmParameters(eci.contentEncryptionAlgorithm);
+	if (!eci.encryptedContent) throw new CmsError('decrypt', 'no encrypted content');
+	const sealed = octets(eci.encryptedContent);
+	if (sealed.length < icvLen) throw new CmsError('decrypt', 'the ciphertext is shorter than its tag');
+	const cek = unwrapContentKey(env.recipientInfos, keys);
+	return { contentType: eci.contentType, content: gcmOpen(cek, nonce, sealed.subarray(0, sealed.length - icvLen), sealed.subarray(sealed.length - icvLen)) };
 }

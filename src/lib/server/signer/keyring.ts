@@ -13,7 +13,8 @@
  * key); the least recently used free key is taken first.
  */
 import { createHmac, sign } from 'node:crypto';
-import { buildSignedData, decryptEnvelopedData, CmsError } from './cms';
+import { buildSignedData, CmsError } from './cms';
+import { decryptProofEnvelope } from './cms-auth-enveloped';
 import { KeyLeases, type KeyLeaseStore, type LeaseEvent } from './key-leases';
 import { loadAgentCa, loadKeyMaterial, type KeyMaterial, type KeyPair } from './key-material';
 import { issueCertificate, KeyUsage, OID, parseCsr } from './pki';
@@ -78,7 +79,7 @@ export class KeyringSigner implements Signer {
 	async decryptEnvelope(envelopedDer: Uint8Array): Promise<Uint8Array> {
 		this.check();
 		try {
-			return decryptEnvelopedData(envelopedDer, [this.material.encryption]).content;
+			return decryptProofEnvelope(envelopedDer, [this.material.encryption]).content;
 		} catch (error) {
 			if (error instanceof CmsError) throw new Error(error.message);
 			throw error;

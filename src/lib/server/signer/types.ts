@@ -31,7 +31,10 @@ export type PublishedKeys = {
 };
 
 export interface Signer {
-	/** Decrypts a CMS EnvelopedData (AES-256-GCM content, key transported to the proof-encryption key); returns the inner content bytes. */
+	/**
+	 * Decrypts a proof envelope addressed to the proof-encryption key (RSAES-OAEP SHA-256): RFC 5083
+	 * AuthEnvelopedData with AES-256-GCM, or the first form, EnvelopedData with AES-256-GCM; returns the inner content bytes.
+	 */
 	decryptEnvelope(envelopedDer: Uint8Array): Promise<Uint8Array>;
 	/** hex HMAC-SHA-256 with the platform's de-duplication key */
 	hmac(bytes: Uint8Array): Promise<string>;

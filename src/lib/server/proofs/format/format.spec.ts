@@ -1,5 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { createHash, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -48,15 +49,16 @@ async function rejection(der: Uint8Array, receivedAt?: Date): Promise<{ code: Re
 }
 
 describe('proof format v1', () => {
-	it('round trip: build → open gives the report, its canonical bytes and the agent certificate serial', async () => {
+	it.each(['auth-enveloped', 'enveloped'] as const)('round trip (%s): build → open gives the report, its canonical bytes and the agent certificate serial', async (envelope) => {
 		const report = sampleReport({ warningRatio: 1 });
 		expect(erasureReport.safeParse(report).success).toBe(true);
 		const t0 = performance.now();
-		const der = buildProof({ report, agentKey, agentCert, encryptionCert });
+		const der = buildProof({ report, agentKey, agentCert, encryptionCert, envelope });
+		expect(parseContentInfo(der).contentType).toBe(envelope === 'enveloped' ? '1.2.840.113549.1.7.3' : '1.2.840.113549.1.9.16.1.23');
 		const t1 = performance.now();
 		const opened = await open(der);
 		const t2 = performance.now();
-		console.info(`[format] proof of ${der.length} bytes: build ${(t1 - t0).toFixed(1)} ms, open ${(t2 - t1).toFixed(1)} ms`);
+		console.info(`[format] ${envelope} proof of ${der.length} bytes: build ${(t1 - t0).toFixed(1)} ms, open ${(t2 - t1).toFixed(1)} ms`);
 		expect(opened.report).toEqual(report);
 		expect(Buffer.from(opened.canonicalReport).equals(reportBytes(report))).toBe(true);
 		expect(opened.signerSerialHex).toBe(serialHex);
@@ -74,6 +76,37 @@ describe('proof format v1', () => {
 		const file = JSON.parse(readFileSync('static/schemas/erasure-report-v1.json', 'utf8'));
 		// regenerate: npx tsx scripts/report-schema.ts > static/schemas/erasure-report-v1.json
 		expect(file).toEqual(reportJsonSchema());
+	});
+});
+
+describe('a proof made with the OpenSSL command line alone (RFC 5083 form)', () => {
+	const run = (args: string[]) => {
+		const r = spawnSync('openssl', args);
+		if (r.status !== 0) throw new Error(`openssl ${args[0]} ${args[1]}: ${r.stderr.toString()}`);
+	};
+	function opensslProof(reportJson: string, opts: { oaep?: boolean } = {}): Buffer {
+		const d = mkdtempSync(join(dir, 'ossl-'));
+		writeFileSync(join(d, 'agent.key'), agentKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+		writeFileSync(join(d, 'agent.crt'), agentCert);
+		writeFileSync(join(d, 'enc.crt'), encryptionCert);
+		writeFileSync(join(d, 'report.json'), reportJson);
+		run(['cms', '-sign', '-binary', '-nodetach', '-md', 'sha256', '-in', join(d, 'report.json'), '-signer', join(d, 'agent.crt'), '-inkey', join(d, 'agent.key'), '-outform', 'DER', '-out', join(d, 'signed.der')]);
+		const keyopts = opts.oaep === false ? [] : ['-keyopt', 'rsa_padding_mode:oaep', '-keyopt', 'rsa_oaep_md:sha256', '-keyopt', 'rsa_mgf1_md:sha256'];
+		run(['cms', '-encrypt', '-binary', '-aes-256-gcm', '-in', join(d, 'signed.der'), '-recip', join(d, 'enc.crt'), ...keyopts, '-outform', 'DER', '-out', join(d, 'proof.der')]);
+		return readFileSync(join(d, 'proof.der'));
+	}
+
+	it('`openssl cms -sign -md sha256` then `openssl cms -encrypt -aes-256-gcm` opens like an agent-sim proof', async () => {
+		const report = sampleReport();
+		const opened = await open(opensslProof(JSON.stringify(report, null, 2)));
+		expect(opened.report).toEqual(report);
+		expect(opened.signerSerialHex).toBe(serialHex);
+		// the duplicate check hashes the canonical form, whatever whitespace the station wrote
+		expect(Buffer.from(opened.canonicalReport).equals(reportBytes(report))).toBe(true);
+	});
+
+	it('the same command without OAEP (PKCS #1 v1.5 key transport) is refused with the option to add', async () => {
+		expect(await rejection(opensslProof(JSON.stringify(sampleReport()), { oaep: false }))).toMatchObject({ code: 'proof_decryption_failed', detail: expect.stringMatching(/rsa_padding_mode:oaep/) });
 	});
 });
 
@@ -96,7 +129,7 @@ describe('every tampering is rejected with its code', () => {
 		const der = buildProof({ report: sampleReport(), agentKey, agentCert, encryptionCert });
 		expect((await rejection(der.subarray(0, der.length - 10))).code).toBe('proof_malformed');
 		const signedOnly = buildSignedData({ content: Buffer.from('{}'), digest: createHash('sha256').update('{}').digest(), signerCertPem: agentCert, key: agentKey });
-		expect(await rejection(signedOnly)).toMatchObject({ code: 'proof_malformed', detail: expect.stringMatching(/not enveloped-data/) });
+		expect(await rejection(signedOnly)).toMatchObject({ code: 'proof_malformed', detail: expect.stringMatching(/neither auth-enveloped-data \(RFC 5083\) nor enveloped-data/) });
 		// ContentInfo says enveloped-data but holds something else: only the signer's parse sees it, and it is still malformed
 		const envelopedOid = Buffer.from('06092a864886f70d010703', 'hex'); // 1.2.840.113549.1.7.3
 		const explicitInteger = Buffer.from('a003020105', 'hex'); // [0] EXPLICIT INTEGER 5

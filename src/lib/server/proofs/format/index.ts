@@ -1,2 +1,2 @@
 /** Proof format v1 (the erasure report schema it carries is the records kernel's). */
-export { buildProof, openProof, signReport, envelopeProof, reportBytes, type OpenedProof } from './proof';
+export { buildProof, openProof, signReport, signReportContentInfo, envelopeProof, sealProof, reportBytes, type OpenedProof, type ProofEnvelope } from './proof';

@@ -1,20 +1,28 @@
 /**
- * Proof format v1 (handbook agents/proof-format.md):
+ * Proof format v1 (handbook agents/proof-format.md). Two envelopes around the
+ * same signed report, both accepted:
  *
- *   ContentInfo(EnvelopedData)                      to the platform's proof-encryption certificate,
- *     KeyTransRecipientInfo RSAES-OAEP-SHA256         AES-256-GCM content (RFC 5084 GCMParameters)
- *     encrypted: SignedData                           signed by the enrolled agent's P-256 key,
- *       signed attrs content-type, message-digest,    agent certificate embedded
- *       signing-time
- *       eContent (id-data): the erasure report, UTF-8 JSON (schema v1)
+ *   ContentInfo(AuthEnvelopedData, RFC 5083)        the standard form; what `openssl cms -encrypt -aes-256-gcm` writes
+ *     KeyTransRecipientInfo RSAES-OAEP-SHA256         to the platform's proof-encryption certificate
+ *     AES-256-GCM (RFC 5084), tag in `mac`
+ *     encrypted content (id-data): ContentInfo(SignedData), as `openssl cms -sign -outform DER` writes it
  *
- * `buildProof` is the agent side (agent-sim, tests); `openProof` the platform
+ *   ContentInfo(EnvelopedData)                      the first form, kept for agents that write it:
+ *     same recipient, AES-256-GCM with the tag appended to the ciphertext,
+ *     encrypted content (id-signedData): the bare SignedData
+ *
+ *   SignedData: signed by the enrolled agent's P-256 key, agent certificate embedded,
+ *     signed attrs content-type, message-digest (signing-time), eContent (id-data):
+ *     the erasure report, UTF-8 JSON (schema v1)
+ *
+ * `buildProof` is the agent side (agent-sim, the nwipe intake, tests); `openProof` the platform
  * side (proof worker), which throws ProofRejection with the catalogue's codes
  * and RetryableFailure when the signer cannot be reached.
  */
 import { createHash, X509Certificate, type KeyObject } from 'node:crypto';
 import { canonicalJson, erasureReport } from '#lib/server/records';
-import { buildEnvelopedData, buildSignedData, CmsError, parseContentInfo, parseEnvelopedData, verifySignedData } from '#lib/server/signer/cms';
+import { buildEnvelopedData, buildSignedData, CmsError, parseContentInfo, verifySignedData } from '#lib/server/signer/cms';
+import { buildAuthEnvelopedData, parseProofEnvelope, PROOF_ENVELOPES } from '#lib/server/signer/cms-auth-enveloped';
 import { OID } from '#lib/server/signer/pki';
 import { SignerUnavailable, type Signer } from '#lib/server/signer/types';
 import { ProofRejection, RetryableFailure } from '../rejections';
@@ -32,17 +40,28 @@ export type OpenedProof = {
 /** The report bytes an agent signs: canonical JSON (RFC 8785 style), UTF-8. */
 export const reportBytes = (report: unknown): Buffer => Buffer.from(canonicalJson(report), 'utf8');
 
-/** SignedData (bare, as an EnvelopedData of type id-signedData holds it) over `content`. */
-export function signReport(content: Uint8Array, agentKey: KeyObject, agentCertPem: string, signingTime?: Date): Buffer {
-	const ci = buildSignedData({ content, digest: createHash('sha256').update(content).digest(), signerCertPem: agentCertPem, key: agentKey, signingTime });
-	return Buffer.from(parseContentInfo(ci).content.toBER(false));
+/** ContentInfo(SignedData) over `content`, as `openssl cms -sign -nodetach -outform DER` writes it. */
+export function signReportContentInfo(content: Uint8Array, agentKey: KeyObject, agentCertPem: string, signingTime?: Date): Buffer {
+	return buildSignedData({ content, digest: createHash('sha256').update(content).digest(), signerCertPem: agentCertPem, key: agentKey, signingTime });
 }
 
-/** Encrypts a bare SignedData to the proof-encryption certificate: the .der file an agent submits. */
+/** SignedData (bare, as an EnvelopedData of type id-signedData holds it) over `content`. */
+export function signReport(content: Uint8Array, agentKey: KeyObject, agentCertPem: string, signingTime?: Date): Buffer {
+	return Buffer.from(parseContentInfo(signReportContentInfo(content, agentKey, agentCertPem, signingTime)).content.toBER(false));
+}
+
+/** The first form: a bare SignedData in an EnvelopedData (AES-GCM, tag appended). */
 export const envelopeProof = (signedData: Uint8Array, encryptionCertPem: string): Buffer => buildEnvelopedData(signedData, OID.signedData, encryptionCertPem);
 
-export function buildProof(input: { report: unknown; agentKey: KeyObject; agentCert: string; encryptionCert: string; signingTime?: Date }): Buffer {
-	return envelopeProof(signReport(reportBytes(input.report), input.agentKey, input.agentCert, input.signingTime), input.encryptionCert);
+/** The standard form: ContentInfo(SignedData) in an RFC 5083 AuthEnvelopedData. */
+export const sealProof = (signedContentInfo: Uint8Array, encryptionCertPem: string): Buffer => buildAuthEnvelopedData(signedContentInfo, encryptionCertPem);
+
+export type ProofEnvelope = 'auth-enveloped' | 'enveloped';
+
+export function buildProof(input: { report: unknown; agentKey: KeyObject; agentCert: string; encryptionCert: string; signingTime?: Date; envelope?: ProofEnvelope }): Buffer {
+	const content = reportBytes(input.report);
+	if (input.envelope === 'enveloped') return envelopeProof(signReport(content, input.agentKey, input.agentCert, input.signingTime), input.encryptionCert);
+	return sealProof(signReportContentInfo(content, input.agentKey, input.agentCert, input.signingTime), input.encryptionCert);
 }
 
 /** Tenants' agent CA certificates, parsed once per process (bounded; a CA is replaced only by a new PEM). */
@@ -65,7 +84,9 @@ function agentCa(pem: string): X509Certificate {
 export async function openProof(der: Uint8Array, ctx: { signer: Signer; agentCaPem: string; receivedAt: Date }): Promise<OpenedProof> {
 	try {
 		const ci = parseContentInfo(der);
-		if (ci.contentType !== OID.envelopedData) throw new CmsError('not_enveloped', `content type ${ci.contentType} is not enveloped-data`);
+		if (!(PROOF_ENVELOPES as readonly string[]).includes(ci.contentType)) {
+			throw new CmsError('not_enveloped', `content type ${ci.contentType} is neither auth-enveloped-data (RFC 5083) nor enveloped-data`);
+		}
 	} catch (error) {
 		throw new ProofRejection('proof_malformed', error instanceof Error ? error.message : String(error));
 	}
@@ -74,10 +95,10 @@ export async function openProof(der: Uint8Array, ctx: { signer: Signer; agentCaP
 		inner = await ctx.signer.decryptEnvelope(der);
 	} catch (error) {
 		if (error instanceof SignerUnavailable) throw new RetryableFailure(error.message, { cause: error });
-		// The EnvelopedData is parsed in full only when decryption failed, to tell a malformed structure from a
+		// The envelope is parsed in full only when decryption failed, to tell a malformed structure from a
 		// key that does not fit: the signer parses it anyway, and a second parse on every proof cost 0.75 ms.
 		try {
-			parseEnvelopedData(der);
+			parseProofEnvelope(der);
 		} catch (malformed) {
 			throw new ProofRejection('proof_malformed', malformed instanceof Error ? malformed.message : String(malformed));
 		}
