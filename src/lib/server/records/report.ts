@@ -36,7 +36,26 @@ export const TECHNIQUES = [
 	'incinerate'
 ] as const;
 export const STANDARDS = ['NIST SP 800-88 Rev. 2', 'NIST SP 800-88 Rev. 1', 'IEEE 2883-2022', 'DIN 66399', 'HMG IS5', 'BSI-2011-VS', 'Other'] as const;
-export const WARNING_CODES = ['hpa_detected', 'dco_detected', 'remapped_sectors', 'pending_sectors', 'smart_degraded', 'verification_partial', 'unsupported_command_fallback', 'other'] as const;
+export const WARNING_CODES = [
+	'hpa_detected',
+	'dco_detected',
+	'hidden_area_unknown',
+	'coverage_short',
+	'remapped_sectors',
+	'pending_sectors',
+	'smart_degraded',
+	'verification_partial',
+	'verification_only',
+	'write_errors',
+	'verification_errors',
+	'aborted',
+	'unsupported_command_fallback',
+	'other'
+] as const;
+/** Hidden areas (ATA Host Protected Area / Device Configuration Overlay) as the erasure tool found them. */
+export const HIDDEN_AREA_STATES = ['none', 'present', 'unknown', 'not_applicable'] as const;
+export const ATTACHMENT_KINDS = ['erasure_log', 'tool_report_pdf'] as const;
+const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lower-case hex digits');
 
 export const deviceSchema = z
 	.strictObject({
@@ -59,10 +78,14 @@ export const reportSchema = z
 		sanitisation: z.strictObject({
 			method: z.enum(METHODS).meta({ description: 'NIST SP 800-88 sanitisation category.' }),
 			technique: z.enum(TECHNIQUES),
-			passes: z.number().int().min(0).max(64).meta({ description: 'Overwrite passes (0 for block, crypto or physical techniques).' }),
+			passes: z.number().int().min(0).max(4096).meta({ description: 'Overwrite passes (0 for block, crypto or physical techniques).' }),
 			pattern: text(100).optional(),
 			standard: z.enum(STANDARDS),
-			tool: z.strictObject({ name: text(100), version: text(50) })
+			tool: z.strictObject({ name: text(100), version: text(50) }),
+			toolMethod: text(100).optional().meta({ description: "The erasure tool's own name for its method, e.g. nwipe's `DoD Short`." }),
+			rounds: z.number().int().min(1).max(100).optional().meta({ description: 'Times the tool repeated its method.' }),
+			prng: text(100).optional().meta({ description: 'Pseudo-random generator of random passes.' }),
+			blankingPass: z.boolean().optional().meta({ description: 'Whether a final zero (blanking) pass was written.' })
 		}),
 		verification: z.strictObject({
 			method: z.enum(['full', 'sample', 'none']),
@@ -90,7 +113,22 @@ export const reportSchema = z
 				percentageUsed: z.number().int().min(0).max(255).optional()
 			})
 			.optional(),
-		erasureLogSha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lower-case hex digits')
+		coverage: z
+			.strictObject({ bytesErased: z.number().int().min(0), bytesExpected: z.number().int().positive() })
+			.optional()
+			.meta({ description: 'How much of the device the tool erased, against what it should have (including hidden areas it found).' }),
+		throughputBytesPerSecond: z.number().min(0).optional(),
+		durationSeconds: z.number().int().min(0).optional(),
+		hiddenArea: z
+			.strictObject({ state: z.enum(HIDDEN_AREA_STATES), detail: text(300).optional() })
+			.optional()
+			.meta({ description: 'HPA/DCO hidden sectors as the tool found them.' }),
+		attachments: z
+			.array(z.strictObject({ kind: z.enum(ATTACHMENT_KINDS), sha256: sha256Hex, name: text(255).optional() }))
+			.max(20)
+			.optional()
+			.meta({ description: "SHA-256 of files kept beside the proof, e.g. the tool's own PDF report." }),
+		erasureLogSha256: sha256Hex
 	})
 	.meta({ title: 'WipeCert erasure report v1', description: 'One device sanitisation, signed by an enrolled agent (NIST SP 800-88 Rev. 2, IEEE 2883).' });
 
