@@ -21,13 +21,14 @@ export default defineConfig({
 				ingest: 'src/entries/ingest.ts',
 				signer: 'src/entries/signer.ts',
 				'agent-sim': 'src/entries/agent-sim.ts',
+				agent: 'src/entries/agent.ts',
 				verify: 'src/entries/verify.ts',
 				monitor: 'src/entries/monitor.ts',
 				witness: 'src/entries/witness.ts'
 			},
 			output: {
 				// the CLIs are also package `bin` entries
-				banner: (chunk) => (chunk.isEntry && ['signer', 'agent-sim', 'verify', 'monitor'].includes(chunk.name) ? '#!/usr/bin/env node' : ''),
+				banner: (chunk) => (chunk.isEntry && ['signer', 'agent-sim', 'agent', 'verify', 'monitor'].includes(chunk.name) ? '#!/usr/bin/env node' : ''),
 				entryFileNames: '[name].js',
 				chunkFileNames: 'entries/[name]-[hash].js',
 				format: 'esm'

@@ -25,15 +25,14 @@
  *   schema         a well-signed report that breaks the report schema   report_schema_invalid
  */
 import { createHash, createPublicKey, generateKeyPairSync, randomBytes, randomInt, type KeyObject } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { z } from 'zod';
-import { signRequest } from '#lib/server/agents/http-signature';
+import { enrol, saveAgent, submitProof, type AgentClock, type AgentIdentity } from '#lib/agent/client';
 import { buildProof, envelopeProof, reportBytes, sealProof, signReportContentInfo, type ProofEnvelope } from '#lib/server/proofs/format';
 import { sampleReport } from '#lib/server/proofs/format/sample';
 import { buildSignedData, parseContentInfo } from '#lib/server/signer/cms';
-import { createCsr, issueCertificate, KeyUsage, spkiDer } from '#lib/server/signer/pki';
+import { issueCertificate, KeyUsage, spkiDer } from '#lib/server/signer/pki';
 
 export const BAD_KINDS = ['garbage', 'bad_signature', 'unknown_agent', 'schema'] as const;
 type Kind = 'good' | (typeof BAD_KINDS)[number];
@@ -95,34 +94,8 @@ function parseCli() {
 	return { url: values.url.replace(/\/$/, ''), token: values['enrol-token'], count, concurrency, badRatio, out: values.out, results: values.results, retryFor, clockSkew, envelope: envelope as ProofEnvelope };
 }
 
-const enrolment = z.object({ agentId: z.uuid(), certificate: z.string(), caCertificates: z.array(z.string()), proofEncryptionCertificate: z.string() });
-
-type Agent = z.infer<typeof enrolment> & { key: KeyObject };
-
-async function enrol(url: string, token: string, retryFor: number): Promise<Agent> {
-	const key = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
-	const csr = createCsr({ CN: `agent-sim ${randomBytes(3).toString('hex')}` }, key);
-	const deadline = Date.now() + retryFor * 1000;
-	let res: Response;
-	// the enrolment waits out a platform that cannot take it now, as submissions do
-	for (let attempt = 1; ; attempt++) {
-		res = await fetch(`${url}/ingest/v1/enrolments`, {
-			method: 'POST',
-			headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-			body: JSON.stringify({ csr })
-		});
-		if ((res.status !== 503 && res.status !== 429) || Date.now() >= deadline) break;
-		await res.arrayBuffer();
-		const after = Number(res.headers.get('retry-after'));
-		await new Promise((r) => setTimeout(r, Math.min(Number.isFinite(after) && after > 0 ? after * 1000 : 1000 * attempt, 5000, Math.max(0, deadline - Date.now()))));
-	}
-	const body = await res.json().catch(() => null);
-	if (res.status !== 201) throw new Error(`enrolment failed: HTTP ${res.status} ${JSON.stringify(body)}`);
-	return { ...enrolment.parse(body), key };
-}
-
 /** One proof of the given kind. */
-function makeProof(kind: Kind, agent: Agent, stranger: { key: KeyObject; cert: string }, envelope: ProofEnvelope): Buffer {
+function makeProof(kind: Kind, agent: AgentIdentity, stranger: { key: KeyObject; cert: string }, envelope: ProofEnvelope): Buffer {
 	const encryptionCert = agent.proofEncryptionCertificate;
 	// a ContentInfo(SignedData) in the chosen envelope (the first form holds the bare SignedData)
 	const seal = (signedCi: Uint8Array) => (envelope === 'enveloped' ? envelopeProof(new Uint8Array(parseContentInfo(signedCi).content.toBER(false)), encryptionCert) : sealProof(signedCi, encryptionCert));
@@ -177,58 +150,18 @@ function plan(count: number, badRatio: number): Kind[] {
 
 type Result = { index: number; kind: Kind; status: number; publicId?: string; error?: string; attempts?: number };
 
-/** The agent's clock: its skew (--clock-skew), corrected once the gateway says the time (Date header). */
-const clock = { offsetSeconds: 0 };
-
-async function submit(url: string, agent: Agent, der: Buffer, retryFor: number): Promise<{ status: number; publicId?: string; error?: string; attempts: number }> {
-	const target = `${url}/ingest/v1/proofs`;
-	const deadline = Date.now() + retryFor * 1000;
-	for (let attempt = 1; ; attempt++) {
-		// a fresh signature per attempt: the gateway remembers nonces (RFC 9421 §7.2.2)
-		const created = Math.floor(Date.now() / 1000) + clock.offsetSeconds;
-		const headers = signRequest({ method: 'POST', url: target, body: der, keyId: agent.agentId, privateKey: agent.key, created });
-		const wait = (seconds: number) => new Promise((r) => setTimeout(r, Math.min(seconds * 1000, Math.max(0, deadline - Date.now()))));
-		try {
-			const res = await fetch(target, { method: 'POST', body: new Uint8Array(der), headers: { 'content-type': 'application/pkcs7-mime', ...headers } });
-			const body = (await res.json().catch(() => ({}))) as { publicId?: string; error?: { code?: string } };
-			const serverTime = Date.parse(res.headers.get('date') ?? '');
-			if (res.status === 401 && body.error?.code === 'agent_signature_expired' && Number.isFinite(serverTime) && attempt < 3) {
-				clock.offsetSeconds = Math.round((serverTime - Date.now()) / 1000);
-				continue;
-			}
-			if ((res.status === 429 || res.status === 503) && Date.now() < deadline) {
-				const after = Number(res.headers.get('retry-after'));
-				await wait(Number.isFinite(after) && after > 0 ? after : Math.min(5, 0.2 * 2 ** attempt));
-				continue;
-			}
-			return { status: res.status, publicId: body.publicId, error: body.error?.code, attempts: attempt };
-		} catch (error) {
-			if (Date.now() < deadline) {
-				await wait(Math.min(5, 0.2 * 2 ** attempt));
-				continue;
-			}
-			return { status: 0, error: (error as Error).message, attempts: attempt };
-		}
-	}
-}
-
 async function main(): Promise<void> {
 	const cli = parseCli();
-	clock.offsetSeconds = cli.clockSkew;
+	const clock: AgentClock = { offsetSeconds: cli.clockSkew };
 	const started = performance.now();
-	const agent = await enrol(cli.url, cli.token, cli.retryFor);
+	const agent = await enrol(cli.url, cli.token, `agent-sim ${randomBytes(3).toString('hex')}`, { retryForSeconds: cli.retryFor });
 	const stranger = strangerIdentity();
 	const kinds = plan(cli.count, cli.badRatio);
 	const bad = Object.fromEntries(BAD_KINDS.map((k) => [k, kinds.filter((x) => x === k).length]));
 	const results: Result[] = [];
 
 	if (cli.out) {
-		mkdirSync(cli.out, { recursive: true });
-		writeFileSync(
-			join(cli.out, 'agent.json'),
-			JSON.stringify({ url: cli.url, agentId: agent.agentId, privateKeyPem: agent.key.export({ type: 'pkcs8', format: 'pem' }), certificate: agent.certificate, caCertificates: agent.caCertificates, proofEncryptionCertificate: agent.proofEncryptionCertificate }, null, 2),
-			{ mode: 0o600 }
-		);
+		saveAgent(cli.out, agent);
 		const manifest = kinds.map((kind, i) => {
 			const file = `proof-${String(i + 1).padStart(String(cli.count).length, '0')}.der`;
 			writeFileSync(join(cli.out!, file), makeProof(kind, agent, stranger, cli.envelope));
@@ -249,7 +182,8 @@ async function main(): Promise<void> {
 				const t = performance.now();
 				const der = makeProof(kinds[index], agent, stranger, cli.envelope);
 				buildMs.push(performance.now() - t);
-				results.push({ index, kind: kinds[index], ...(await submit(cli.url, agent, der, cli.retryFor)) });
+				const sent = await submitProof(agent, der, { retryForSeconds: cli.retryFor, clock });
+				results.push({ index, kind: kinds[index], status: sent.status, publicId: sent.publicId, error: sent.status === 0 ? sent.message : sent.error, attempts: sent.attempts });
 			}
 		})
 	);

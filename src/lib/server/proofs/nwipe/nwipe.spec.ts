@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { erasureReport } from '../format/report';
+import { erasureReport } from '#lib/server/records';
 import { NwipeLogError, parseNwipeLog } from './parse';
 import { matchPdfs, nwipeReports, type NwipeContext } from './reports';
 

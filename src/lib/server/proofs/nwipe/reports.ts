@@ -11,7 +11,7 @@
  * write nothing: their report says so.
  */
 import { createHash } from 'node:crypto';
-import type { ErasureReport } from '../format/report';
+import type { ErasureReport } from '#lib/server/records';
 import { NwipeLogError, type LocalTime, type NwipeDrive, type NwipeRun } from './parse';
 
 export type NwipeContext = {
