@@ -30,7 +30,9 @@ const NOT_IN_CONTRACT: { path: RegExp; why: string }[] = [
 	{ path: /^\/realms\//, why: 'dev identity provider (Keycloak-shaped, development only)' },
 	// The dashboard's bulk upload relay: the page's XMLHttpRequest posts here for upload
 	// progress; it streams the body on to POST /api/v1/proofs/bulk, which is the documented operation.
-	{ path: /^\/proofs\/upload\/relay$/, why: 'dashboard upload relay to POST /api/v1/proofs/bulk (browser only)' }
+	{ path: /^\/proofs\/upload\/relay$/, why: 'dashboard upload relay to POST /api/v1/proofs/bulk (browser only)' },
+	// The same page's relay for nwipe logs, streamed on to POST /api/v1/proofs/nwipe-logs.
+	{ path: /^\/proofs\/upload\/nwipe$/, why: 'dashboard upload relay to POST /api/v1/proofs/nwipe-logs (browser only)' }
 ];
 
 function walk(dir: string): string[] {

@@ -434,6 +434,19 @@ export const OPERATIONS = {
 		query: undefined,
 		body: undefined
 	},
+	importNwipeLogs: {
+		method: 'POST',
+		path: '/api/v1/proofs/nwipe-logs',
+		action: 'proofs:write',
+		security: ['sessionCookie'],
+		rateLimit: 'ingest',
+		idempotent: true,
+		bodyType: 'raw',
+		numericQuery: [],
+		params: undefined,
+		query: undefined,
+		body: undefined
+	},
 	getProof: {
 		method: 'GET',
 		path: '/api/v1/proofs/{id}',
@@ -866,6 +879,19 @@ export const OPERATIONS = {
 	getPublicKeys: {
 		method: 'GET',
 		path: '/api/v1/public/keys',
+		action: null,
+		security: [],
+		rateLimit: 'verify',
+		idempotent: false,
+		bodyType: null,
+		numericQuery: [],
+		params: undefined,
+		query: undefined,
+		body: undefined
+	},
+	getProofEncryptionCertificate: {
+		method: 'GET',
+		path: '/api/v1/public/keys/proof-encryption',
 		action: null,
 		security: [],
 		rateLimit: 'verify',

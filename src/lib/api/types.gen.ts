@@ -206,10 +206,11 @@ export type PolicySetting = {
  * payload_too_large 413, unsupported_media_type 415, validation_failed 422,
  * rate_limited 429, headers_too_large 431, internal_error 500, service_unavailable 503,
  * agent_signature_invalid 401, agent_signature_expired 401, agent_signature_replayed 401, agent_suspended 403,
- * agent_revoked 401, enrolment_token_invalid 401, content_digest_mismatch 400, proof_not_der 415, tenant_suspended 403.
+ * agent_revoked 401, enrolment_token_invalid 401, content_digest_mismatch 400, proof_not_der 415, tenant_suspended 403,
+ * nwipe_log_invalid 422.
  *
  */
-export type ErrorCode = 'bad_request' | 'unauthenticated' | 'forbidden' | 'not_found' | 'method_not_allowed' | 'conflict' | 'idempotency_key_reused' | 'payload_too_large' | 'unsupported_media_type' | 'validation_failed' | 'rate_limited' | 'headers_too_large' | 'internal_error' | 'service_unavailable' | 'agent_signature_invalid' | 'agent_signature_expired' | 'agent_signature_replayed' | 'agent_suspended' | 'agent_revoked' | 'enrolment_token_invalid' | 'content_digest_mismatch' | 'proof_not_der' | 'tenant_suspended';
+export type ErrorCode = 'bad_request' | 'unauthenticated' | 'forbidden' | 'not_found' | 'method_not_allowed' | 'conflict' | 'idempotency_key_reused' | 'payload_too_large' | 'unsupported_media_type' | 'validation_failed' | 'rate_limited' | 'headers_too_large' | 'internal_error' | 'service_unavailable' | 'agent_signature_invalid' | 'agent_signature_expired' | 'agent_signature_replayed' | 'agent_suspended' | 'agent_revoked' | 'enrolment_token_invalid' | 'content_digest_mismatch' | 'proof_not_der' | 'tenant_suspended' | 'nwipe_log_invalid';
 
 export type Error = {
     error: {
@@ -562,7 +563,11 @@ export type ProofStatusView = {
 export type ProofSummary = {
     publicId: string;
     status: ProofStatus;
-    source: 'ingest' | 'api' | 'bulk';
+    /**
+     * `ingest` (agent gateway), `api`, `bulk`, or `nwipe-log` (an nwipe log uploaded in the dashboard, attested by the operator).
+     */
+    source: 'ingest' | 'api' | 'bulk' | 'nwipe-log';
+    attestation: AttestationKind;
     filename: string | null;
     sizeBytes: number;
     contentSha256: string;
@@ -602,7 +607,11 @@ export type ProofTimelineEntry = {
 export type ProofDetail = {
     publicId: string;
     status: ProofStatus;
-    source: 'ingest' | 'api' | 'bulk';
+    /**
+     * `ingest` (agent gateway), `api`, `bulk`, or `nwipe-log` (an nwipe log uploaded in the dashboard, attested by the operator).
+     */
+    source: 'ingest' | 'api' | 'bulk' | 'nwipe-log';
+    attestation: AttestationKind;
     filename: string | null;
     sizeBytes: number;
     contentSha256: string;
@@ -643,6 +652,79 @@ export type BulkSubmission = {
     failed: number;
 };
 
+/**
+ * `agent`: the report was signed by an enrolled agent's key; `operator`: no agent signed it, the signed-in operator who uploaded the evidence attested it.
+ */
+export type AttestationKind = 'agent' | 'operator';
+
+/**
+ * Who stands behind the erasure report. `agent`: the proof's CMS
+ * signature by an enrolled agent (`agentCertificateSerial`). `operator`:
+ * evidence no agent signed — an nwipe log uploaded in the dashboard
+ * (`source: nwipe-log`) — attested by the signed-in person who uploaded
+ * it (`operatorName`).
+ *
+ */
+export type Attestation = {
+    kind: AttestationKind;
+    source?: 'nwipe-log';
+    operatorName?: string;
+    agentCertificateSerial?: string;
+};
+
+export type NwipeImportDrive = {
+    /**
+     * The drive as nwipe named it, e.g. `/dev/sda`.
+     */
+    device: string;
+    model: string;
+    serial: string;
+    /**
+     * The outcome the log supports (see the handbook's nwipe page).
+     */
+    result: 'erased' | 'erased_with_warnings' | 'failed';
+    /**
+     * Warning codes of the report (`hpa_detected`, `coverage_short`, `aborted`, …).
+     */
+    warnings: Array<string>;
+    publicId?: string;
+    status?: ProofStatus;
+    /**
+     * True when this drive of this log had been uploaded before (by the same person, with the same settings); the answer is that proof.
+     */
+    duplicate?: boolean;
+    error?: {
+        code: ErrorCode;
+        message: string;
+    };
+};
+
+export type NwipeImportLog = {
+    name: string;
+    sha256?: string;
+    nwipeVersion?: string | null;
+    drives: Array<NwipeImportDrive>;
+    /**
+     * Why this log was refused (`nwipe_log_invalid` names the line).
+     */
+    error?: {
+        code: ErrorCode;
+        message: string;
+    };
+};
+
+export type NwipeImport = {
+    logs: Array<NwipeImportLog>;
+    /**
+     * Proofs registered (one per drive).
+     */
+    accepted: number;
+    /**
+     * Logs or drives refused.
+     */
+    failed: number;
+};
+
 export type CertificateStatus = 'issuing' | 'valid' | 'revoked';
 
 export type Certificate = {
@@ -657,6 +739,7 @@ export type Certificate = {
     revocationReason: string | null;
     logIndex: number | null;
     device: DeviceSummary | null;
+    attestation: Attestation;
     verifyUrl: string;
 };
 
@@ -766,6 +849,7 @@ export type PublicCertificate = {
         warnings?: Array<string>;
         endedAt?: string;
     };
+    attestation: Attestation;
     /**
      * Hex SHA-256 of the canonical certificate record.
      */
@@ -881,6 +965,11 @@ export type ProofId = string;
  * The certificate's public ID.
  */
 export type CertificateId = string;
+
+/**
+ * `agent`: proofs signed by an enrolled agent; `operator`: evidence attested by the operator who uploaded it (nwipe logs).
+ */
+export type AttestationFilter = AttestationKind;
 
 /**
  * The `nextCursor` of the previous page.
@@ -2074,6 +2163,10 @@ export type ListProofsData = {
         limit?: number;
         status?: ProofStatus;
         /**
+         * `agent`: proofs signed by an enrolled agent; `operator`: evidence attested by the operator who uploaded it (nwipe logs).
+         */
+        attestation?: AttestationKind;
+        /**
          * A proof's public ID, or a device serial number or asset tag (exact).
          */
         q?: string;
@@ -2229,6 +2322,85 @@ export type SubmitProofsBulkResponses = {
 
 export type SubmitProofsBulkResponse = SubmitProofsBulkResponses[keyof SubmitProofsBulkResponses];
 
+export type ImportNwipeLogsData = {
+    body: {
+        log: Array<Blob | File>;
+        pdf?: Array<Blob | File>;
+        attest: 'true';
+        /**
+         * Where the drives were erased (default the tenant's name).
+         */
+        site?: string;
+        country?: string;
+        /**
+         * The wiped machine (nwipe does not log its name).
+         */
+        hostname?: string;
+        /**
+         * The wiping station's clock offset from UTC; nwipe logs local time (ShredOS runs on UTC).
+         */
+        utcOffset?: string;
+    };
+    headers?: {
+        /**
+         * Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header):
+         * the first request with a key runs and its answer is stored with the change, in
+         * one transaction; the same key and request within IDEMPOTENCY_TTL gets the stored
+         * answer again with `Idempotent-Replayed: true`; the same key with another request
+         * is 409 `idempotency_key_reused`; while the first is still running, a duplicate
+         * waits, then gets its answer (or 409 `conflict` with Retry-After after
+         * IDEMPOTENCY_WAIT_TIMEOUT). Keys are per caller. A UUID v4 is a good key.
+         *
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/proofs/nwipe-logs';
+};
+
+export type ImportNwipeLogsErrors = {
+    /**
+     * An error in the one envelope.
+     */
+    400: Error;
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * The change conflicts with the current state (`conflict`).
+     */
+    409: Error;
+    /**
+     * An error in the one envelope.
+     */
+    413: Error;
+    /**
+     * An error in the one envelope.
+     */
+    415: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type ImportNwipeLogsError = ImportNwipeLogsErrors[keyof ImportNwipeLogsErrors];
+
+export type ImportNwipeLogsResponses = {
+    /**
+     * One entry per log, one per drive; validation runs in the background.
+     */
+    202: NwipeImport;
+};
+
+export type ImportNwipeLogsResponse = ImportNwipeLogsResponses[keyof ImportNwipeLogsResponses];
+
 export type GetProofData = {
     body?: never;
     path: {
@@ -2340,6 +2512,10 @@ export type ListCertificatesData = {
         cursor?: string;
         limit?: number;
         status?: CertificateStatus;
+        /**
+         * `agent`: proofs signed by an enrolled agent; `operator`: evidence attested by the operator who uploaded it (nwipe logs).
+         */
+        attestation?: AttestationKind;
     };
     url: '/api/v1/certificates';
 };
@@ -2818,6 +2994,10 @@ export type ExportCertificatesData = {
     query?: {
         format?: 'csv' | 'json';
         status?: CertificateStatus;
+        /**
+         * `agent`: proofs signed by an enrolled agent; `operator`: evidence attested by the operator who uploaded it (nwipe logs).
+         */
+        attestation?: AttestationKind;
     };
     url: '/api/v1/certificates/export';
 };
@@ -3669,6 +3849,35 @@ export type GetPublicKeysResponses = {
 };
 
 export type GetPublicKeysResponse = GetPublicKeysResponses[keyof GetPublicKeysResponses];
+
+export type GetProofEncryptionCertificateData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/public/keys/proof-encryption';
+};
+
+export type GetProofEncryptionCertificateErrors = {
+    /**
+     * Too many requests from this client address (`rate_limited`); retry after `Retry-After` seconds.
+     */
+    429: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type GetProofEncryptionCertificateError = GetProofEncryptionCertificateErrors[keyof GetProofEncryptionCertificateErrors];
+
+export type GetProofEncryptionCertificateResponses = {
+    /**
+     * The certificate.
+     */
+    200: string;
+};
+
+export type GetProofEncryptionCertificateResponse = GetProofEncryptionCertificateResponses[keyof GetProofEncryptionCertificateResponses];
 
 export type GetPublicCertificateData = {
     body?: never;

@@ -133,7 +133,8 @@ export const zPolicy = z.object({
  * payload_too_large 413, unsupported_media_type 415, validation_failed 422,
  * rate_limited 429, headers_too_large 431, internal_error 500, service_unavailable 503,
  * agent_signature_invalid 401, agent_signature_expired 401, agent_signature_replayed 401, agent_suspended 403,
- * agent_revoked 401, enrolment_token_invalid 401, content_digest_mismatch 400, proof_not_der 415, tenant_suspended 403.
+ * agent_revoked 401, enrolment_token_invalid 401, content_digest_mismatch 400, proof_not_der 415, tenant_suspended 403,
+ * nwipe_log_invalid 422.
  *
  */
 export const zErrorCode = z.enum([
@@ -159,7 +160,8 @@ export const zErrorCode = z.enum([
     'enrolment_token_invalid',
     'content_digest_mismatch',
     'proof_not_der',
-    'tenant_suspended'
+    'tenant_suspended',
+    'nwipe_log_invalid'
 ]);
 
 export const zError = z.object({
@@ -523,30 +525,6 @@ export const zDeviceSummary = z.object({
     method: z.string().optional()
 });
 
-export const zProofSummary = z.object({
-    publicId: z.string(),
-    status: zProofStatus,
-    source: z.enum([
-        'ingest',
-        'api',
-        'bulk'
-    ]),
-    filename: z.string().nullable(),
-    sizeBytes: z.int(),
-    contentSha256: z.string(),
-    rejectionCode: zRejectionCode.nullable(),
-    rejectionExplanation: z.string().nullable(),
-    receivedAt: z.iso.datetime(),
-    updatedAt: z.iso.datetime(),
-    device: zDeviceSummary.nullable(),
-    certificateId: z.string().nullable()
-});
-
-export const zProofList = z.object({
-    items: z.array(zProofSummary),
-    nextCursor: z.string().nullable()
-});
-
 export const zProofTimelineEntry = z.object({
     from: zProofStatus.nullable(),
     to: zProofStatus,
@@ -554,28 +532,6 @@ export const zProofTimelineEntry = z.object({
     detail: z.string().nullable(),
     actor: z.string(),
     at: z.iso.datetime()
-});
-
-export const zProofDetail = z.object({
-    publicId: z.string(),
-    status: zProofStatus,
-    source: z.enum([
-        'ingest',
-        'api',
-        'bulk'
-    ]),
-    filename: z.string().nullable(),
-    sizeBytes: z.int(),
-    contentSha256: z.string(),
-    rejectionCode: zRejectionCode.nullable(),
-    rejectionExplanation: z.string().nullable(),
-    receivedAt: z.iso.datetime(),
-    updatedAt: z.iso.datetime(),
-    device: zDeviceSummary.nullable(),
-    certificateId: z.string().nullable(),
-    agentId: z.uuid().nullable(),
-    reprocessable: z.boolean(),
-    timeline: z.array(zProofTimelineEntry)
 });
 
 export const zBulkItem = z.object({
@@ -595,6 +551,112 @@ export const zBulkSubmission = z.object({
     failed: z.int()
 });
 
+/**
+ * `agent`: the report was signed by an enrolled agent's key; `operator`: no agent signed it, the signed-in operator who uploaded the evidence attested it.
+ */
+export const zAttestationKind = z.enum(['agent', 'operator']);
+
+export const zProofSummary = z.object({
+    publicId: z.string(),
+    status: zProofStatus,
+    source: z.enum([
+        'ingest',
+        'api',
+        'bulk',
+        'nwipe-log'
+    ]),
+    attestation: zAttestationKind,
+    filename: z.string().nullable(),
+    sizeBytes: z.int(),
+    contentSha256: z.string(),
+    rejectionCode: zRejectionCode.nullable(),
+    rejectionExplanation: z.string().nullable(),
+    receivedAt: z.iso.datetime(),
+    updatedAt: z.iso.datetime(),
+    device: zDeviceSummary.nullable(),
+    certificateId: z.string().nullable()
+});
+
+export const zProofList = z.object({
+    items: z.array(zProofSummary),
+    nextCursor: z.string().nullable()
+});
+
+export const zProofDetail = z.object({
+    publicId: z.string(),
+    status: zProofStatus,
+    source: z.enum([
+        'ingest',
+        'api',
+        'bulk',
+        'nwipe-log'
+    ]),
+    attestation: zAttestationKind,
+    filename: z.string().nullable(),
+    sizeBytes: z.int(),
+    contentSha256: z.string(),
+    rejectionCode: zRejectionCode.nullable(),
+    rejectionExplanation: z.string().nullable(),
+    receivedAt: z.iso.datetime(),
+    updatedAt: z.iso.datetime(),
+    device: zDeviceSummary.nullable(),
+    certificateId: z.string().nullable(),
+    agentId: z.uuid().nullable(),
+    reprocessable: z.boolean(),
+    timeline: z.array(zProofTimelineEntry)
+});
+
+/**
+ * Who stands behind the erasure report. `agent`: the proof's CMS
+ * signature by an enrolled agent (`agentCertificateSerial`). `operator`:
+ * evidence no agent signed — an nwipe log uploaded in the dashboard
+ * (`source: nwipe-log`) — attested by the signed-in person who uploaded
+ * it (`operatorName`).
+ *
+ */
+export const zAttestation = z.object({
+    kind: zAttestationKind,
+    source: z.enum(['nwipe-log']).optional(),
+    operatorName: z.string().optional(),
+    agentCertificateSerial: z.string().optional()
+});
+
+export const zNwipeImportDrive = z.object({
+    device: z.string(),
+    model: z.string(),
+    serial: z.string(),
+    result: z.enum([
+        'erased',
+        'erased_with_warnings',
+        'failed'
+    ]),
+    warnings: z.array(z.string()),
+    publicId: z.string().optional(),
+    status: zProofStatus.optional(),
+    duplicate: z.boolean().optional(),
+    error: z.object({
+        code: zErrorCode,
+        message: z.string()
+    }).optional()
+});
+
+export const zNwipeImportLog = z.object({
+    name: z.string(),
+    sha256: z.string().optional(),
+    nwipeVersion: z.string().nullish(),
+    drives: z.array(zNwipeImportDrive),
+    error: z.object({
+        code: zErrorCode,
+        message: z.string()
+    }).optional()
+});
+
+export const zNwipeImport = z.object({
+    logs: z.array(zNwipeImportLog),
+    accepted: z.int(),
+    failed: z.int()
+});
+
 export const zCertificateStatus = z.enum([
     'issuing',
     'valid',
@@ -610,6 +672,7 @@ export const zCertificate = z.object({
     revocationReason: z.string().nullable(),
     logIndex: z.int().nullable(),
     device: zDeviceSummary.nullable(),
+    attestation: zAttestation,
     verifyUrl: z.string()
 });
 
@@ -693,6 +756,7 @@ export const zPublicCertificate = z.object({
         warnings: z.array(z.string()).optional(),
         endedAt: z.string().optional()
     }),
+    attestation: zAttestation,
     recordSha256: z.string(),
     log: z.object({
         leafIndex: z.int(),
@@ -820,6 +884,11 @@ export const zProofId = z.string().regex(/^prf_[a-z2-7]{26}$/);
  * The certificate's public ID.
  */
 export const zCertificateId = z.string().regex(/^wc_[a-z2-7]{26}$/);
+
+/**
+ * `agent`: proofs signed by an enrolled agent; `operator`: evidence attested by the operator who uploaded it (nwipe logs).
+ */
+export const zAttestationFilter = zAttestationKind;
 
 /**
  * The `nextCursor` of the previous page.
@@ -1168,6 +1237,7 @@ export const zListProofsQuery = z.object({
     cursor: z.string().max(512).optional(),
     limit: z.int().gte(1).lte(200).optional().default(50),
     status: zProofStatus.optional(),
+    attestation: zAttestationKind.optional(),
     q: z.string().min(1).max(200).optional()
 });
 
@@ -1199,6 +1269,25 @@ export const zSubmitProofsBulkHeaders = z.object({
  */
 export const zSubmitProofsBulkResponse = zBulkSubmission;
 
+export const zImportNwipeLogsBody = z.object({
+    log: z.array(z.string()),
+    pdf: z.array(z.string()).optional(),
+    attest: z.enum(['true']),
+    site: z.string().max(200).optional(),
+    country: z.string().regex(/^[A-Z]{2}$/).optional(),
+    hostname: z.string().max(253).optional(),
+    utcOffset: z.string().regex(/^[+-]\d{2}:\d{2}$/).optional().default('+00:00')
+});
+
+export const zImportNwipeLogsHeaders = z.object({
+    'Idempotency-Key': z.string().min(1).max(255).regex(/^[\x20-\x7E]+$/).optional()
+});
+
+/**
+ * One entry per log, one per drive; validation runs in the background.
+ */
+export const zImportNwipeLogsResponse = zNwipeImport;
+
 export const zGetProofPath = z.object({
     id: z.string().regex(/^prf_[a-z2-7]{26}$/)
 });
@@ -1224,7 +1313,8 @@ export const zReprocessProofResponse = zProofAccepted;
 export const zListCertificatesQuery = z.object({
     cursor: z.string().max(512).optional(),
     limit: z.int().gte(1).lte(200).optional().default(50),
-    status: zCertificateStatus.optional()
+    status: zCertificateStatus.optional(),
+    attestation: zAttestationKind.optional()
 });
 
 /**
@@ -1336,7 +1426,8 @@ export const zGetOverviewStatsResponse = zOverviewStats;
 
 export const zExportCertificatesQuery = z.object({
     format: z.enum(['csv', 'json']).optional().default('json'),
-    status: zCertificateStatus.optional()
+    status: zCertificateStatus.optional(),
+    attestation: zAttestationKind.optional()
 });
 
 /**
@@ -1521,6 +1612,11 @@ export const zGetStandaloneVerifierResponse = z.string();
  * The published keys.
  */
 export const zGetPublicKeysResponse = zPublishedKeys;
+
+/**
+ * The certificate.
+ */
+export const zGetProofEncryptionCertificateResponse = z.string();
 
 export const zGetPublicCertificateHeaders = z.object({
     'If-None-Match': z.string().optional()

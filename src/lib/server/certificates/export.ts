@@ -1,5 +1,5 @@
 import type { DbOrTx } from '#lib/server/db/client';
-import { listCertificates, type CertificateView } from './records';
+import { listCertificates, type AttestationKind, type CertificateView } from './records';
 import type { CertificateStatus } from './schema';
 
 export const EXPORT_COLUMNS = [
@@ -18,6 +18,8 @@ export const EXPORT_COLUMNS = [
 	'method',
 	'result',
 	'logIndex',
+	'attestation',
+	'attestedBy',
 	'verifyUrl'
 ] as const;
 
@@ -51,6 +53,9 @@ export function csvRow(c: CertificateView): string {
 		method: d.method,
 		result: d.result,
 		logIndex: c.logIndex,
+		// agent-signed or operator-attested, told apart in every row (and who attested the latter)
+		attestation: c.attestation.kind,
+		attestedBy: c.attestation.kind === 'operator' ? c.attestation.operatorName : c.attestation.agentCertificateSerial ? `agent certificate ${c.attestation.agentCertificateSerial}` : '',
 		verifyUrl: c.verifyUrl
 	};
 	return EXPORT_COLUMNS.map((k) => csvField(values[k])).join(',') + '\r\n';
@@ -61,7 +66,7 @@ export function csvRow(c: CertificateView): string {
  * read page by page through the list query, so memory stays flat however many
  * there are; the next page is read only when the client has taken the last.
  */
-export function exportCertificates(db: DbOrTx, tenantId: string, q: { format: 'csv' | 'json'; status?: CertificateStatus }, origin: string): ReadableStream<Uint8Array> {
+export function exportCertificates(db: DbOrTx, tenantId: string, q: { format: 'csv' | 'json'; status?: CertificateStatus; attestation?: AttestationKind }, origin: string): ReadableStream<Uint8Array> {
 	const encoder = new TextEncoder();
 	let cursor: string | undefined;
 	let started = false;
@@ -75,7 +80,7 @@ export function exportCertificates(db: DbOrTx, tenantId: string, q: { format: 'c
 				return;
 			}
 			if (done) return;
-			const page = await listCertificates(db, tenantId, { cursor, limit: 200, status: q.status }, origin);
+			const page = await listCertificates(db, tenantId, { cursor, limit: 200, status: q.status, attestation: q.attestation }, origin);
 			let chunk = '';
 			for (const c of page.items) {
 				if (q.format === 'csv') chunk += csvRow(c);

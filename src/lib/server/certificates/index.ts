@@ -14,6 +14,8 @@ import { certificateByPublicId } from './records';
 export {
 	deviceSummary,
 	createCertificates,
+	attestationOf,
+	type AttestationKind,
 	createCertificateRecords,
 	type CertifiedProof,
 	certificatesForProofs,

@@ -203,6 +203,7 @@ async function layout(input: CertificatePdfInput, fontSource: FontSource): Promi
 	const first = flow.page;
 	drawHeader(flow, input, fonts, L, await embedLogo(doc, input.logo));
 	drawResult(flow, v, fonts, L);
+	drawAttestation(flow, input.record, fonts, L);
 	drawVerifyBlock(first, input, fonts, L);
 	drawDetails(flow, v, input, L);
 	await attachBundle(doc, input);
@@ -267,6 +268,22 @@ function drawResult(flow: Flow, v: View, fonts: Fonts, L: Labels) {
 	}
 }
 
+/** Who stands behind the report, said plainly: an operator's attestation is boxed, never mistaken for an agent signature. */
+function drawAttestation(flow: Flow, record: CertificatePdfInput['record'], fonts: Fonts, L: Labels) {
+	const attestation = record.attestation;
+	if (attestation?.kind === 'operator') {
+		const lines = wrap(L.attestedOperator(attestation.operator.name), fonts.bold, 10, A4[0] - 2 * M - 20);
+		const box = lines.length * 13.5 + 12;
+		flow.need(box + 6);
+		flow.y -= 6;
+		flow.page.drawRectangle({ x: M, y: flow.y - box, width: A4[0] - 2 * M, height: box, borderColor: NAVY, borderWidth: 1.2, color: rgb(0.95, 0.96, 0.99) });
+		lines.forEach((l, i) => flow.page.drawText(l, { x: M + 10, y: flow.y - 16 - i * 13.5, size: 10, font: fonts.bold, color: NAVY }));
+		flow.y -= box + 2;
+	} else if (record.agent) {
+		flow.text(L.attestedAgent(record.agent.certificateSerial), { size: 8.5, color: GREY, gap: 2 });
+	}
+}
+
 /** The QR block at the bottom of page 1 (the flow stops above it): QR code, how to verify, the URL. */
 function drawVerifyBlock(first: PDFPage, input: CertificatePdfInput, fonts: Fonts, L: Labels) {
 	const qrSize = 100;
@@ -303,17 +320,23 @@ function drawDetails(flow: Flow, v: View, input: CertificatePdfInput, L: Labels)
 	flow.row(L.method, e.method);
 	flow.row(L.standard, e.standard);
 	flow.row(L.passes, e.passes);
+	flow.row(L.toolMethod, e.toolMethod);
 	flow.row(L.pattern, e.pattern);
 	flow.row(L.verification, e.verificationMethod);
 	flow.row(L.verificationResult, e.verificationResult);
 	flow.row(L.started, formatDate(e.startedAt, input.locale));
 	flow.row(L.finished, formatDate(e.endedAt, input.locale));
+	flow.row(L.duration, e.duration);
+	flow.row(L.throughput, e.throughput);
+	flow.row(L.coverage, e.coverage);
+	flow.row(L.hiddenArea, e.hiddenArea);
 	flow.row(L.operator, v.operator);
 	flow.row(L.agent, [v.agent.software, v.agent.version].filter(Boolean).join(' ') || undefined);
 	flow.row(L.tool, v.agent.tool);
 
 	flow.heading(L.integrity);
 	flow.row(L.erasureLogSha256, v.erasureLogSha256, true);
+	for (const a of v.attachments) flow.row(L.toolReport, `${a.sha256}\n${a.label}`, true);
 	flow.row(L.proofSha256, input.record.proof.sha256, true);
 	flow.row(L.logIndex, String(input.bundle.leafIndex));
 	flow.row(L.checkpoint, L.checkpointValue(input.checkpoint.treeSize, input.checkpoint.rootHash), true);

@@ -6,7 +6,7 @@ import { recordAudit } from '#lib/server/audit';
 import type { DbOrTx, Tx } from '#lib/server/db/client';
 import { publishEvent } from '#lib/server/events';
 import { ApiError } from '#lib/server/http/errors';
-import { newPublicId, recordSha256, type CertificateRecord } from '#lib/server/records';
+import { newPublicId, recordSha256, type CertificateRecord, type OperatorAttestation } from '#lib/server/records';
 import type { AuditContext } from '#lib/server/tenancy';
 import { decodeTimeKeyset, encodeTimeKeyset } from '#lib/server/http/cursor';
 import { certificates, type Certificate, type CertificateStatus } from './schema';
@@ -59,13 +59,16 @@ export function deviceSummary(report: unknown): DeviceSummary | null {
 	return out;
 }
 
-/** What a certificate states about the proof it certifies (the record's `proof`, `agent` and `report`). */
+/**
+ * What a certificate states about the proof it certifies (the record's
+ * `proof`, `report`, and who stands behind the report: the agent certificate
+ * that signed it, or the operator who attested unsigned evidence).
+ */
 export type CertifiedProof = {
 	proofId: string;
 	proof: CertificateRecord['proof'];
-	agentCertificateSerial: string;
 	report: unknown;
-};
+} & ({ agentCertificateSerial: string } | { attestation: OperatorAttestation });
 
 /**
  * The `issuing` certificates of a tenant's charged proofs, in the caller's
@@ -86,7 +89,7 @@ export async function createCertificates(tx: Tx, tenant: { id: string; slug: str
 				issuer: { tenant: tenant.slug, name: tenant.name },
 				issuedAt,
 				proof: item.proof,
-				agent: { certificateSerial: item.agentCertificateSerial.toLowerCase() },
+				...('attestation' in item ? { attestation: item.attestation } : { agent: { certificateSerial: item.agentCertificateSerial.toLowerCase() } }),
 				report: item.report
 			};
 			return { tenantId: tenant.id, proofId: item.proofId, publicId, record };
@@ -120,6 +123,18 @@ export async function createCertificateRecords(tx: Tx, rows: { tenantId: string;
 /** The API's certificate (openapi Certificate): the contract is the one definition of this shape. */
 export type CertificateView = ApiCertificate;
 
+export type AttestationKind = ApiCertificate['attestation']['kind'];
+
+/** Who stands behind a record's report: an enrolled agent's signature, or the operator who uploaded unsigned evidence. */
+export function attestationOf(record: Partial<CertificateRecord>): ApiCertificate['attestation'] {
+	if (record.attestation?.kind === 'operator') return { kind: 'operator', source: record.attestation.source, operatorName: record.attestation.operator.name };
+	return { kind: 'agent', ...(record.agent?.certificateSerial ? { agentCertificateSerial: record.agent.certificateSerial } : {}) };
+}
+
+/** SQL condition on the record's attestation (records before operator attestation existed are agent-signed). */
+const attestationIs = (kind: AttestationKind) =>
+	kind === 'operator' ? sql`${certificates.record}->'attestation'->>'kind' = 'operator'` : sql`(${certificates.record}->'attestation'->>'kind') is distinct from 'operator'`;
+
 function view(c: Certificate, origin: string): CertificateView {
 	const record: Partial<CertificateRecord> = c.record;
 	return {
@@ -131,12 +146,13 @@ function view(c: Certificate, origin: string): CertificateView {
 		revocationReason: c.revocationReason,
 		logIndex: c.logIndex,
 		device: deviceSummary(record.report),
+		attestation: attestationOf(record),
 		verifyUrl: `${origin}/verify/${c.publicId}`
 	};
 }
 
 /** Certificates of a tenant, newest first (cursor: createdAt|id). */
-export async function listCertificates(db: DbOrTx, tenantId: string, q: { cursor?: string; limit?: number; status?: CertificateStatus }, origin: string) {
+export async function listCertificates(db: DbOrTx, tenantId: string, q: { cursor?: string; limit?: number; status?: CertificateStatus; attestation?: AttestationKind }, origin: string) {
 	const limit = q.limit ?? 50;
 	const after = q.cursor ? decodeTimeKeyset(q.cursor) : null;
 	const rows = await db
@@ -146,6 +162,7 @@ export async function listCertificates(db: DbOrTx, tenantId: string, q: { cursor
 			and(
 				eq(certificates.tenantId, tenantId),
 				q.status ? eq(certificates.status, q.status) : undefined,
+				q.attestation ? attestationIs(q.attestation) : undefined,
 				after ? or(lt(certificates.createdAt, after.at), and(eq(certificates.createdAt, after.at), lt(certificates.id, after.id))) : undefined
 			)
 		)
@@ -188,6 +205,8 @@ export type PublicCertificateFacts = {
 	revocationReason: string | null;
 	/** status of the certified proof (anchoring), null if the proof row is gone */
 	proofStatus: string | null;
+	/** agent-signed, or attested by the operator who uploaded unsigned evidence */
+	attestation: CertificateView['attestation'];
 };
 
 /**
@@ -212,9 +231,12 @@ export async function publicCertificateFacts(sql: postgres.Sql, publicId: string
 			revoked_at: string | null;
 			revocation_reason: string | null;
 			proof_status: string | null;
+			attestation: CertificateRecord['attestation'] | null;
+			agent: CertificateRecord['agent'] | null;
 		}[]
 	>`
 		select c.public_id, c.status, c.record->'report' as report, c.record->'issuer'->>'name' as issuer_name, c.record_sha256,
+			c.record->'attestation' as attestation, c.record->'agent' as agent,
 			c.log_index, c.pdf_object_key is not null as has_pdf,
 			to_char(c.issued_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as issued_at,
 			to_char(c.revoked_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as revoked_at,
@@ -233,7 +255,8 @@ export async function publicCertificateFacts(sql: postgres.Sql, publicId: string
 		issuedAt: r.issued_at,
 		revokedAt: r.revoked_at,
 		revocationReason: r.revocation_reason,
-		proofStatus: r.proof_status
+		proofStatus: r.proof_status,
+		attestation: attestationOf({ attestation: r.attestation ?? undefined, agent: r.agent ?? undefined })
 	};
 }
 

@@ -8,7 +8,24 @@ import type { PdfLocale } from './pdf-labels';
  */
 export type ReportView = {
 	device: { type?: string; manufacturer?: string; model?: string; serial?: string; capacityBytes?: number; interface?: string; firmware?: string };
-	erasure: { method?: string; technique?: string; standard?: string; passes?: number; pattern?: string; verificationMethod?: string; verificationResult?: string; startedAt?: string; endedAt?: string };
+	erasure: {
+		method?: string;
+		technique?: string;
+		standard?: string;
+		passes?: number;
+		pattern?: string;
+		verificationMethod?: string;
+		verificationResult?: string;
+		startedAt?: string;
+		endedAt?: string;
+		/** the tool's own method name, rounds, PRNG and blanking pass, as one line */
+		toolMethod?: string;
+		/** `1,000,203,804,160 of 1,000,204,886,016 bytes (99.99 %)` */
+		coverage?: string;
+		throughput?: string;
+		duration?: string;
+		hiddenArea?: string;
+	};
 	/** `erased`, `erased_with_warnings`, `failed` */
 	result?: string;
 	warnings: string[];
@@ -18,6 +35,8 @@ export type ReportView = {
 	assetTag?: string;
 	host?: string;
 	erasureLogSha256?: string;
+	/** SHA-256 of files kept beside the proof (the tool's own PDF report) */
+	attachments: { label: string; sha256: string }[];
 };
 
 const TECHNIQUE: Record<PdfLocale, Record<string, string>> = {
@@ -63,7 +82,7 @@ const VERIFICATION: Record<PdfLocale, Record<string, string>> = {
 
 export function reportView(report: unknown, locale: PdfLocale = 'en'): ReportView {
 	const parsed = reportSchema.safeParse(report);
-	if (!parsed.success) return { device: {}, erasure: {}, warnings: [], agent: {} };
+	if (!parsed.success) return { device: {}, erasure: {}, warnings: [], agent: {}, attachments: [] };
 	const r: ErasureReport = parsed.data;
 	const v = VERIFICATION[locale];
 	const verificationMethod = r.verification.method === 'sample' ? `${v.sample} (${r.verification.samplePercent} %)` : v[r.verification.method];
@@ -78,7 +97,8 @@ export function reportView(report: unknown, locale: PdfLocale = 'en'): ReportVie
 			verificationMethod,
 			verificationResult: v[r.verification.result],
 			startedAt: r.startedAt,
-			endedAt: r.endedAt
+			endedAt: r.endedAt,
+			...toolFacts(r, locale)
 		},
 		result: r.result.status,
 		warnings: r.result.warnings.map((w) => w.message),
@@ -87,8 +107,53 @@ export function reportView(report: unknown, locale: PdfLocale = 'en'): ReportVie
 		agent: { software: r.agent.software, version: r.agent.version, tool: `${r.sanitisation.tool.name} ${r.sanitisation.tool.version}` },
 		assetTag: r.assetTag,
 		host: r.host.hostname,
-		erasureLogSha256: r.erasureLogSha256
+		erasureLogSha256: r.erasureLogSha256,
+		attachments: (r.attachments ?? []).filter((a) => a.kind === 'tool_report_pdf').map((a) => ({ label: a.name ?? a.kind, sha256: a.sha256 }))
 	};
+}
+
+const EXTRA: Record<PdfLocale, { rounds: (n: number) => string; prng: string; blank: string; noBlank: string; of: string; bytes: string; hidden: Record<string, string> }> = {
+	en: {
+		rounds: (n) => `${n} round${n === 1 ? '' : 's'}`,
+		prng: 'PRNG',
+		blank: 'final blanking pass',
+		noBlank: 'no blanking pass',
+		of: 'of',
+		bytes: 'bytes',
+		hidden: { none: 'None found', present: 'PRESENT — hidden sectors the tool did not erase', unknown: 'Unknown — the tool could not check', not_applicable: 'Not applicable to this device' }
+	},
+	de: {
+		rounds: (n) => `${n} ${n === 1 ? 'Runde' : 'Runden'}`,
+		prng: 'Zufallsgenerator',
+		blank: 'abschließender Nulldurchlauf',
+		noBlank: 'kein Nulldurchlauf',
+		of: 'von',
+		bytes: 'Byte',
+		hidden: { none: 'Keine gefunden', present: 'VORHANDEN — versteckte Sektoren, die das Werkzeug nicht gelöscht hat', unknown: 'Unbekannt — das Werkzeug konnte nicht prüfen', not_applicable: 'Für dieses Gerät nicht zutreffend' }
+	}
+};
+
+/** The optional facts tools such as nwipe state (report schema v1's optional fields). */
+function toolFacts(r: ErasureReport, locale: PdfLocale): Partial<ReportView['erasure']> {
+	const x = EXTRA[locale];
+	const nf = new Intl.NumberFormat(locale === 'de' ? 'de-DE' : 'en-GB');
+	const out: Partial<ReportView['erasure']> = {};
+	const s = r.sanitisation;
+	if (s.toolMethod) {
+		const parts = [s.toolMethod, s.rounds ? x.rounds(s.rounds) : '', s.prng ? `${x.prng}: ${s.prng}` : '', s.blankingPass === undefined ? '' : s.blankingPass ? x.blank : x.noBlank];
+		out.toolMethod = parts.filter(Boolean).join(', ');
+	}
+	if (r.coverage) {
+		const pct = Math.floor((r.coverage.bytesErased / r.coverage.bytesExpected) * 10_000) / 100;
+		out.coverage = `${nf.format(r.coverage.bytesErased)} ${x.of} ${nf.format(r.coverage.bytesExpected)} ${x.bytes} (${nf.format(pct)} %)`;
+	}
+	if (r.throughputBytesPerSecond !== undefined) out.throughput = `${nf.format(Math.round(r.throughputBytesPerSecond / 1e6))} MB/s`;
+	if (r.durationSeconds !== undefined) {
+		const d = r.durationSeconds;
+		out.duration = `${String(Math.floor(d / 3600)).padStart(2, '0')}:${String(Math.floor((d % 3600) / 60)).padStart(2, '0')}:${String(d % 60).padStart(2, '0')}`;
+	}
+	if (r.hiddenArea) out.hiddenArea = x.hidden[r.hiddenArea.state] + (r.hiddenArea.detail ? ` (${r.hiddenArea.detail})` : '');
+	return out;
 }
 
 /** 500107862016 → "500.1 GB (500,107,862,016 bytes)" (SI, as drive vendors label capacity) */

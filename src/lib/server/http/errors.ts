@@ -32,7 +32,9 @@ export const ERROR_CATALOGUE = {
 	// Proof submission
 	proof_not_der: { status: 415, message: 'The body is not a DER-encoded CMS proof (it must start with a DER SEQUENCE).' },
 	// Tenants
-	tenant_suspended: { status: 403, message: 'This tenant is suspended; ask the platform operator to reactivate it.' }
+	tenant_suspended: { status: 403, message: 'This tenant is suspended; ask the platform operator to reactivate it.' },
+	// nwipe log import: a log that is not nwipe's, or is damaged (the message names the line)
+	nwipe_log_invalid: { status: 422, message: 'This file is not an nwipe log WipeCert can read; the message names the line.' }
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

@@ -14,3 +14,5 @@ export { createPipeline, processBatch, claimBatch, workerIdentity, type Pipeline
 export { retryProof, sweepProofs, reprocessProof, ensureSweepSchedule, retryJob } from './retry';
 export { rejectionsByCode, proofsInFlight, proofCount, IN_FLIGHT } from './stats';
 export { certifiedProofsToPurge, rejectedProofsToPurge, markProofObjectsPurged, deleteRejectedProofs, type ExpiredProof } from './retention';
+export { importNwipeLogs, readNwipeUpload, attestingName, type NwipeUpload } from './nwipe/import';
+export { OPERATOR_ATTESTED_SOURCES, isOperatorAttested } from './attestation';

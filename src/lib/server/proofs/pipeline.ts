@@ -10,6 +10,7 @@ import { SignerUnavailable, type Signer } from '#lib/server/signer';
 import type { ObjectStore } from '#lib/server/storage';
 import { getTenant } from '#lib/server/tenancy';
 import type { Logger } from '#lib/server/telemetry/logger';
+import { isOperatorAttested, openAttestedProof, certifiedBy, type AttestedProof } from './attestation';
 import { openProof, type OpenedProof } from './format';
 import { ProofRejection, RetryableFailure, type RejectionCode } from './rejections';
 import { proofs, type Proof } from './schema';
@@ -82,7 +83,7 @@ export async function claimBatch(ctx: PipelineContext, workerId: string, hint?: 
 	});
 }
 
-type Validated = { proof: Proof; opened: OpenedProof; agentId: string; hmac: string };
+type Validated = { proof: Proof; opened: OpenedProof | AttestedProof; agentId: string | null; hmac: string };
 type Outcome = { proof: Proof } & ({ kind: 'valid'; v: Validated } | { kind: 'rejected'; code: RejectionCode; detail?: string } | { kind: 'retry'; error: string });
 
 /** Decrypt, verify, check the agent and HMAC one proof; never throws. */
@@ -121,6 +122,11 @@ async function validateOne(ctx: PipelineContext, proof: Proof, agents: AgentLook
 		}
 		if (!der) throw new RetryableFailure('the proof object is missing from storage');
 		const signer = await ctx.signer();
+		// an uploaded nwipe log has no agent signature to verify: the attested document is opened instead
+		if (isOperatorAttested(proof.source)) {
+			const attested = openAttestedProof(proof.source, der);
+			return { proof, kind: 'valid', v: { proof, opened: attested, agentId: null, hmac: await signer.hmac(attested.canonicalReport) } };
+		}
 		const opened = await openProof(der, { signer, agentCaPem: await agentCa(ctx, signer, proof.tenantId), receivedAt: proof.receivedAt });
 		const agent = await agents(proof.tenantId, opened.signerSerialHex);
 		if (!agent) throw new ProofRejection('agent_unknown', `certificate serial ${opened.signerSerialHex}`);
@@ -236,7 +242,7 @@ async function decide(ctx: PipelineContext, workerId: string, tenantId: string, 
 			charged.map((v) => ({
 				proofId: v.proof.id,
 				proof: { id: v.proof.publicId, sha256: v.proof.contentSha256, receivedAt: v.proof.receivedAt.toISOString() },
-				agentCertificateSerial: v.opened.signerSerialHex,
+				...certifiedBy(v.opened),
 				report: v.opened.report
 			}))
 		);

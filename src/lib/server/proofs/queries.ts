@@ -1,10 +1,11 @@
-import { and, asc, desc, eq, lt, or } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, lt, notInArray, or } from 'drizzle-orm';
 import type { ProofSummary } from '#lib/api/types.gen';
 import { certificatesForProofs, type DeviceSummary } from '#lib/server/certificates';
 import type { DbOrTx } from '#lib/server/db/client';
 import { ApiError } from '#lib/server/http/errors';
 import { decodeTimeKeyset, encodeTimeKeyset } from '#lib/server/http/cursor';
 import { isPublicId } from '#lib/server/records';
+import { isOperatorAttested, OPERATOR_ATTESTED_SOURCES } from './attestation';
 import { isRejectionCode, REJECTIONS, type RejectionCode } from './rejections';
 import { proofEvents, proofs, type Proof, type ProofStatus } from './schema';
 
@@ -22,6 +23,7 @@ function summaryView(p: Proof, certificateId: string | null): ProofSummaryView {
 		publicId: p.publicId,
 		status: p.status,
 		source: p.source,
+		attestation: isOperatorAttested(p.source) ? 'operator' : 'agent',
 		filename: p.filename,
 		sizeBytes: p.sizeBytes,
 		contentSha256: p.contentSha256,
@@ -43,9 +45,10 @@ async function certificateIds(db: DbOrTx, rows: Proof[]): Promise<Map<string, st
 
 /**
  * Proofs of a tenant, newest first (cursor: receivedAt|id). `q` finds a
- * public ID, a device serial or an asset tag (exact match).
+ * public ID, a device serial or an asset tag (exact match); `attestation`
+ * keeps agent-signed or operator-attested proofs.
  */
-export async function listProofs(db: DbOrTx, tenantId: string, query: { cursor?: string; limit?: number; status?: ProofStatus; q?: string }) {
+export async function listProofs(db: DbOrTx, tenantId: string, query: { cursor?: string; limit?: number; status?: ProofStatus; q?: string; attestation?: 'agent' | 'operator' }) {
 	const limit = query.limit ?? 50;
 	const after = query.cursor ? decodeTimeKeyset(query.cursor) : null;
 	const q = query.q?.trim();
@@ -56,6 +59,7 @@ export async function listProofs(db: DbOrTx, tenantId: string, query: { cursor?:
 			and(
 				eq(proofs.tenantId, tenantId),
 				query.status ? eq(proofs.status, query.status) : undefined,
+				query.attestation === 'operator' ? inArray(proofs.source, [...OPERATOR_ATTESTED_SOURCES]) : query.attestation === 'agent' ? notInArray(proofs.source, [...OPERATOR_ATTESTED_SOURCES]) : undefined,
 				q ? (isPublicId('proof', q) ? eq(proofs.publicId, q) : or(eq(proofs.deviceSerial, q), eq(proofs.assetTag, q))) : undefined,
 				after ? or(lt(proofs.receivedAt, after.at), and(eq(proofs.receivedAt, after.at), lt(proofs.id, after.id))) : undefined
 			)

@@ -15,7 +15,8 @@ export const PROOF_STATUSES = [
 ] as const;
 export type ProofStatus = (typeof PROOF_STATUSES)[number];
 
-export const PROOF_SOURCES = ['ingest', 'api', 'bulk'] as const;
+/** `nwipe-log`: an nwipe log uploaded in the dashboard, attested by the operator (no agent signature). */
+export const PROOF_SOURCES = ['ingest', 'api', 'bulk', 'nwipe-log'] as const;
 export type ProofSource = (typeof PROOF_SOURCES)[number];
 
 const statusList = sql.raw(PROOF_STATUSES.map((s) => `'${s}'`).join(', '));

@@ -5,6 +5,6 @@
  * it imports none of them.
  */
 export { canonicalJson, canonicalBytes } from './canonical';
-export { canonicalRecordBytes, recordSha256, type CertificateRecord } from './certificate-record';
+export { canonicalRecordBytes, recordSha256, type CertificateRecord, type OperatorAttestation } from './certificate-record';
 export { newPublicId, isPublicId, PUBLIC_ID_PREFIX } from './public-ids';
 export { erasureReport, reportSchema, reportJsonSchema, REPORT_SCHEMA_ID, type ErasureReport } from './report';

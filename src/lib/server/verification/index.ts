@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import type postgres from 'postgres';
-import { certificateByPublicId, publicCertificateFacts, type Certificate, type PublicCertificateFacts } from '#lib/server/certificates';
+import { attestationOf, certificateByPublicId, publicCertificateFacts, type Certificate, type CertificateView, type PublicCertificateFacts } from '#lib/server/certificates';
 import { maskSerial, reportView } from '#lib/server/certificates/report-view';
 import { verifyCertificatePdf as verifyPdfOffline, type CheckName, type PdfVerdict, type VerificationKeys } from '#lib/verifier';
 import type { Database, DbOrTx } from '#lib/server/db/client';
@@ -28,6 +28,8 @@ export type PublicCertificate = {
 	issuer: { name: string };
 	device: { type?: string; manufacturer?: string; model?: string; serialMasked?: string; capacityBytes?: number };
 	erasure: { method?: string; technique?: string; standard?: string; result?: string; warnings?: string[]; endedAt?: string };
+	/** signed by an enrolled agent, or attested by the operator who uploaded an nwipe log (said plainly on the verify page) */
+	attestation: CertificateView['attestation'];
 	recordSha256: string;
 	log: { leafIndex: number; treeSize: number; rootHash: string; checkpoint: string; inclusion: string[] } | null;
 	verifyUrl: string;
@@ -86,7 +88,8 @@ async function factsOf(db: DbOrTx, c: Certificate): Promise<PublicCertificateFac
 		issuedAt: c.issuedAt?.toISOString() ?? null,
 		revokedAt: c.revokedAt?.toISOString() ?? null,
 		revocationReason: c.revocationReason,
-		proofStatus
+		proofStatus,
+		attestation: attestationOf(record)
 	};
 }
 
@@ -120,6 +123,7 @@ async function publicView(sql: postgres.Sql, db: DbOrTx, f: PublicCertificateFac
 			warnings: v.warnings.length ? v.warnings : undefined,
 			endedAt: v.erasure.endedAt
 		}),
+		attestation: f.attestation,
 		recordSha256: f.recordSha256,
 		log,
 		verifyUrl: `${origin}/verify/${f.publicId}`,

@@ -10,6 +10,13 @@ export const POST = agentOperation('enrolAgent', async ({ app, db, event, enrolm
 		correlationId: event.locals.correlationId,
 		sourceIp: requestClientAddress(event)
 	});
+	// RFC 8555 §9.1: a station with openssl and curl but no JSON parser asks for the PEM chain (handbook: OpenSSL recipe)
+	if (/\bapplication\/pem-certificate-chain\b/i.test(event.request.headers.get('accept') ?? '')) {
+		return new Response([enrolled.issued.certificatePem, ...enrolled.issued.caChainPem].map((pem) => pem.trim() + '\n').join(''), {
+			status: 201,
+			headers: { 'content-type': 'application/pem-certificate-chain', 'cache-control': 'no-store' }
+		});
+	}
 	return json(
 		{
 			agentId: enrolled.agent.id,
