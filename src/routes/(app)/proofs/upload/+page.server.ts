@@ -2,7 +2,7 @@ import { error } from '@sveltejs/kit';
 import { getMe } from '#lib/api/sdk.gen';
 import { failLoad, signInFirst } from '#lib/server/auth/pages';
 import { api } from '#lib/server/bff';
-import { attestingName } from '#lib/server/proofs/nwipe/import';
+import { attestingName } from '#lib/server/proofs';
 import type { PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async (event) => {
