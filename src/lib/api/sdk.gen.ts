@@ -748,8 +748,8 @@ export const submitProofsBulk = <ThrowOnError extends boolean = false>(options: 
  * that person and not signed by any agent; its certificate says so. A
  * log that cannot be read is refused on its own (`nwipe_log_invalid`,
  * naming the line). Only a signed-in person can attest: a service token
- * answers 401. The whole request is at most BULK_MAX_BYTES (413), each
- * file at most PROOF_MAX_BYTES.
+ * answers 401. At most 100 files, each at most PROOF_MAX_BYTES, the
+ * whole request at most BULK_MAX_BYTES (413).
  *
  */
 export const importNwipeLogs = <ThrowOnError extends boolean = false>(options: Options<ImportNwipeLogsData, ThrowOnError>): RequestResult<ImportNwipeLogsResponses, ImportNwipeLogsErrors, ThrowOnError> => (options.client ?? client).post<ImportNwipeLogsResponses, ImportNwipeLogsErrors, ThrowOnError>({

@@ -720,7 +720,7 @@ export type NwipeImport = {
      */
     accepted: number;
     /**
-     * Logs or drives refused.
+     * Logs refused (`nwipe_log_invalid`).
      */
     failed: number;
 };

@@ -89,9 +89,25 @@ export async function runVerify(argv: string[], io: CliIo): Promise<0 | 1 | 2> {
 	return verdict.valid ? 0 : 1;
 }
 
+/** Who stands behind the embedded record's report: an operator's attestation is said plainly, never passed off as an agent signature. */
+function attestationLine(record: string | null): string | null {
+	if (record === null) return null;
+	try {
+		const r = JSON.parse(record) as { attestation?: { kind?: string; operator?: { name?: string } }; agent?: { certificateSerial?: string } };
+		if (r.attestation?.kind === 'operator') return `  attested   Imported from an nwipe log; attested by operator ${r.attestation.operator?.name ?? '?'}; not signed by an enrolled agent.`;
+		if (r.agent?.certificateSerial) return `  signed by  enrolled agent, certificate ${r.agent.certificateSerial}`;
+	} catch (error) {
+		// the record check has judged the record already; an unreadable one says nothing more here
+		if (!(error instanceof SyntaxError)) throw error;
+	}
+	return null;
+}
+
 function describe(file: string, v: PdfVerdict): string {
 	const lines = v.checks.map((c) => `${c.ok ? '✔' : '✘'} ${c.check.padEnd(10)} ${c.detail}`);
 	if (v.timestampedAt) lines.push(`  timestamp  ${v.timestampedAt} (RFC 3161)`);
+	const attested = v.valid ? attestationLine(v.record) : null;
+	if (attested) lines.push(attested);
 	lines.push(
 		v.valid
 			? `VALID: ${file} is certificate ${v.publicId}, entry ${v.leafIndex} of the transparency log (checkpoint tree size ${v.treeSize}). Check its current status (revocation) at the verify page.`

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestContainer } from '../../../../../tests/helpers/container';
 import { exportCertificates, listCertificates } from '#lib/server/certificates';
 import type { Container } from '#lib/server/container';
+import { runVerify } from '#lib/verifier/cli';
 import { ApiError } from '#lib/server/http/errors';
 import { grantLicences } from '#lib/server/licences';
 import { logOrigin } from '#lib/server/log';
@@ -106,6 +107,13 @@ describe('nwipe logs uploaded by an operator → operator-attested certificates'
 		expect(text).toContain('Imported from an nwipe log; attested by operator Otto Acme; not signed by an enrolled agent.');
 		expect(text).toContain('PRNG Stream, 1 round, PRNG: Mersenne Twister, final blanking pass');
 		expect(text).toContain(`SHA-256 of the tool’s PDF ${createHash('sha256').update('%PDF-1.4 nwipe').digest('hex')} nwipe_report_2024-06-03-11-15-26_Model_Samsung_SSD_870_EVO_500GB`);
+		// offline, the verify CLI says it too
+		const keys = join(env.dataDir, 'keys.json');
+		writeFileSync(keys, JSON.stringify(await (await p.signer()).publicKeys()));
+		let out = '';
+		const io = { out: (x: string) => (out += x), err: (x: string) => (out += x), env: {}, readFile: async (f: string) => new Uint8Array(readFileSync(f)), exists: () => false };
+		expect(await runVerify([file, '--keys', keys], io)).toBe(0);
+		expect(out).toContain('attested   Imported from an nwipe log; attested by operator Otto Acme; not signed by an enrolled agent.');
 		const pub = await publicCertificate(p.database, cert.public_id, 'http://localhost');
 		expect(pub.attestation).toEqual({ kind: 'operator', source: 'nwipe-log', operatorName: 'Otto Acme' });
 	});

@@ -7,6 +7,7 @@
  * registered and queued in one transaction (Idempotency-Key: the whole answer).
  */
 import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import busboy from 'busboy';
 import { z } from 'zod';
@@ -57,13 +58,14 @@ export async function readNwipeUpload(request: Request, limits: UploadLimits): P
 	});
 	bb.on('field', (name, value) => (upload.fields[name] = value));
 	bb.on('filesLimit', () => (failure ??= new ApiError('payload_too_large', `At most ${limits.maxFiles} files per upload.`)));
-	const done = new Promise<void>((resolve, reject) => {
+	// busboy's 'close' (every part parsed) comes after the body ends; pipeline rejects when either side fails
+	const parsed = new Promise<void>((resolve, reject) => {
 		bb.once('close', resolve);
 		bb.once('error', reject);
 	});
 	try {
-		Readable.fromWeb(request.body as NodeReadableStream).pipe(bb);
-		await done;
+		await pipeline(Readable.fromWeb(request.body as NodeReadableStream), bb);
+		await parsed;
 	} catch (error) {
 		throw new ApiError('bad_request', `The multipart body is malformed: ${(error as Error).message}.`);
 	}

@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientCredentials, signInToApp } from './oidc-browser';
-import { startStack, type Proc, type Stack } from './pipeline-stack';
+import { clientCredentials, signInToApp } from '../helpers/oidc-browser';
+import { startStack, type Proc, type Stack } from '../helpers/pipeline-stack';
 
 /**
  * Intake from tools nobody at WipeCert wrote, on the built app with a proof
