@@ -1,3 +1,4 @@
+import { recordAttestation } from './attestation';
 import { publishedKeysSchema } from './schemas';
 import { verifyCertificatePdf, type PdfVerdict } from './verify';
 
@@ -91,15 +92,9 @@ export async function runVerify(argv: string[], io: CliIo): Promise<0 | 1 | 2> {
 
 /** Who stands behind the embedded record's report: an operator's attestation is said plainly, never passed off as an agent signature. */
 function attestationLine(record: string | null): string | null {
-	if (record === null) return null;
-	try {
-		const r = JSON.parse(record) as { attestation?: { kind?: string; operator?: { name?: string } }; agent?: { certificateSerial?: string } };
-		if (r.attestation?.kind === 'operator') return `  attested   Imported from an nwipe log; attested by operator ${r.attestation.operator?.name ?? '?'}; not signed by an enrolled agent.`;
-		if (r.agent?.certificateSerial) return `  signed by  enrolled agent, certificate ${r.agent.certificateSerial}`;
-	} catch (error) {
-		// the record check has judged the record already; an unreadable one says nothing more here
-		if (!(error instanceof SyntaxError)) throw error;
-	}
+	const a = recordAttestation(record);
+	if (a?.kind === 'operator') return `  attested   Imported from an nwipe log; attested by operator ${a.operatorName}; not signed by an enrolled agent.`;
+	if (a?.kind === 'agent') return `  signed by  enrolled agent, certificate ${a.agentCertificateSerial}`;
 	return null;
 }
 
