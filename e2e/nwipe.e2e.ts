@@ -37,7 +37,7 @@ async function shot(page: Page, name: string) {
 }
 
 test('an operator imports a ShredOS log; each drive becomes a certificate that says it is operator-attested', async ({ page }) => {
-	await signIn(page, 'operator@acme.test');
+	await signIn(page, 'operator@globex.test');
 	await page.goto('/proofs/upload');
 	const section = page.getByTestId('nwipe-upload');
 	await expect(section.getByRole('heading', { name: 'nwipe and ShredOS logs' })).toBeVisible();
@@ -49,7 +49,7 @@ test('an operator imports a ShredOS log; each drive becomes a certificate that s
 	// nothing is sent before the operator attests, in their own name
 	await expect(page.getByTestId('nwipe-start')).toBeDisabled();
 	await expect(page.getByTestId('nwipe-attest')).toBeAttached();
-	await section.getByText('I attest that these logs are the unaltered output of the erasures they describe, as Otto Acme.').click();
+	await section.getByText('I attest that these logs are the unaltered output of the erasures they describe, as Gus Globex.').click();
 	await scan(page, 'upload-nwipe');
 	await page.getByTestId('nwipe-start').click();
 	const results = page.getByTestId('nwipe-results');
@@ -63,7 +63,7 @@ test('an operator imports a ShredOS log; each drive becomes a certificate that s
 	await results.locator('[data-device="/dev/sda"] a').click();
 	await expect(page.getByText('nwipe log upload (operator-attested)')).toBeVisible();
 	await page.locator('a[href^="/certificates/wc_"]').click();
-	await expect(page.locator('[data-attestation="operator"]')).toHaveText('Imported from an nwipe log; attested by operator Otto Acme; not signed by an enrolled agent.');
+	await expect(page.locator('[data-attestation="operator"]')).toHaveText('Imported from an nwipe log; attested by operator Gus Globex; not signed by an enrolled agent.');
 	await scan(page, 'certificate-nwipe');
 	await shot(page, 'certificate-from-nwipe-log');
 	const certificateId = (await page.locator('h1').textContent())!.trim();
@@ -73,12 +73,12 @@ test('an operator imports a ShredOS log; each drive becomes a certificate that s
 	const file = join(tmpdir(), `${certificateId}.pdf`);
 	writeFileSync(file, await res.body());
 	const text = execFileSync('pdftotext', [file, '-'], { encoding: 'utf8' });
-	expect(text.replace(/\s+/g, ' ')).toContain('Imported from an nwipe log; attested by operator Otto Acme; not signed by an enrolled agent.');
+	expect(text.replace(/\s+/g, ' ')).toContain('Imported from an nwipe log; attested by operator Gus Globex; not signed by an enrolled agent.');
 	execFileSync('pdftoppm', ['-png', '-r', '70', '-f', '1', '-l', '1', '-singlefile', file, `${SHOTS}/certificate-from-nwipe-log-pdf`]);
 
 	// the public verify page says the same, to anyone
 	await page.goto(`/verify/${certificateId}`);
-	await expect(page.locator('[data-attestation="operator"]')).toHaveText('Imported from an nwipe log; attested by operator Otto Acme; not signed by an enrolled agent.');
+	await expect(page.locator('[data-attestation="operator"]')).toHaveText('Imported from an nwipe log; attested by operator Gus Globex; not signed by an enrolled agent.');
 	await scan(page, 'verify-nwipe');
 	await shot(page, 'verify-nwipe-certificate');
 
@@ -88,11 +88,11 @@ test('an operator imports a ShredOS log; each drive becomes a certificate that s
 	await expect(page.getByTestId('certificates').locator('[data-attestation="agent"]')).toHaveCount(0);
 	await shot(page, 'certificates-operator-attested');
 	const csv = await page.request.get('/api/v1/certificates/export?format=csv&attestation=operator');
-	expect((await csv.text()).split('\r\n').filter((l) => l.includes(',operator,Otto Acme,'))).toHaveLength(3);
+	expect((await csv.text()).split('\r\n').filter((l) => l.includes(',operator,Gus Globex,'))).toHaveLength(3);
 });
 
 test('a file that is not an nwipe log is refused with the line, and nothing is certified from it', async ({ page }) => {
-	await signIn(page, 'operator@acme.test');
+	await signIn(page, 'operator@globex.test');
 	await page.goto('/proofs/upload');
 	const damaged = readFileSync('tests/fixtures/nwipe/shredos-0.40-nvme-zeros.txt', 'utf8').split('\n');
 	await page.getByTestId('nwipe-input').setInputFiles([{ name: 'cut-short.txt', mimeType: 'text/plain', buffer: Buffer.from(damaged.slice(0, damaged.length - 12).join('\n')) }]);
