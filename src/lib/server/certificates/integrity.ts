@@ -78,7 +78,8 @@ export const ANONYMISED = '[anonymised]';
 
 /**
  * Replaces the personal fields of certificate records issued before `before`
- * (the operator's name and id, the site of the location) with a marker; the
+ * (the operator's name and id, the site of the location, the attesting
+ * operator of an uploaded nwipe log) with a marker; the
  * rest of the report, `record_sha256`, the receipt, the log leaf and the PDF
  * stay as issued, so the certificate still verifies (the PDF carries the full
  * record; the log entry holds only its ID and hash) and the public answer
@@ -90,10 +91,13 @@ export async function anonymiseCertificateRecords(db: DbOrTx, before: Date, limi
 		const rows = await db.execute<{ id: string }>(sql`
 			update ${certificates} c set anonymised_at = now(),
 				record = jsonb_set(
-					jsonb_set(c.record, '{report,operator}', jsonb_build_object('name', ${ANONYMISED}::text), c.record->'report' ? 'operator'),
-					'{report,location}',
-					jsonb_strip_nulls(jsonb_build_object('site', ${ANONYMISED}::text, 'country', c.record->'report'->'location'->'country')),
-					c.record->'report' ? 'location')
+					jsonb_set(
+						jsonb_set(c.record, '{report,operator}', jsonb_build_object('name', ${ANONYMISED}::text), c.record->'report' ? 'operator'),
+						'{report,location}',
+						jsonb_strip_nulls(jsonb_build_object('site', ${ANONYMISED}::text, 'country', c.record->'report'->'location'->'country')),
+						c.record->'report' ? 'location'),
+					-- an operator-attested record names the attesting operator too
+					'{attestation,operator}', jsonb_build_object('name', ${ANONYMISED}::text), c.record->'attestation' ? 'operator')
 			where c.id in (
 				select id from ${certificates}
 				where anonymised_at is null and status in ('valid', 'revoked') and issued_at < ${before.toISOString()}::timestamptz

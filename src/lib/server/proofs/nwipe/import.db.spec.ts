@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestContainer } from '../../../../../tests/helpers/container';
-import { exportCertificates, listCertificates } from '#lib/server/certificates';
+import { ANONYMISED, anonymiseCertificateRecords, exportCertificates, listCertificates } from '#lib/server/certificates';
 import type { Container } from '#lib/server/container';
 import { runVerify } from '#lib/verifier/cli';
 import { ApiError } from '#lib/server/http/errors';
@@ -155,6 +155,15 @@ describe('nwipe logs uploaded by an operator → operator-attested certificates'
 		);
 		await drain();
 		expect(await proofRow(accepted.publicId)).toMatchObject({ status: 'REJECTED', rejection_code: 'proof_malformed' });
+	});
+
+	it('anonymisation replaces the attesting operator’s name with the report’s operator and site', async () => {
+		await anonymiseCertificateRecords(p.database.db, new Date(Date.now() + 60_000));
+		const certs = await listCertificates(p.database.db, acme, { attestation: 'operator' }, 'http://localhost');
+		expect(certs.items.length).toBeGreaterThan(0);
+		for (const c of certs.items) expect(c.attestation).toEqual({ kind: 'operator', source: 'nwipe-log', operatorName: ANONYMISED });
+		const [row] = await p.database.sql<{ record: CertificateRecord }[]>`select record from certificates where public_id = ${certs.items[0].publicId}`;
+		expect(row.record.report).toMatchObject({ operator: { name: ANONYMISED }, location: { site: ANONYMISED } });
 	});
 
 	it('without the attestation, or with a bad offset: 422 naming the field', async () => {
