@@ -9,6 +9,9 @@ import { docsTruthProblems, units, type TruthInput } from './docs-truth';
 
 const root = join(import.meta.dirname, '../..');
 
+/** The variables the OpenSSL recipe script reads: the handbook's recipe names them, the app does not. */
+const opensslRecipeVariables = [...readFileSync(join(root, 'scripts/openssl-proof.sh'), 'utf8').matchAll(/\$\{?([A-Z][A-Z0-9_]+)/g)].map((m) => m[1]);
+
 /**
  * Upper-case names the docs may use that are not WipeCert settings: proof
  * states, and variables read by other programs (adapter-node's server, the
@@ -25,7 +28,9 @@ export const NOT_SETTINGS = new Set<string>([
 	// the compose stack's other containers (postgres, minio, keycloak, grafana images)
 	'POSTGRES_PASSWORD', 'POSTGRES_USER', 'POSTGRES_DB', 'MINIO_ROOT_USER', 'MINIO_ROOT_PASSWORD',
 	'KC_BOOTSTRAP_ADMIN_USERNAME', 'KC_BOOTSTRAP_ADMIN_PASSWORD', 'KC_HOSTNAME', 'KC_DB_PASSWORD',
-	'GF_SECURITY_ADMIN_PASSWORD', 'WIPECERT_DOMAIN', 'WIPECERT_IMAGE', 'WIPECERT_INGEST_PASSWORD'
+	'GF_SECURITY_ADMIN_PASSWORD', 'WIPECERT_DOMAIN', 'WIPECERT_IMAGE', 'WIPECERT_INGEST_PASSWORD',
+	// scripts/openssl-proof.sh, the proof made with the OpenSSL command line alone
+	...opensslRecipeVariables
 ]);
 
 function markdownFiles(dir: string): string[] {
