@@ -1,15 +1,19 @@
 /**
  * The keyring's key material on disk (DATA_DIR/keys): loaded, and generated
  * where missing, under the directory lock, so two processes starting on one
- * directory never generate a key twice. Private keys are encrypted at rest
+ * directory never generate a key twice. Besides the signing material, the
+ * chain key (ECDSA secp256k1) that signs anchor transactions: a keyring made
+ * before anchoring existed gets it on its next start. Private keys are encrypted at rest
  * with SIGNER_KEY_PASSPHRASE when it is set (store.ts).
  */
 import { createHash, createPublicKey, generateKeyPair, randomBytes, X509Certificate, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
+import { privateKeyToAddress } from 'viem/accounts';
 import { z } from 'zod';
 import { usageFile, type SigningKey } from './key-leases';
 import { issueCertificate, KeyUsage, spkiDer } from './pki';
 import { KeyStore } from './store';
+import type { Hex } from './types';
 
 const generate = promisify(generateKeyPair);
 const YEAR = 365 * 24 * 3600 * 1000;
@@ -33,6 +37,8 @@ export type KeyMaterial = {
 	encryption: KeyPair;
 	hmacKey: Buffer;
 	note: { key: KeyObject; name: string; hash: Buffer; publicKey: Buffer };
+	/** the chain key as viem signs with it (32-byte hex scalar) and its address */
+	chain: { privateKey: Hex; address: Hex };
 };
 
 /** Loads DATA_DIR/keys, generating what is missing under the directory lock. */
@@ -133,13 +139,21 @@ export async function loadKeyMaterial(dir: string, opts: { keys: number; batchSi
 			store.write('checkpoint.json', JSON.stringify({ name: noteName }) + '\n');
 		}
 		const notePub = rawEd25519(noteKey);
+
+		let chainKey = store.readPrivateKey('chain.key.pem');
+		if (!chainKey) {
+			chainKey = (await generate('ec', { namedCurve: 'secp256k1' })).privateKey;
+			store.writePrivateKey('chain.key.pem', chainKey);
+		}
+		const chainPrivate: Hex = `0x${Buffer.from(chainKey.export({ format: 'jwk' }).d!, 'base64url').toString('hex').padStart(64, '0')}`;
 		return {
 			store,
 			root,
 			signing,
 			encryption: { key: encKey, certPem: encCert },
 			hmacKey,
-			note: { key: noteKey, name: noteName, publicKey: notePub, hash: noteKeyHash(noteName, notePub) }
+			note: { key: noteKey, name: noteName, publicKey: notePub, hash: noteKeyHash(noteName, notePub) },
+			chain: { privateKey: chainPrivate, address: privateKeyToAddress(chainPrivate) }
 		};
 	});
 }

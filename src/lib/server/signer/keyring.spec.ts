@@ -209,3 +209,36 @@ describe('signer operations', () => {
 		await expect(s.issueAgentCertificate({ tenantId: tenant, agentId: 'a3', name: 'x', csrPem: 'not a csr' })).rejects.toThrow(/PKCS#10/);
 	});
 });
+
+describe('chain key (anchor transactions)', () => {
+	it('signs EIP-1559 and legacy transactions whose sender recovers to chainAddress, deterministically, and keeps the key across restarts', async () => {
+		const { recoverTransactionAddress, parseTransaction } = await import('viem');
+		const dir = tempDir();
+		const k = await createKeyringSigner(dir, opts({ keys: 1 }));
+		const address = await k.chainAddress();
+		expect(address).toMatch(/^0x[0-9a-fA-F]{40}$/);
+		const tx = { chainId: 1337, nonce: 7, to: '0x00000000000000000000000000000000000000aa' as const, data: '0x1234' as const, gas: 60_000n, maxFeePerGas: 3_000_000_000n, maxPriorityFeePerGas: 1_000_000_000n };
+		const signed = await k.signTransaction(tx);
+		expect(signed.from).toBe(address);
+		expect(await recoverTransactionAddress({ serializedTransaction: signed.raw as `0x02${string}` })).toBe(address);
+		expect(parseTransaction(signed.raw)).toMatchObject({ chainId: 1337, nonce: 7, to: tx.to, gas: 60_000n, type: 'eip1559' });
+		// RFC 6979: a re-sign after a crash yields the same bytes and hash, never a second transaction
+		expect(await k.signTransaction(tx)).toEqual(signed);
+		const legacy = await k.signTransaction({ chainId: 296, nonce: 0, to: null, data: '0x6000', gas: 100_000n, gasPrice: 10n ** 12n });
+		expect(parseTransaction(legacy.raw)).toMatchObject({ type: 'legacy', chainId: 296, gasPrice: 10n ** 12n });
+		await k.close();
+		const again = await createKeyringSigner(dir, opts({ keys: 1 }));
+		expect(await again.chainAddress()).toBe(address);
+		await again.close();
+	});
+
+	it('refuses malformed transactions before signing', async () => {
+		const k = await createKeyringSigner(tempDir(), opts({ keys: 1 }));
+		const base = { chainId: 1, nonce: 0, to: null, data: '0x' as const, gas: 21_000n, maxFeePerGas: 2n, maxPriorityFeePerGas: 1n };
+		await expect(k.signTransaction({ ...base, to: '0x1234' as `0x${string}` })).rejects.toThrow(/20-byte address/);
+		await expect(k.signTransaction({ ...base, data: '0x123' as `0x${string}` })).rejects.toThrow(/whole bytes/);
+		await expect(k.signTransaction({ ...base, nonce: -1 })).rejects.toThrow(/nonce/);
+		await expect(k.signTransaction({ ...base, maxPriorityFeePerGas: 3n })).rejects.toThrow(/must not exceed/);
+		await k.close();
+	});
+});

@@ -7,18 +7,22 @@
  * - the proof-encryption key (RSA-3072, RSAES-OAEP key transport: the most
  *   widely implemented CMS recipient type) and its certificate;
  * - the de-duplication HMAC key; the Ed25519 transparency-log checkpoint key;
- * - one agent CA per tenant, created on first use.
+ * - one agent CA per tenant, created on first use;
+ * - the chain key (ECDSA secp256k1) that signs anchor transactions.
  * Keyring rules: one key signs a whole batch of at most SIGNER_BATCH_SIZE
  * records; a key is never held by two batches at once (a batch waits for a free
  * key); the least recently used free key is taken first.
  */
 import { createHmac, sign } from 'node:crypto';
+import { keccak256 } from 'viem';
+import { signTransaction } from 'viem/accounts';
+import { serializable } from './chain-tx';
 import { buildSignedData, CmsError } from './cms';
 import { decryptProofEnvelope } from './cms-auth-enveloped';
 import { KeyLeases, type KeyLeaseStore, type LeaseEvent } from './key-leases';
 import { loadAgentCa, loadKeyMaterial, type KeyMaterial, type KeyPair } from './key-material';
 import { issueCertificate, KeyUsage, OID, parseCsr } from './pki';
-import type { BatchSignature, PublishedKeys, Signer } from './types';
+import type { BatchSignature, ChainTransaction, Hex, PublishedKeys, SignedChainTransaction, Signer } from './types';
 
 export { noteKeyHash, keyIdFor } from './key-material';
 export type { KeyLeaseStore } from './key-leases';
@@ -162,6 +166,17 @@ export class KeyringSigner implements Signer {
 			proofEncryptionCertificatePem: this.material.encryption.certPem,
 			logVerifierKey: `${this.material.note.name}+${this.material.note.hash.toString('hex')}+${Buffer.concat([Buffer.from([0x01]), this.material.note.publicKey]).toString('base64')}`
 		};
+	}
+
+	async chainAddress(): Promise<Hex> {
+		this.check();
+		return this.material.chain.address;
+	}
+
+	async signTransaction(tx: ChainTransaction): Promise<SignedChainTransaction> {
+		this.check();
+		const raw = await signTransaction({ privateKey: this.material.chain.privateKey, transaction: serializable(tx) });
+		return { from: this.material.chain.address, raw, hash: keccak256(raw) };
 	}
 
 	keyUsage(): Promise<{ keyId: string; batches: number; lastUsedAt: string | null }[]> {

@@ -66,6 +66,12 @@ describe('remote signer (mTLS)', () => {
 		expect(issued.notAfter).toBeInstanceOf(Date);
 		expect(await remote.agentCaCertificate('t1')).toBe(issued.caCertificatePem);
 		expect((await remote.keyUsage()).reduce((n, k) => n + k.batches, 0)).toBe(2);
+		// the chain key stays in the signer: the client gets the address and signed bytes only
+		expect(await remote.chainAddress()).toBe(await keyring.chainAddress());
+		const tx = { chainId: 1337, nonce: 3, to: '0x00000000000000000000000000000000000000bb' as const, data: '0xabcd' as const, gas: 50_000n, maxFeePerGas: 10n ** 9n, maxPriorityFeePerGas: 10n ** 8n };
+		expect(await remote.signTransaction(tx)).toEqual(await keyring.signTransaction(tx));
+		const legacy = { chainId: 296, nonce: 0, to: null, data: '0x6000' as const, gas: 90_000n, gasPrice: 10n ** 12n };
+		expect(await remote.signTransaction(legacy)).toEqual(await keyring.signTransaction(legacy));
 	});
 
 	it('a bad input is a plain Error (the proof is rejected), not SignerUnavailable (which would retry it forever)', async () => {
@@ -75,6 +81,10 @@ describe('remote signer (mTLS)', () => {
 		expect(err).not.toBeInstanceOf(SignerUnavailable);
 		await expect(remote.signBatch(Array.from({ length: 21 }, (_, i) => ({ id: `x${i}`, bytes: Buffer.from('x') })))).rejects.toThrow(/at most 20/);
 		await expect(remote.issueAgentCertificate({ tenantId: 't1', agentId: 'a', name: 'n', csrPem: 'nope' })).rejects.toThrow(/PKCS#10/);
+		const tx = { chainId: 1, nonce: 0, to: null, data: '0x' as const, gas: 21_000n, maxFeePerGas: 1n, maxPriorityFeePerGas: 2n };
+		const refused = await remote.signTransaction(tx).catch((e: unknown) => e);
+		expect(refused).not.toBeInstanceOf(SignerUnavailable);
+		expect(String(refused)).toMatch(/must not exceed/);
 	});
 
 	it('refuses a client without a certificate, or with one of another CA, at the TLS handshake', async () => {

@@ -9,7 +9,8 @@
 import { Agent, request } from 'node:https';
 import { z } from 'zod';
 import { traceCarrier } from '#lib/server/telemetry/tracing';
-import { SignerUnavailable, type BatchSignature, type PublishedKeys, type Signer } from './types';
+import { chainTransactionToWire, signedChainTransactionWire } from './chain-tx';
+import { SignerUnavailable, type BatchSignature, type ChainTransaction, type Hex, type PublishedKeys, type SignedChainTransaction, type Signer } from './types';
 
 export type RemoteSignerOptions = {
 	url: string;
@@ -38,6 +39,8 @@ const wire = {
 		proofEncryptionCertificatePem: z.string(),
 		logVerifierKey: z.string()
 	}),
+	chainAddress: z.object({ address: z.string().regex(/^0x[0-9a-fA-F]{40}$/) }),
+	signedTx: signedChainTransactionWire,
 	usage: z.object({ keys: z.array(z.object({ keyId: z.string(), batches: z.number(), lastUsedAt: z.string().nullable() })) }),
 	error: z.object({ error: z.object({ code: z.string(), message: z.string() }) })
 };
@@ -129,6 +132,14 @@ export class RemoteSigner implements Signer {
 
 	async publicKeys(): Promise<PublishedKeys> {
 		return this.call('GET', 'v1/public-keys', wire.keys);
+	}
+
+	async chainAddress(): Promise<Hex> {
+		return signedChainTransactionWire.shape.from.parse((await this.call('GET', 'v1/chain-address', wire.chainAddress)).address);
+	}
+
+	async signTransaction(tx: ChainTransaction): Promise<SignedChainTransaction> {
+		return this.call('POST', 'v1/sign-transaction', wire.signedTx, chainTransactionToWire(tx));
 	}
 
 	async keyUsage() {

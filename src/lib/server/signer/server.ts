@@ -10,6 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { SpanKind } from '@opentelemetry/api';
 import { contextFrom, withSpan } from '#lib/server/telemetry/tracing';
+import { chainTransactionWire } from './chain-tx';
 import type { Signer } from './types';
 
 export type SignerServerOptions = {
@@ -80,6 +81,8 @@ export function createSignerServer(signer: Signer, opts: SignerServerOptions): S
 			return { ...r, notAfter: r.notAfter.toISOString() };
 		},
 		'POST /v1/agent-ca': async (b) => ({ certificatePem: await signer.agentCaCertificate(parse(bodies.agentCa, b).tenantId) }),
+		'POST /v1/sign-transaction': async (b) => signer.signTransaction(parse(chainTransactionWire, b)),
+		'GET /v1/chain-address': async () => ({ address: await signer.chainAddress() }),
 		'GET /v1/public-keys': async () => signer.publicKeys(),
 		'GET /v1/key-usage': async () => ({ keys: await signer.keyUsage() }),
 		'GET /healthz': async () => ({ status: 'ok' })

@@ -30,6 +30,33 @@ export type PublishedKeys = {
 	logVerifierKey: string;
 };
 
+/** A hex string as the EVM JSON-RPC writes it. */
+export type Hex = `0x${string}`;
+
+/**
+ * An EVM transaction for the chain key to sign (anchoring). It has
+ * no value field: the chain key pays gas for anchors and contract deployment
+ * and never transfers funds, whoever asks. EIP-1559 fees, or `gasPrice` for a
+ * legacy transaction on chains without a fee market.
+ */
+export type ChainTransaction = {
+	chainId: number;
+	nonce: number;
+	/** the contract called; null deploys `data` as a new contract */
+	to: Hex | null;
+	data: Hex;
+	gas: bigint;
+} & ({ maxFeePerGas: bigint; maxPriorityFeePerGas: bigint; gasPrice?: undefined } | { gasPrice: bigint; maxFeePerGas?: undefined; maxPriorityFeePerGas?: undefined });
+
+export type SignedChainTransaction = {
+	/** the chain account that signed (the sender) */
+	from: Hex;
+	/** the signed transaction, for eth_sendRawTransaction */
+	raw: Hex;
+	/** keccak-256 of `raw`: the transaction hash */
+	hash: Hex;
+};
+
 export interface Signer {
 	/**
 	 * Decrypts a proof envelope addressed to the proof-encryption key (RSAES-OAEP SHA-256): RFC 5083
@@ -57,6 +84,10 @@ export interface Signer {
 	agentCaCertificate(tenantId: string): Promise<string>;
 	/** what `GET /api/v1/public/keys` publishes */
 	publicKeys(): Promise<PublishedKeys>;
+	/** The address of the chain key (secp256k1) that signs anchor transactions. */
+	chainAddress(): Promise<Hex>;
+	/** Signs an EVM transaction with the chain key (ECDSA secp256k1, RFC 6979 nonces: the same transaction always signs to the same bytes). */
+	signTransaction(tx: ChainTransaction): Promise<SignedChainTransaction>;
 	/** per-key use for the admin console: key id, batches signed, last used */
 	keyUsage(): Promise<{ keyId: string; batches: number; lastUsedAt: string | null }[]>;
 	close(): Promise<void>;
