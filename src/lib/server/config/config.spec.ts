@@ -130,3 +130,25 @@ describe('URL settings that are not URLs', () => {
 		}
 	});
 });
+
+describe('chain settings', () => {
+	it('CHAIN=evm needs the RPC URL, chain id and contract; dev is refused in production; fee and depth rules', () => {
+		const problems = (env: Record<string, string>) => {
+			try {
+				parseConfig(env);
+				return [];
+			} catch (error) {
+				return (error as ConfigError).problems.map((p) => p.variable);
+			}
+		};
+		expect(problems({ CHAIN: 'evm' })).toEqual(['CHAIN_RPC_URL', 'CHAIN_ID', 'CHAIN_CONTRACT']);
+		expect(problems({ CHAIN: 'evm', CHAIN_RPC_URL: 'https://testnet.hashio.io/api', CHAIN_ID: '296', CHAIN_CONTRACT: '0x5FbDB2315678afecb367f032d93F642f64180aa3' })).toEqual([]);
+		expect(problems({ CHAIN: 'evm', CHAIN_RPC_URL: 'https://x', CHAIN_ID: '296', CHAIN_CONTRACT: '0x1234' })).toEqual(['CHAIN_CONTRACT']);
+		expect(problems({ CHAIN: 'dev', NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(32), TOKEN_ENCRYPTION_KEYS: `k1:${'A'.repeat(43)}=`, DATABASE_URL: 'postgres://a@b/c', ORIGIN: 'https://w.example', OIDC_ISSUER: 'https://k.example/realms/w', OIDC_CLIENT_SECRET: 's', SIGNER_KEY_PASSPHRASE: 'p'.repeat(16) })).toEqual(['CHAIN']);
+		expect(problems({ CHAIN_CONFIRMATIONS: '12', CHAIN_FINALITY_BLOCKS: '6' })).toEqual(['CHAIN_FINALITY_BLOCKS']);
+		expect(problems({ CHAIN_MAX_FEE_PER_GAS: '10', CHAIN_MAX_PRIORITY_FEE_PER_GAS: '11' })).toEqual(['CHAIN_MAX_PRIORITY_FEE_PER_GAS']);
+		expect(problems({ CHAIN_EXPLORER_TX_URL: 'https://hashscan.io/testnet/transaction/' })).toEqual(['CHAIN_EXPLORER_TX_URL']);
+		expect(parseConfig({}).CHAIN).toBe('noop');
+		expect(parseConfig({ CHAIN_MAX_FEE_PER_GAS: '2000000000000' }).CHAIN_MAX_FEE_PER_GAS).toBe(2_000_000_000_000n);
+	});
+});

@@ -61,6 +61,20 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
 			if (!config[name]) problems.push({ variable: name, problem: 'must be set when SIGNER_URL is set', example: settings[name].doc.example });
 		}
 	}
+	if (config.CHAIN === 'evm') {
+		for (const name of ['CHAIN_RPC_URL', 'CHAIN_ID', 'CHAIN_CONTRACT'] as const) {
+			if (config[name] === undefined) problems.push({ variable: name, problem: 'must be set when CHAIN=evm', example: settings[name].doc.example });
+		}
+	}
+	if (config.CHAIN === 'dev' && config.NODE_ENV === 'production') {
+		problems.push({ variable: 'CHAIN', problem: 'dev (the embedded node) is not for production: use evm', example: 'evm' });
+	}
+	if (config.CHAIN_FINALITY_BLOCKS < config.CHAIN_CONFIRMATIONS) {
+		problems.push({ variable: 'CHAIN_FINALITY_BLOCKS', problem: `must be at least CHAIN_CONFIRMATIONS (${config.CHAIN_CONFIRMATIONS})`, example: String(config.CHAIN_CONFIRMATIONS) });
+	}
+	if (config.CHAIN_MAX_PRIORITY_FEE_PER_GAS > config.CHAIN_MAX_FEE_PER_GAS) {
+		problems.push({ variable: 'CHAIN_MAX_PRIORITY_FEE_PER_GAS', problem: 'must not exceed CHAIN_MAX_FEE_PER_GAS', example: settings.CHAIN_MAX_PRIORITY_FEE_PER_GAS.doc.example });
+	}
 	if (problems.length) throw new ConfigError(problems);
 	return config;
 }

@@ -410,14 +410,105 @@ export const settings = {
 		doc: { default: '730', example: '365', description: 'Days an agent certificate issued at enrolment is valid.' }
 	},
 	CHAIN: {
-		schema: z.enum(['noop', 'evm']).default('noop'),
+		schema: z.enum(['noop', 'dev', 'evm']).default('noop'),
 		doc: {
 			default: 'noop',
-			example: 'evm',
+			example: 'dev',
 			description:
-				'`noop` ends certificates as CERTIFIED_NO_ANCHOR. `evm` is planned: it will anchor log heads on an EVM chain once the anchor worker ships; this build certifies as `noop` whatever the value.',
+				'`noop` ends certificates as CERTIFIED_NO_ANCHOR; `dev` anchors the log on an embedded EVM node (ganache, state under DATA_DIR/chain); `evm` anchors on the chain at CHAIN_RPC_URL (handbook: Anchoring).',
 			requires: 'anchor'
 		}
+	},
+	CHAIN_RPC_URL: {
+		schema: optional(url(['http', 'https'])),
+		doc: {
+			default: '',
+			example: 'https://testnet.hashio.io/api',
+			description: 'JSON-RPC endpoint of the EVM chain (CHAIN=evm). Treated as a secret: providers put API keys in it.',
+			secret: true
+		}
+	},
+	CHAIN_ID: {
+		schema: optional(int(1, 2 ** 48)),
+		doc: { default: '', example: '296', description: 'Chain id the RPC endpoint must report (CHAIN=evm); transactions are signed for it (EIP-155).' }
+	},
+	CHAIN_CONTRACT: {
+		schema: optional(z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be a 20-byte hex address (0x…)')),
+		doc: {
+			default: '',
+			example: '0x5FbDB2315678afecb367f032d93F642f64180aa3',
+			description: 'Address of the WipeCertAnchor contract (CHAIN=evm), as `npm run chain -- deploy` printed it.'
+		}
+	},
+	CHAIN_CONFIRMATIONS: {
+		schema: int(1, 10000).default(12),
+		doc: {
+			default: '12',
+			example: '3',
+			description: 'Blocks (the anchor’s own included) before an anchor counts and its certificates become CERTIFIED.'
+		}
+	},
+	CHAIN_FINALITY_BLOCKS: {
+		schema: int(1, 100000).default(64),
+		doc: {
+			default: '64',
+			example: '32',
+			description:
+				'Depth until which the anchor worker keeps re-checking an anchor’s block hash for reorganisations; deeper anchors are final. At least CHAIN_CONFIRMATIONS.'
+		}
+	},
+	CHAIN_GAS_LIMIT: {
+		schema: int(21000, 30_000_000).default(200000),
+		doc: {
+			default: '200000',
+			example: '120000',
+			description: 'Most gas one anchor transaction may use (the node’s estimate plus 25 % is used, up to this).'
+		}
+	},
+	CHAIN_MAX_FEE_PER_GAS: {
+		schema: z.string().regex(/^[1-9]\d{0,29}$/, 'must be a whole number of wei').default('200000000000').transform((v) => BigInt(v)),
+		doc: {
+			default: '200000000000',
+			example: '2000000000000',
+			description:
+				'Fee cap per gas in wei (weibar on Hedera): an anchor is not sent while the chain asks more; it waits and retries. Default 200 gwei.'
+		}
+	},
+	CHAIN_MAX_PRIORITY_FEE_PER_GAS: {
+		schema: z.string().regex(/^(0|[1-9]\d{0,29})$/, 'must be a whole number of wei').default('2000000000').transform((v) => BigInt(v)),
+		doc: { default: '2000000000', example: '1000000000', description: 'Highest priority fee (tip) per gas in wei on EIP-1559 chains. Default 2 gwei.' }
+	},
+	CHAIN_POLL_INTERVAL: {
+		schema: int(1, 3600).default(5),
+		doc: { default: '5', example: '12', description: 'Seconds between the anchor worker’s looks at a sent anchor (receipt, confirmations, reorganisations).' }
+	},
+	CHAIN_TIMEOUT: {
+		schema: int(1, 600).default(10),
+		doc: { default: '10', example: '30', description: 'Seconds a JSON-RPC call may take before the chain counts as unavailable (the anchor job retries with backoff).' }
+	},
+	CHAIN_EXPLORER_TX_URL: {
+		schema: optional(z.string().regex(/^https?:\/\/\S*\{txHash\}\S*$/, 'must be an http(s) URL containing {txHash}')),
+		doc: {
+			default: '',
+			example: 'https://hashscan.io/testnet/transaction/{txHash}',
+			description: 'Link to a block explorer for an anchor transaction, `{txHash}` replaced; shown on the verify page. Unset: no link.'
+		}
+	},
+	CHAIN_DEV_BLOCK_TIME: {
+		schema: int(1, 60).default(1),
+		doc: { default: '1', example: '2', description: 'Seconds between blocks of the embedded node (CHAIN=dev).' }
+	},
+	ANCHOR_INTERVAL: {
+		schema: int(1, 86400).default(60),
+		doc: {
+			default: '60',
+			example: '600',
+			description: 'Seconds between anchor transactions: certificates waiting for an anchor are coalesced into the newest log checkpoint once per interval.'
+		}
+	},
+	ANCHOR_MAX_PENDING: {
+		schema: int(1, 1_000_000).default(1000),
+		doc: { default: '1000', example: '5000', description: 'Certificates waiting for an anchor that trigger a transaction before ANCHOR_INTERVAL is over.' }
 	},
 	TSA_URL: {
 		schema: optional(url(['http', 'https'])),
