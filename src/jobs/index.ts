@@ -1,5 +1,6 @@
 import type { WorkerKind } from '#lib/server/queue';
 import type { BuildInfo, JobModule } from '#lib/server/workers/runner';
+import { anchorWorker } from './anchor';
 import { maintenance } from './maintenance';
 import { proofWorker } from './proof';
 import { retry } from './retry';
@@ -11,7 +12,8 @@ import { retry } from './retry';
 export const jobModules: Partial<Record<WorkerKind, JobModule>> = {
 	maintenance,
 	retry,
-	proof: proofWorker
+	proof: proofWorker,
+	anchor: anchorWorker
 };
 
 export const build: BuildInfo = { kinds: Object.keys(jobModules) as WorkerKind[] };

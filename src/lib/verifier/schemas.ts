@@ -21,6 +21,30 @@ export const BUNDLE_FILE_NAME = 'wipecert-verification.json';
 export const BUNDLE_FORMAT_RECORD_LEAF = 'wipecert-certificate-bundle/1';
 export const BUNDLE_FORMAT = 'wipecert-certificate-bundle/2';
 
+const hex = (bytes: number) => z.string().check(z.regex(new RegExp(`^0x[0-9a-fA-F]{${bytes * 2}}$`)));
+
+/**
+ * The blockchain anchor of the bundle's checkpoint: the transaction of the
+ * WipeCertAnchor contract that recorded (keccak-256 of the log origin, tree
+ * size, root hash). Present in PDFs re-rendered after anchoring; `inclusion`
+ * and `checkpoint` then lead to exactly that tree size.
+ */
+export const bundleAnchorSchema = z.object({
+	chainId: z.int().check(z.minimum(1)),
+	contract: hex(20),
+	txHash: hex(32),
+	blockNumber: z.int().check(z.minimum(0)),
+	blockHash: hex(32),
+	/** ISO 8601 time of the block */
+	blockTime: z.string(),
+	treeSize: z.int().check(z.minimum(1)),
+	rootHash: hex(32),
+	originHash: hex(32),
+	/** confirmations the platform had counted when it rendered the PDF (CHAIN_CONFIRMATIONS at least) */
+	confirmations: z.int().check(z.minimum(1))
+});
+export type BundleAnchor = z.infer<typeof bundleAnchorSchema>;
+
 export const bundleSchema = z.object({
 	format: z.union([z.literal(BUNDLE_FORMAT_RECORD_LEAF), z.literal(BUNDLE_FORMAT)]),
 	publicId: z.string().check(z.minLength(1)),
@@ -30,6 +54,7 @@ export const bundleSchema = z.object({
 	inclusion: z.object({ treeSize: z.int().check(z.minimum(1)), hashes: z.array(z.string()) }),
 	/** C2SP signed note of the checkpoint of `inclusion.treeSize`, with the witnesses' cosignatures it had when the PDF was made */
 	checkpoint: z.string().check(z.minLength(1)),
-	verifyUrl: z.string()
+	verifyUrl: z.string(),
+	anchor: z.optional(bundleAnchorSchema)
 });
 export type VerificationBundle = z.infer<typeof bundleSchema>;

@@ -1,10 +1,10 @@
-import { fromBase64, fromUtf8, sha256Hex, toBase64, utf8 } from './bytes';
+import { fromBase64, fromUtf8, sha256Hex, toBase64, toHex, utf8 } from './bytes';
 import { checkSignature, fail, Failure } from './cms';
 import { certificateEntry } from './entry';
 import { leafHash, verifyInclusion } from './merkle';
 import { verifyCheckpointNote, type Cosignature } from './note';
 import { embeddedFile, latin1, PdfDocument } from './pdf';
-import { BUNDLE_FILE_NAME, BUNDLE_FORMAT, bundleSchema, type VerificationBundle, type VerificationKeys } from './schemas';
+import { BUNDLE_FILE_NAME, BUNDLE_FORMAT, bundleSchema, type BundleAnchor, type VerificationBundle, type VerificationKeys } from './schemas';
 
 /**
  * Verification of a certificate PDF with nothing but the published keys:
@@ -44,6 +44,12 @@ export type PdfVerdict = {
 	/** genTime of the RFC 3161 signature timestamp, when there is one */
 	timestampedAt: string | null;
 	cosignatures: Cosignature[];
+	/**
+	 * The blockchain anchor the signed bundle claims for its checkpoint, when it
+	 * has one. Here it is only read (and must name the signed checkpoint):
+	 * whether the chain holds it is the `--rpc` check of `npm run verify`.
+	 */
+	anchor: BundleAnchor | null;
 };
 
 export type VerifyOptions = {
@@ -81,7 +87,7 @@ export function failCheck(verdict: PdfVerdict, check: CheckName, detail: string)
 
 export async function verifyCertificatePdf(pdf: Uint8Array, keys: VerificationKeys, o: VerifyOptions = {}): Promise<PdfVerdict> {
 	const checks: Check[] = [];
-	const verdict: PdfVerdict = { valid: false, failed: null, reason: null, checks, publicId: null, leafIndex: null, treeSize: null, rootHash: null, origin: null, signerKeyId: null, record: null, recordSha256: null, timestamped: false, timestampedAt: null, cosignatures: [] };
+	const verdict: PdfVerdict = { valid: false, failed: null, reason: null, checks, publicId: null, leafIndex: null, treeSize: null, rootHash: null, origin: null, signerKeyId: null, record: null, recordSha256: null, timestamped: false, timestampedAt: null, cosignatures: [], anchor: null };
 	const step = async <T>(check: CheckName, ok: string | ((r: T) => string), fn: () => T | Promise<T>): Promise<T> => {
 		try {
 			const r = await fn();
@@ -115,6 +121,7 @@ export async function verifyCertificatePdf(pdf: Uint8Array, keys: VerificationKe
 		verdict.record = bundle.record;
 		verdict.recordSha256 = await sha256Hex(utf8(bundle.record));
 		verdict.leafIndex = bundle.leafIndex;
+		verdict.anchor = bundle.anchor ?? null;
 		const known = (keys.logWitnesses ?? []).map((w) => w.vkey);
 		const required = o.requireWitnesses ?? [];
 		const witnesses = [...new Set([...known, ...required])];
@@ -122,6 +129,9 @@ export async function verifyCertificatePdf(pdf: Uint8Array, keys: VerificationKe
 			const v = await verifyCheckpointNote(bundle.checkpoint, keys.logVerifierKey, { witnesses });
 			if (!v.ok) return fail(v.reason);
 			if (v.checkpoint.treeSize !== bundle.inclusion.treeSize) fail('the checkpoint is of another tree size than the inclusion proof');
+			const a = bundle.anchor;
+			if (a && (a.treeSize !== v.checkpoint.treeSize || a.rootHash.slice(2).toLowerCase() !== toHex(v.checkpoint.rootHash)))
+				fail('the anchor in the bundle is of another checkpoint than the signed one');
 			return v;
 		});
 		verdict.treeSize = cp.checkpoint.treeSize;

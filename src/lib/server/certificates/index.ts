@@ -33,6 +33,8 @@ export { CERTIFICATE_STATUSES, type Certificate, type CertificateStatus } from '
 export { certificatesPerDay, certificateTotals, certificatesByStatus } from './stats';
 export { exportCertificates, csvField, EXPORT_COLUMNS } from './export';
 export { issuedCertificatesPage, receiptKeys, checkIssuedCertificate, anonymiseCertificateRecords, ANONYMISED, type IssuedCertificate, type ReceiptFinding } from './integrity';
+export { certificatesForAnchoring, reissueAnchoredPdfs, type AnchoringFacts } from './anchored';
+export { bundleAnchorSchema, type BundleAnchor } from './bundle';
 
 /**
  * A platform admin refunds the licence behind a revoked certificate: once per certificate; a certificate that is not revoked is

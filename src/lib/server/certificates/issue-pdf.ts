@@ -5,7 +5,7 @@ import { certificateEntry } from '#lib/verifier/entry';
 import type { Signer } from '#lib/server/signer/types';
 import type { ObjectStore } from '#lib/server/storage';
 import { getTenantLogo, getTenantSettings } from '#lib/server/tenancy';
-import { BUNDLE_FORMAT, BUNDLE_FORMAT_RECORD_LEAF, type VerificationBundle } from './bundle';
+import { BUNDLE_FORMAT, BUNDLE_FORMAT_RECORD_LEAF, type BundleAnchor, type VerificationBundle } from './bundle';
 import { signPdf } from './pades';
 import { buildCertificatePdf } from './pdf';
 import { PDF_LABELS } from './pdf-labels';
@@ -15,6 +15,11 @@ import type { Certificate } from './schema';
 export type PdfDeps = { db: Db; storage: ObjectStore; signer: Pick<Signer, 'signPdfDigest'>; origin: string; tsaUrl?: string };
 
 export const pdfObjectKey = (publicId: string) => `certificates/${publicId}.pdf`;
+/** A PDF re-rendered with its anchor gets a key of its own: the earlier PDF stays stored and valid. */
+export const anchoredPdfObjectKey = (publicId: string, anchor: Pick<BundleAnchor, 'chainId' | 'treeSize'>) => `certificates/${publicId}.anchored-${anchor.chainId}-${anchor.treeSize}.pdf`;
+
+/** A re-render after anchoring: the anchor, and the signed checkpoint of its tree size the inclusion proof leads to. */
+export type AnchoredRender = { anchor: BundleAnchor; checkpoint: Promise<Awaited<ReturnType<typeof latestCheckpoint>>> };
 
 /** The verification bundle of a logged certificate: its leaf index and an inclusion proof to the newest checkpoint. */
 export async function verificationBundle(
@@ -56,9 +61,9 @@ async function tenantLogo(db: Db, tenantId: string) {
 }
 
 /** What every certificate of a batch shares: its tenant's settings and logo, and the newest checkpoint (read once, lazily). */
-type BatchReads = { tenant(id: string): Promise<{ settings: Awaited<ReturnType<typeof getTenantSettings>>; logo: Awaited<ReturnType<typeof tenantLogo>> }>; checkpoint: Promise<Awaited<ReturnType<typeof latestCheckpoint>>> };
+export type BatchReads = { tenant(id: string): Promise<{ settings: Awaited<ReturnType<typeof getTenantSettings>>; logo: Awaited<ReturnType<typeof tenantLogo>> }>; checkpoint: Promise<Awaited<ReturnType<typeof latestCheckpoint>>> };
 
-function batchReads(deps: Pick<PdfDeps, 'db'>): BatchReads {
+export function batchReads(deps: Pick<PdfDeps, 'db'>): BatchReads {
 	const tenants = new Map<string, ReturnType<BatchReads['tenant']>>();
 	let checkpoint: BatchReads['checkpoint'] | undefined;
 	return {
@@ -81,12 +86,29 @@ function batchReads(deps: Pick<PdfDeps, 'db'>): BatchReads {
  * PDF; returns its object key and the bytes. Idempotent per
  * certificate: the key is the public ID, a re-render replaces the object.
  */
-export async function issueCertificatePdf(deps: PdfDeps, c: Certificate, batch: BatchReads = batchReads(deps)): Promise<{ key: string; pdf: Uint8Array; keyId: string }> {
+export async function issueCertificatePdf(
+	deps: PdfDeps,
+	c: Certificate,
+	batch: BatchReads = batchReads(deps),
+	anchored?: AnchoredRender
+): Promise<{ key: string; pdf: Uint8Array; keyId: string }> {
 	const record = c.record;
 	const { settings, logo } = await batch.tenant(c.tenantId);
-	const { bundle, checkpoint } = await verificationBundle(deps.db, c, deps.origin, batch.checkpoint);
+	const { bundle, checkpoint } = await verificationBundle(deps.db, c, deps.origin, anchored?.checkpoint ?? batch.checkpoint);
+	if (anchored && checkpoint.treeSize !== anchored.anchor.treeSize) throw new Error(`the log has no checkpoint of the anchored tree size ${anchored.anchor.treeSize}`);
+	if (anchored) bundle.anchor = anchored.anchor;
 	const issuedAt = new Date(record.issuedAt);
-	const doc = await buildCertificatePdf({ publicId: c.publicId, locale: settings.language, issuerName: record.issuer?.name || settings.name, logo, record, issuedAt, bundle, checkpoint });
+	const doc = await buildCertificatePdf({
+		publicId: c.publicId,
+		locale: settings.language,
+		issuerName: record.issuer?.name || settings.name,
+		logo,
+		record,
+		issuedAt,
+		bundle,
+		checkpoint,
+		anchor: anchored?.anchor
+	});
 	const { pdf, keyId } = await signPdf(doc, {
 		sign: (d) => deps.signer.signPdfDigest(d),
 		tsaUrl: deps.tsaUrl,
@@ -95,7 +117,7 @@ export async function issueCertificatePdf(deps: PdfDeps, c: Certificate, batch: 
 		location: new URL(deps.origin).host,
 		date: new Date()
 	});
-	const key = pdfObjectKey(c.publicId);
+	const key = anchored ? anchoredPdfObjectKey(c.publicId, anchored.anchor) : pdfObjectKey(c.publicId);
 	await deps.storage.put(key, pdf, { contentType: 'application/pdf' });
 	return { key, pdf, keyId };
 }

@@ -1,7 +1,7 @@
 import fontkit from '@pdf-lib/fontkit';
 import { PDFDocument, fill, popGraphicsState, pushGraphicsState, rectangle, rgb, setFillingRgbColor, type PDFFont, type PDFImage, type PDFPage, type RGB } from 'pdf-lib';
 import QRCode from 'qrcode';
-import { BUNDLE_FILE_NAME, type VerificationBundle } from './bundle';
+import { BUNDLE_FILE_NAME, type BundleAnchor, type VerificationBundle } from './bundle';
 import { embedPreparedFonts, OutsideFontSubset } from './pdf-font-cache';
 import { certificateFonts } from './pdf-fonts';
 import { PDF_LABELS, type PdfLocale } from './pdf-labels';
@@ -18,6 +18,8 @@ export type CertificatePdfInput = {
 	issuedAt: Date;
 	bundle: VerificationBundle;
 	checkpoint: { treeSize: number; rootHash: string };
+	/** the blockchain anchor of that checkpoint, once it is confirmed (also in the bundle) */
+	anchor?: BundleAnchor;
 };
 
 const A4: [number, number] = [595.28, 841.89];
@@ -340,6 +342,13 @@ function drawDetails(flow: Flow, v: View, input: CertificatePdfInput, L: Labels)
 	flow.row(L.proofSha256, input.record.proof.sha256, true);
 	flow.row(L.logIndex, String(input.bundle.leafIndex));
 	flow.row(L.checkpoint, L.checkpointValue(input.checkpoint.treeSize, input.checkpoint.rootHash), true);
+	const a = input.anchor;
+	if (a) {
+		// part of the integrity evidence, three rows, so a one-page certificate stays one page; the block hash is in the bundle
+		flow.row(L.anchorTransaction, a.txHash, true);
+		flow.row(L.anchorBlock, L.anchorBlockValue(a.blockNumber, a.chainId, formatDate(a.blockTime, input.locale) ?? a.blockTime));
+		flow.row(L.anchorContract, a.contract, true);
+	}
 }
 
 /** The verification bundle as an embedded file, inside the range the PAdES signature covers. */

@@ -12,6 +12,7 @@ export { submitBulk, type BulkSubmission, type BulkItem, type BulkLimits } from 
 export { listProofs, getProof, proofStatusView, isReprocessable } from './queries';
 export { createPipeline, processBatch, claimBatch, workerIdentity, type PipelineContext, type PipelineSettings, type BatchResult } from './pipeline';
 export { retryProof, sweepProofs, reprocessProof, ensureSweepSchedule, retryJob } from './retry';
+export { setAnchoring } from './anchoring';
 export { rejectionsByCode, proofsInFlight, proofCount, IN_FLIGHT } from './stats';
 export { certifiedProofsToPurge, rejectedProofsToPurge, markProofObjectsPurged, deleteRejectedProofs, type ExpiredProof } from './retention';
 export { importNwipeLogs, readNwipeUpload, attestingName, type NwipeUpload } from './nwipe/import';

@@ -74,3 +74,28 @@ export const maintenanceLastRun = new Gauge({
 	labelNames: ['task'] as const,
 	registers: [registry]
 });
+
+export const anchorsSent = new Counter({
+	name: 'wipecert_anchor_transactions_total',
+	help: 'Anchor transactions this process signed and sent',
+	registers: [registry]
+});
+
+export const anchorFailures = new Counter({
+	name: 'wipecert_anchor_failures_total',
+	help: 'Anchor worker passes that failed (chain down, fees above the cap, funds short…), by error name; the job retries with backoff',
+	labelNames: ['reason'] as const,
+	registers: [registry]
+});
+
+export const anchorPending = new Gauge({
+	name: 'wipecert_anchor_pending_certificates',
+	help: 'Certificates waiting for a confirmed blockchain anchor, read at scrape time',
+	registers: [registry]
+});
+
+export const anchorFailing = new Gauge({
+	name: 'wipecert_anchor_failing',
+	help: '1 while the last anchor worker pass failed (see the console system page), else 0; read at scrape time',
+	registers: [registry]
+});
