@@ -24,7 +24,8 @@ export default defineConfig({
 				agent: 'src/entries/agent.ts',
 				verify: 'src/entries/verify.ts',
 				monitor: 'src/entries/monitor.ts',
-				witness: 'src/entries/witness.ts'
+				witness: 'src/entries/witness.ts',
+				chain: 'src/entries/chain.ts'
 			},
 			output: {
 				// the CLIs are also package `bin` entries

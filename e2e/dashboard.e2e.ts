@@ -300,6 +300,7 @@ test('platform admin console: tenants, licences, users, queues, system health, a
 	await expect(page.getByTestId('maintenance')).toContainText('verify_integrity');
 	await expect(page.getByTestId('maintenance')).toContainText('MAINTENANCE_INTEGRITY_CRON');
 	await expect(page.getByTestId('integrity-banner')).toHaveCount(0);
+	await expect(page.getByTestId('chain')).toContainText('Off (CHAIN=noop)');
 	await scan(page, 'admin-system');
 	await shot(page, 'admin-system');
 

@@ -1406,7 +1406,7 @@ export const retryDeadLetter = <ThrowOnError extends boolean = false>(options: O
 });
 
 /**
- * Readiness, workers and keyring use
+ * Readiness, workers, keyring use and blockchain anchoring
  */
 export const getSystemStatus = <ThrowOnError extends boolean = false>(options?: Options<GetSystemStatusData, ThrowOnError>): RequestResult<GetSystemStatusResponses, GetSystemStatusErrors, ThrowOnError> => (options?.client ?? client).get<GetSystemStatusResponses, GetSystemStatusErrors, ThrowOnError>({
     requestValidator: async (data) => await z.object({

@@ -127,6 +127,7 @@ export type DeadLetterOutcome = {
 };
 
 export type SystemStatus = {
+    chain: ChainStatus;
     readiness: Readiness;
     /**
      * Worker kinds running in this process (WORKERS=embedded runs all).
@@ -169,6 +170,62 @@ export type MaintenanceRun = {
     result: {
         [key: string]: unknown;
     };
+};
+
+/**
+ * Blockchain anchoring as this process sees it (CHAIN, the node, the chain account, the anchor worker).
+ */
+export type ChainStatus = {
+    mode: 'noop' | 'dev' | 'evm';
+    chainId: number | null;
+    contract: string | null;
+    /**
+     * The signer's chain account that pays for anchors.
+     */
+    account: string | null;
+    node: {
+        reachable: boolean;
+        blockNumber: number | null;
+        error: string | null;
+    };
+    /**
+     * Balance of the chain account in wei (weibar on Hedera), decimal.
+     */
+    balanceWei: string | null;
+    /**
+     * The same in whole coins (ETH, HBAR…), decimal.
+     */
+    balance: string | null;
+    /**
+     * CHAIN_CONFIRMATIONS.
+     */
+    confirmations: number;
+    /**
+     * Certificates waiting for a confirmed anchor.
+     */
+    pendingCertificates: number;
+    /**
+     * Anchors sent and not final yet.
+     */
+    openAnchors: number;
+    lastAnchor: {
+        txHash: string;
+        status: 'signed' | 'sent' | 'included' | 'confirmed' | 'final' | 'reverted' | 'dropped';
+        treeSize: number;
+        blockNumber: number | null;
+        blockTime: string | null;
+        feeWei: string | null;
+        reorgs: number;
+        explorerUrl: string | null;
+    } | null;
+    /**
+     * The anchor worker's last failure while it has not had a good pass since (a warning); null when fine.
+     */
+    failure: {
+        message: string;
+        at: string;
+        failures: number;
+    } | null;
 };
 
 export type Policy = {
@@ -816,6 +873,31 @@ export type PublishedKeys = {
     };
 };
 
+export type PublicAnchor = {
+    /**
+     * EIP-155 chain id.
+     */
+    chainId: number;
+    /**
+     * Address of the WipeCertAnchor contract (EIP-55 checksum).
+     */
+    contract: string;
+    /**
+     * The anchor transaction.
+     */
+    txHash: string;
+    blockNumber: number;
+    blockTime: string;
+    /**
+     * Tree size of the anchored log checkpoint (greater than the certificate's leaf index).
+     */
+    treeSize: number;
+    /**
+     * The transaction on the block explorer the platform names (CHAIN_EXPLORER_TX_URL), or null.
+     */
+    explorerUrl: string | null;
+};
+
 /**
  * `valid` or `revoked` (reason and date given).
  */
@@ -828,6 +910,10 @@ export type PublicCertificate = {
      * `pending` (waits for the blockchain anchor), `anchored`, or `none` (this platform does not anchor).
      */
     anchoring: 'pending' | 'anchored' | 'none';
+    /**
+     * The confirmed blockchain anchor of the log checkpoint that covers this certificate (`anchoring` = `anchored`); null while it waits or when the platform does not anchor.
+     */
+    anchor: PublicAnchor | null;
     issuedAt: string | null;
     revokedAt: string | null;
     revocationReason: string | null;

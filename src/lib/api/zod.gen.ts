@@ -97,6 +97,53 @@ export const zMaintenanceStatus = z.object({
     tasks: z.array(zMaintenanceTask)
 });
 
+/**
+ * Blockchain anchoring as this process sees it (CHAIN, the node, the chain account, the anchor worker).
+ */
+export const zChainStatus = z.object({
+    mode: z.enum([
+        'noop',
+        'dev',
+        'evm'
+    ]),
+    chainId: z.int().nullable(),
+    contract: z.string().nullable(),
+    account: z.string().nullable(),
+    node: z.object({
+        reachable: z.boolean(),
+        blockNumber: z.int().nullable(),
+        error: z.string().nullable()
+    }),
+    balanceWei: z.string().nullable(),
+    balance: z.string().nullable(),
+    confirmations: z.int(),
+    pendingCertificates: z.int(),
+    openAnchors: z.int(),
+    lastAnchor: z.object({
+        txHash: z.string(),
+        status: z.enum([
+            'signed',
+            'sent',
+            'included',
+            'confirmed',
+            'final',
+            'reverted',
+            'dropped'
+        ]),
+        treeSize: z.int(),
+        blockNumber: z.int().nullable(),
+        blockTime: z.iso.datetime().nullable(),
+        feeWei: z.string().nullable(),
+        reorgs: z.int(),
+        explorerUrl: z.string().nullable()
+    }).nullable(),
+    failure: z.object({
+        message: z.string(),
+        at: z.iso.datetime(),
+        failures: z.int()
+    }).nullable()
+});
+
 export const zPolicySetting = z.object({
     name: z.string(),
     group: z.enum([
@@ -201,6 +248,7 @@ export const zReadiness = z.object({
 });
 
 export const zSystemStatus = z.object({
+    chain: zChainStatus,
     readiness: zReadiness,
     workers: z.array(z.string()),
     keys: z.array(z.object({
@@ -722,6 +770,16 @@ export const zPublishedKeys = z.object({
     })
 });
 
+export const zPublicAnchor = z.object({
+    chainId: z.int(),
+    contract: z.string(),
+    txHash: z.string(),
+    blockNumber: z.int(),
+    blockTime: z.iso.datetime(),
+    treeSize: z.int(),
+    explorerUrl: z.string().nullable()
+});
+
 /**
  * `valid` or `revoked` (reason and date given).
  */
@@ -735,6 +793,7 @@ export const zPublicCertificate = z.object({
         'anchored',
         'none'
     ]),
+    anchor: zPublicAnchor.nullable(),
     issuedAt: z.iso.datetime().nullable(),
     revokedAt: z.iso.datetime().nullable(),
     revocationReason: z.string().nullable(),

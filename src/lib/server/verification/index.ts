@@ -8,6 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import type postgres from 'postgres';
+import { publicAnchor, type PublicAnchor } from '#lib/server/anchor';
 import { attestationOf, certificateByPublicId, publicCertificateFacts, type Certificate, type CertificateView, type PublicCertificateFacts } from '#lib/server/certificates';
 import { maskSerial, reportView } from '#lib/server/certificates/report-view';
 import { verifyCertificatePdf as verifyPdfOffline, type CheckName, type PdfVerdict, type VerificationKeys } from '#lib/verifier';
@@ -22,6 +23,7 @@ export type PublicCertificate = {
 	publicId: string;
 	status: 'valid' | 'revoked';
 	anchoring: 'pending' | 'anchored' | 'none';
+	anchor: PublicAnchor | null;
 	issuedAt: string | null;
 	revokedAt: string | null;
 	revocationReason: string | null;
@@ -93,23 +95,31 @@ async function factsOf(db: DbOrTx, c: Certificate): Promise<PublicCertificateFac
 	};
 }
 
+/** Where the answer's links point: the platform's origin, and CHAIN_EXPLORER_TX_URL for anchor transactions. */
+export type PublicLinks = { origin: string; explorerTxUrl?: string };
+
 /**
  * The public answer. The checkpoint comes from the per-process cache
  * (recentCheckpoint: at most a second old, re-read when the leaf is newer) and
  * the inclusion proof is computed against exactly that checkpoint, so the pair
  * verifies whichever checkpoint it is.
  */
-async function publicView(sql: postgres.Sql, db: DbOrTx, f: PublicCertificateFacts, origin: string): Promise<PublicCertificate> {
+
+async function publicView(sql: postgres.Sql, db: DbOrTx, f: PublicCertificateFacts, links: PublicLinks): Promise<PublicCertificate> {
+	const origin = links.origin;
 	const v = reportView(f.report);
 	let log: PublicCertificate['log'] = null;
 	const cp = f.logIndex !== null ? await recentCheckpoint(db, f.logIndex) : null;
 	if (f.logIndex !== null && cp && cp.treeSize > f.logIndex) {
 		log = { leafIndex: f.logIndex, treeSize: cp.treeSize, rootHash: cp.rootHash, checkpoint: cp.note, inclusion: await inclusionProofAgainst(sql, f.logIndex, cp) };
 	}
+	const anchoring = (f.proofStatus && ANCHORING[f.proofStatus]) || 'none';
 	return {
 		publicId: f.publicId,
 		status: f.status === 'revoked' ? 'revoked' : 'valid',
-		anchoring: (f.proofStatus && ANCHORING[f.proofStatus]) || 'none',
+		anchoring,
+		// only an anchored certificate costs the extra look-up
+		anchor: anchoring === 'anchored' ? await publicAnchor(sql, f.publicId, links.explorerTxUrl) : null,
 		issuedAt: f.issuedAt,
 		revokedAt: f.revokedAt,
 		revocationReason: f.revocationReason,
@@ -136,11 +146,11 @@ async function publicView(sql: postgres.Sql, db: DbOrTx, f: PublicCertificateFac
  * its status and its proof's status, the cached checkpoint, one query for the
  * inclusion proof. A certificate still being issued is not public yet (404).
  */
-export async function publicCertificate(database: Pick<Database, 'sql' | 'db'>, publicId: string, origin: string): Promise<PublicCertificate> {
+export async function publicCertificate(database: Pick<Database, 'sql' | 'db'>, publicId: string, links: PublicLinks): Promise<PublicCertificate> {
 	if (!isPublicId('certificate', publicId)) throw new ApiError('not_found', NOT_FOUND);
 	const f = await publicCertificateFacts(database.sql, publicId);
 	if (!f || f.status === 'issuing') throw new ApiError('not_found', NOT_FOUND);
-	return publicView(database.sql, database.db, f, origin);
+	return publicView(database.sql, database.db, f, links);
 }
 
 /** GET /api/v1/public/certificates/{publicId}/pdf: the stored signed PDF. */
@@ -156,7 +166,7 @@ export async function publicCertificatePdf(db: DbOrTx, storage: ObjectStore, pub
  * checkpoint, inclusion) with the current published keys, then the platform's
  * own: the record is the one issued under its ID, and the certificate's status.
  */
-export async function verifyUploadedPdf(database: Pick<Database, 'sql' | 'db'>, pdf: Uint8Array, keys: VerificationKeys, origin: string): Promise<PdfVerification> {
+export async function verifyUploadedPdf(database: Pick<Database, 'sql' | 'db'>, pdf: Uint8Array, keys: VerificationKeys, links: PublicLinks): Promise<PdfVerification> {
 	const offline: PdfVerdict = await verifyPdfOffline(pdf, keys);
 	const checks: VerificationCheck[] = [...offline.checks];
 	const out: PdfVerification = {
@@ -185,7 +195,7 @@ export async function verifyUploadedPdf(database: Pick<Database, 'sql' | 'db'>, 
 	const sha = createHash('sha256').update(offline.record, 'utf8').digest('hex');
 	if (sha !== c.recordSha256) fail('registry', 'the embedded record differs from the one issued under this ID');
 	else checks.push({ check: 'registry', ok: true, detail: 'the record matches the one issued under this ID' });
-	out.certificate = await publicView(database.sql, db, await factsOf(db, c), origin);
+	out.certificate = await publicView(database.sql, db, await factsOf(db, c), links);
 	if (c.status === 'revoked') fail('status', `the certificate was revoked on ${c.revokedAt?.toISOString().slice(0, 10)}: ${c.revocationReason}`);
 	else checks.push({ check: 'status', ok: true, detail: 'the certificate is not revoked' });
 	return out;

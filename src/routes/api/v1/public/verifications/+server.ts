@@ -14,5 +14,5 @@ export const POST = operation('verifyCertificatePdf', async ({ app, event }) => 
 	const pdf = await readBodyLimited(event.request, app.config.VERIFY_UPLOAD_MAX_BYTES);
 	// the witnesses' cosignatures on the embedded checkpoint are checked as the keys file would have them checked
 	const keys = { ...(await (await app.signer()).publicKeys()), logWitnesses: app.config.LOG_WITNESSES.map((w) => ({ name: w.vkey.split('+')[0], vkey: w.vkey })) };
-	return verifyUploadedPdf(app.database, pdf, keys, app.config.origin);
+	return verifyUploadedPdf(app.database, pdf, keys, { origin: app.config.origin, explorerTxUrl: app.config.CHAIN_EXPLORER_TX_URL });
 });

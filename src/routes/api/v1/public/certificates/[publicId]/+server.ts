@@ -13,7 +13,7 @@ const CACHE_CONTROL = 'public, max-age=10, must-revalidate';
 export const GET = operation(
 	'getPublicCertificate',
 	async ({ app, event, params }) => {
-		const body = JSON.stringify(await publicCertificate(app.database, params.publicId, app.config.origin));
+		const body = JSON.stringify(await publicCertificate(app.database, params.publicId, { origin: app.config.origin, explorerTxUrl: app.config.CHAIN_EXPLORER_TX_URL }));
 		// a strong validator over the exact bytes: status, revocation and checkpoint all change it
 		const etag = `"${hash('sha1', body, 'base64url')}"`;
 		const headers = { etag, 'cache-control': CACHE_CONTROL };
