@@ -114,7 +114,7 @@ describe('nwipe logs uploaded by an operator → operator-attested certificates'
 		const io = { out: (x: string) => (out += x), err: (x: string) => (out += x), env: {}, readFile: async (f: string) => new Uint8Array(readFileSync(f)), exists: () => false };
 		expect(await runVerify([file, '--keys', keys], io)).toBe(0);
 		expect(out).toContain('attested   Imported from an nwipe log; attested by operator Otto Acme; not signed by an enrolled agent.');
-		const pub = await publicCertificate(p.database, cert.public_id, 'http://localhost');
+		const pub = await publicCertificate(p.database, cert.public_id, { origin: 'http://localhost' });
 		expect(pub.attestation).toEqual({ kind: 'operator', source: 'nwipe-log', operatorName: 'Otto Acme' });
 	});
 
