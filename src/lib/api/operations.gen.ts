@@ -13,6 +13,8 @@ import {
 	zDisableServiceAccountPath,
 	zDiscardDeadLetterPath,
 	zEnrolAgentBody,
+	zExportAdminAuditEventsQuery,
+	zExportAuditEventsQuery,
 	zExportCertificatesQuery,
 	zGetAgentPath,
 	zGetCertificatePath,
@@ -53,6 +55,7 @@ import {
 	zRevokeCertificateBody,
 	zRevokeCertificatePath,
 	zRevokeSessionPath,
+	zSwitchTenantBody,
 	zUpdateTenantSettingsBody
 } from './zod.gen';
 
@@ -134,6 +137,19 @@ export const OPERATIONS = {
 		params: undefined,
 		query: undefined,
 		body: undefined
+	},
+	switchTenant: {
+		method: 'PUT',
+		path: '/api/v1/me/tenant',
+		action: 'self',
+		security: ['sessionCookie'],
+		rateLimit: null,
+		idempotent: true,
+		bodyType: 'json',
+		numericQuery: [],
+		params: undefined,
+		query: undefined,
+		body: zSwitchTenantBody
 	},
 	listSessions: {
 		method: 'GET',
@@ -330,6 +346,19 @@ export const OPERATIONS = {
 		query: zListAuditEventsQuery,
 		body: undefined
 	},
+	exportAuditEvents: {
+		method: 'GET',
+		path: '/api/v1/audit/export',
+		action: 'audit:read',
+		security: ['sessionCookie', 'bearerAuth'],
+		rateLimit: null,
+		idempotent: false,
+		bodyType: null,
+		numericQuery: [],
+		params: undefined,
+		query: zExportAuditEventsQuery,
+		body: undefined
+	},
 	listAdminAuditEvents: {
 		method: 'GET',
 		path: '/api/v1/admin/audit',
@@ -341,6 +370,19 @@ export const OPERATIONS = {
 		numericQuery: ['limit'],
 		params: undefined,
 		query: zListAdminAuditEventsQuery,
+		body: undefined
+	},
+	exportAdminAuditEvents: {
+		method: 'GET',
+		path: '/api/v1/admin/audit/export',
+		action: 'admin:audit',
+		security: ['sessionCookie'],
+		rateLimit: null,
+		idempotent: false,
+		bodyType: null,
+		numericQuery: [],
+		params: undefined,
+		query: zExportAdminAuditEventsQuery,
 		body: undefined
 	},
 	createEnrolmentToken: {

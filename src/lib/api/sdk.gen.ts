@@ -4,8 +4,8 @@ import * as z from 'zod';
 
 import { type Client, type ClientMeta, formDataBodySerializer, type Options as Options2, type RequestResult, type ServerSentEventsResult, type TDataShape } from './client';
 import { client } from './client.gen';
-import type { ChangeAgentStatusData, ChangeAgentStatusErrors, ChangeAgentStatusResponses, ChangeMemberRoleData, ChangeMemberRoleErrors, ChangeMemberRoleResponses, ChangePlatformUserData, ChangePlatformUserErrors, ChangePlatformUserResponses, ChangeTenantStatusData, ChangeTenantStatusErrors, ChangeTenantStatusResponses, CreateEnrolmentTokenData, CreateEnrolmentTokenErrors, CreateEnrolmentTokenResponses, CreateTenantData, CreateTenantErrors, CreateTenantResponses, DisableServiceAccountData, DisableServiceAccountErrors, DisableServiceAccountResponses, DiscardDeadLetterData, DiscardDeadLetterErrors, DiscardDeadLetterResponses, EnrolAgentData, EnrolAgentErrors, EnrolAgentResponses, ExportCertificatesData, ExportCertificatesErrors, ExportCertificatesResponses, GetAgentData, GetAgentErrors, GetAgentResponses, GetBuildinfoData, GetBuildinfoErrors, GetBuildinfoResponses, GetCertificateData, GetCertificateErrors, GetCertificatePdfData, GetCertificatePdfErrors, GetCertificatePdfResponses, GetCertificateResponses, GetHealthData, GetHealthErrors, GetHealthResponses, GetHealthzData, GetHealthzResponses, GetIngestedProofData, GetIngestedProofErrors, GetIngestedProofResponses, GetLicenceBalanceData, GetLicenceBalanceErrors, GetLicenceBalanceResponses, GetLogCheckpointData, GetLogCheckpointErrors, GetLogCheckpointResponses, GetLogConsistencyProofData, GetLogConsistencyProofErrors, GetLogConsistencyProofResponses, GetLogInclusionProofData, GetLogInclusionProofErrors, GetLogInclusionProofResponses, GetLogTilesCheckpointData, GetLogTilesCheckpointErrors, GetLogTilesCheckpointResponses, GetMaintenanceStatusData, GetMaintenanceStatusErrors, GetMaintenanceStatusResponses, GetMeData, GetMeErrors, GetMeResponses, GetMetricsData, GetMetricsResponses, GetOverviewStatsData, GetOverviewStatsErrors, GetOverviewStatsResponses, GetPolicyData, GetPolicyErrors, GetPolicyResponses, GetProofData, GetProofEncryptionCertificateData, GetProofEncryptionCertificateErrors, GetProofEncryptionCertificateResponses, GetProofErrors, GetProofResponses, GetPublicCertificateData, GetPublicCertificateErrors, GetPublicCertificatePdfData, GetPublicCertificatePdfErrors, GetPublicCertificatePdfResponses, GetPublicCertificateResponses, GetPublicKeysData, GetPublicKeysErrors, GetPublicKeysResponses, GetReadyzData, GetReadyzErrors, GetReadyzResponses, GetStandaloneVerifierData, GetStandaloneVerifierErrors, GetStandaloneVerifierResponses, GetSystemStatusData, GetSystemStatusErrors, GetSystemStatusResponses, GetTenantData, GetTenantErrors, GetTenantLicencesData, GetTenantLicencesErrors, GetTenantLicencesResponses, GetTenantLogoData, GetTenantLogoErrors, GetTenantLogoResponses, GetTenantResponses, GetTenantSettingsData, GetTenantSettingsErrors, GetTenantSettingsResponses, GrantLicencesData, GrantLicencesErrors, GrantLicencesResponses, ImportNwipeLogsData, ImportNwipeLogsErrors, ImportNwipeLogsResponses, IngestProofData, IngestProofErrors, IngestProofResponses, InviteMemberData, InviteMemberErrors, InviteMemberResponses, InviteTenantMemberData, InviteTenantMemberErrors, InviteTenantMemberResponses, ListAdminAuditEventsData, ListAdminAuditEventsErrors, ListAdminAuditEventsResponses, ListAgentsData, ListAgentsErrors, ListAgentsResponses, ListAuditEventsData, ListAuditEventsErrors, ListAuditEventsResponses, ListCertificatesData, ListCertificatesErrors, ListCertificatesResponses, ListDeadLettersData, ListDeadLettersErrors, ListDeadLettersResponses, ListLicenceLedgerData, ListLicenceLedgerErrors, ListLicenceLedgerResponses, ListMembersData, ListMembersErrors, ListMembersResponses, ListPlatformUsersData, ListPlatformUsersErrors, ListPlatformUsersResponses, ListProofsData, ListProofsErrors, ListProofsResponses, ListQueuesData, ListQueuesErrors, ListQueuesResponses, ListServiceAccountsData, ListServiceAccountsErrors, ListServiceAccountsResponses, ListSessionsData, ListSessionsErrors, ListSessionsResponses, ListTenantsData, ListTenantsErrors, ListTenantsResponses, PutTenantLogoData, PutTenantLogoErrors, PutTenantLogoResponses, RefundLicenceData, RefundLicenceErrors, RefundLicenceResponses, RegisterServiceAccountData, RegisterServiceAccountErrors, RegisterServiceAccountResponses, RemoveMemberData, RemoveMemberErrors, RemoveMemberResponses, ReprocessProofData, ReprocessProofErrors, ReprocessProofResponses, RetryDeadLetterData, RetryDeadLetterErrors, RetryDeadLetterResponses, RevokeAllSessionsData, RevokeAllSessionsErrors, RevokeAllSessionsResponses, RevokeCertificateData, RevokeCertificateErrors, RevokeCertificateResponses, RevokeSessionData, RevokeSessionErrors, RevokeSessionResponses, StreamEventsData, StreamEventsErrors, StreamEventsResponse, StreamEventsResponses, SubmitProofData, SubmitProofErrors, SubmitProofResponses, SubmitProofsBulkData, SubmitProofsBulkErrors, SubmitProofsBulkResponses, UpdateTenantSettingsData, UpdateTenantSettingsErrors, UpdateTenantSettingsResponses, VerifyCertificatePdfData, VerifyCertificatePdfErrors, VerifyCertificatePdfResponses } from './types.gen';
-import { zChangeAgentStatusBody, zChangeAgentStatusHeaders, zChangeAgentStatusPath, zChangeAgentStatusResponse, zChangeMemberRoleBody, zChangeMemberRoleHeaders, zChangeMemberRolePath, zChangeMemberRoleResponse, zChangePlatformUserBody, zChangePlatformUserHeaders, zChangePlatformUserPath, zChangePlatformUserResponse, zChangeTenantStatusBody, zChangeTenantStatusHeaders, zChangeTenantStatusPath, zChangeTenantStatusResponse, zCreateEnrolmentTokenBody, zCreateEnrolmentTokenHeaders, zCreateEnrolmentTokenResponse, zCreateTenantBody, zCreateTenantHeaders, zCreateTenantResponse, zDisableServiceAccountHeaders, zDisableServiceAccountPath, zDisableServiceAccountResponse, zDiscardDeadLetterHeaders, zDiscardDeadLetterPath, zDiscardDeadLetterResponse, zEnrolAgentBody, zEnrolAgentResponse, zExportCertificatesQuery, zExportCertificatesResponse, zGetAgentPath, zGetAgentResponse, zGetBuildinfoResponse, zGetCertificatePath, zGetCertificatePdfPath, zGetCertificatePdfResponse, zGetCertificateResponse, zGetHealthResponse, zGetHealthzResponse, zGetIngestedProofPath, zGetIngestedProofResponse, zGetLicenceBalanceResponse, zGetLogCheckpointQuery, zGetLogCheckpointResponse, zGetLogConsistencyProofQuery, zGetLogConsistencyProofResponse, zGetLogInclusionProofQuery, zGetLogInclusionProofResponse, zGetLogTilesCheckpointResponse, zGetMaintenanceStatusResponse, zGetMeResponse, zGetMetricsResponse, zGetOverviewStatsQuery, zGetOverviewStatsResponse, zGetPolicyResponse, zGetProofEncryptionCertificateResponse, zGetProofPath, zGetProofResponse, zGetPublicCertificateHeaders, zGetPublicCertificatePath, zGetPublicCertificatePdfPath, zGetPublicCertificatePdfResponse, zGetPublicCertificateResponse, zGetPublicKeysResponse, zGetReadyzResponse, zGetStandaloneVerifierResponse, zGetSystemStatusResponse, zGetTenantLicencesPath, zGetTenantLicencesQuery, zGetTenantLicencesResponse, zGetTenantLogoResponse, zGetTenantPath, zGetTenantResponse, zGetTenantSettingsResponse, zGrantLicencesBody, zGrantLicencesHeaders, zGrantLicencesResponse, zImportNwipeLogsBody, zImportNwipeLogsHeaders, zImportNwipeLogsResponse, zIngestProofBody, zIngestProofHeaders, zIngestProofResponse, zInviteMemberBody, zInviteMemberHeaders, zInviteMemberResponse, zInviteTenantMemberBody, zInviteTenantMemberHeaders, zInviteTenantMemberPath, zInviteTenantMemberResponse, zListAdminAuditEventsQuery, zListAdminAuditEventsResponse, zListAgentsQuery, zListAgentsResponse, zListAuditEventsQuery, zListAuditEventsResponse, zListCertificatesQuery, zListCertificatesResponse, zListDeadLettersPath, zListDeadLettersQuery, zListDeadLettersResponse, zListLicenceLedgerQuery, zListLicenceLedgerResponse, zListMembersQuery, zListMembersResponse, zListPlatformUsersQuery, zListPlatformUsersResponse, zListProofsQuery, zListProofsResponse, zListQueuesResponse, zListServiceAccountsPath, zListServiceAccountsResponse, zListSessionsResponse, zListTenantsQuery, zListTenantsResponse, zPutTenantLogoBody, zPutTenantLogoHeaders, zPutTenantLogoResponse, zRefundLicenceBody, zRefundLicenceHeaders, zRefundLicenceResponse, zRegisterServiceAccountBody, zRegisterServiceAccountHeaders, zRegisterServiceAccountPath, zRegisterServiceAccountResponse, zRemoveMemberHeaders, zRemoveMemberPath, zRemoveMemberResponse, zReprocessProofHeaders, zReprocessProofPath, zReprocessProofResponse, zRetryDeadLetterHeaders, zRetryDeadLetterPath, zRetryDeadLetterResponse, zRevokeAllSessionsHeaders, zRevokeAllSessionsResponse, zRevokeCertificateBody, zRevokeCertificateHeaders, zRevokeCertificatePath, zRevokeCertificateResponse, zRevokeSessionHeaders, zRevokeSessionPath, zRevokeSessionResponse, zStreamEventsHeaders, zStreamEventsResponse, zSubmitProofBody, zSubmitProofHeaders, zSubmitProofResponse, zSubmitProofsBulkBody, zSubmitProofsBulkHeaders, zSubmitProofsBulkResponse, zUpdateTenantSettingsBody, zUpdateTenantSettingsHeaders, zUpdateTenantSettingsResponse, zVerifyCertificatePdfBody, zVerifyCertificatePdfHeaders, zVerifyCertificatePdfResponse } from './zod.gen';
+import type { ChangeAgentStatusData, ChangeAgentStatusErrors, ChangeAgentStatusResponses, ChangeMemberRoleData, ChangeMemberRoleErrors, ChangeMemberRoleResponses, ChangePlatformUserData, ChangePlatformUserErrors, ChangePlatformUserResponses, ChangeTenantStatusData, ChangeTenantStatusErrors, ChangeTenantStatusResponses, CreateEnrolmentTokenData, CreateEnrolmentTokenErrors, CreateEnrolmentTokenResponses, CreateTenantData, CreateTenantErrors, CreateTenantResponses, DisableServiceAccountData, DisableServiceAccountErrors, DisableServiceAccountResponses, DiscardDeadLetterData, DiscardDeadLetterErrors, DiscardDeadLetterResponses, EnrolAgentData, EnrolAgentErrors, EnrolAgentResponses, ExportAdminAuditEventsData, ExportAdminAuditEventsErrors, ExportAdminAuditEventsResponses, ExportAuditEventsData, ExportAuditEventsErrors, ExportAuditEventsResponses, ExportCertificatesData, ExportCertificatesErrors, ExportCertificatesResponses, GetAgentData, GetAgentErrors, GetAgentResponses, GetBuildinfoData, GetBuildinfoErrors, GetBuildinfoResponses, GetCertificateData, GetCertificateErrors, GetCertificatePdfData, GetCertificatePdfErrors, GetCertificatePdfResponses, GetCertificateResponses, GetHealthData, GetHealthErrors, GetHealthResponses, GetHealthzData, GetHealthzResponses, GetIngestedProofData, GetIngestedProofErrors, GetIngestedProofResponses, GetLicenceBalanceData, GetLicenceBalanceErrors, GetLicenceBalanceResponses, GetLogCheckpointData, GetLogCheckpointErrors, GetLogCheckpointResponses, GetLogConsistencyProofData, GetLogConsistencyProofErrors, GetLogConsistencyProofResponses, GetLogInclusionProofData, GetLogInclusionProofErrors, GetLogInclusionProofResponses, GetLogTilesCheckpointData, GetLogTilesCheckpointErrors, GetLogTilesCheckpointResponses, GetMaintenanceStatusData, GetMaintenanceStatusErrors, GetMaintenanceStatusResponses, GetMeData, GetMeErrors, GetMeResponses, GetMetricsData, GetMetricsResponses, GetOverviewStatsData, GetOverviewStatsErrors, GetOverviewStatsResponses, GetPolicyData, GetPolicyErrors, GetPolicyResponses, GetProofData, GetProofEncryptionCertificateData, GetProofEncryptionCertificateErrors, GetProofEncryptionCertificateResponses, GetProofErrors, GetProofResponses, GetPublicCertificateData, GetPublicCertificateErrors, GetPublicCertificatePdfData, GetPublicCertificatePdfErrors, GetPublicCertificatePdfResponses, GetPublicCertificateResponses, GetPublicKeysData, GetPublicKeysErrors, GetPublicKeysResponses, GetReadyzData, GetReadyzErrors, GetReadyzResponses, GetStandaloneVerifierData, GetStandaloneVerifierErrors, GetStandaloneVerifierResponses, GetSystemStatusData, GetSystemStatusErrors, GetSystemStatusResponses, GetTenantData, GetTenantErrors, GetTenantLicencesData, GetTenantLicencesErrors, GetTenantLicencesResponses, GetTenantLogoData, GetTenantLogoErrors, GetTenantLogoResponses, GetTenantResponses, GetTenantSettingsData, GetTenantSettingsErrors, GetTenantSettingsResponses, GrantLicencesData, GrantLicencesErrors, GrantLicencesResponses, ImportNwipeLogsData, ImportNwipeLogsErrors, ImportNwipeLogsResponses, IngestProofData, IngestProofErrors, IngestProofResponses, InviteMemberData, InviteMemberErrors, InviteMemberResponses, InviteTenantMemberData, InviteTenantMemberErrors, InviteTenantMemberResponses, ListAdminAuditEventsData, ListAdminAuditEventsErrors, ListAdminAuditEventsResponses, ListAgentsData, ListAgentsErrors, ListAgentsResponses, ListAuditEventsData, ListAuditEventsErrors, ListAuditEventsResponses, ListCertificatesData, ListCertificatesErrors, ListCertificatesResponses, ListDeadLettersData, ListDeadLettersErrors, ListDeadLettersResponses, ListLicenceLedgerData, ListLicenceLedgerErrors, ListLicenceLedgerResponses, ListMembersData, ListMembersErrors, ListMembersResponses, ListPlatformUsersData, ListPlatformUsersErrors, ListPlatformUsersResponses, ListProofsData, ListProofsErrors, ListProofsResponses, ListQueuesData, ListQueuesErrors, ListQueuesResponses, ListServiceAccountsData, ListServiceAccountsErrors, ListServiceAccountsResponses, ListSessionsData, ListSessionsErrors, ListSessionsResponses, ListTenantsData, ListTenantsErrors, ListTenantsResponses, PutTenantLogoData, PutTenantLogoErrors, PutTenantLogoResponses, RefundLicenceData, RefundLicenceErrors, RefundLicenceResponses, RegisterServiceAccountData, RegisterServiceAccountErrors, RegisterServiceAccountResponses, RemoveMemberData, RemoveMemberErrors, RemoveMemberResponses, ReprocessProofData, ReprocessProofErrors, ReprocessProofResponses, RetryDeadLetterData, RetryDeadLetterErrors, RetryDeadLetterResponses, RevokeAllSessionsData, RevokeAllSessionsErrors, RevokeAllSessionsResponses, RevokeCertificateData, RevokeCertificateErrors, RevokeCertificateResponses, RevokeSessionData, RevokeSessionErrors, RevokeSessionResponses, StreamEventsData, StreamEventsErrors, StreamEventsResponse, StreamEventsResponses, SubmitProofData, SubmitProofErrors, SubmitProofResponses, SubmitProofsBulkData, SubmitProofsBulkErrors, SubmitProofsBulkResponses, SwitchTenantData, SwitchTenantErrors, SwitchTenantResponses, UpdateTenantSettingsData, UpdateTenantSettingsErrors, UpdateTenantSettingsResponses, VerifyCertificatePdfData, VerifyCertificatePdfErrors, VerifyCertificatePdfResponses } from './types.gen';
+import { zChangeAgentStatusBody, zChangeAgentStatusHeaders, zChangeAgentStatusPath, zChangeAgentStatusResponse, zChangeMemberRoleBody, zChangeMemberRoleHeaders, zChangeMemberRolePath, zChangeMemberRoleResponse, zChangePlatformUserBody, zChangePlatformUserHeaders, zChangePlatformUserPath, zChangePlatformUserResponse, zChangeTenantStatusBody, zChangeTenantStatusHeaders, zChangeTenantStatusPath, zChangeTenantStatusResponse, zCreateEnrolmentTokenBody, zCreateEnrolmentTokenHeaders, zCreateEnrolmentTokenResponse, zCreateTenantBody, zCreateTenantHeaders, zCreateTenantResponse, zDisableServiceAccountHeaders, zDisableServiceAccountPath, zDisableServiceAccountResponse, zDiscardDeadLetterHeaders, zDiscardDeadLetterPath, zDiscardDeadLetterResponse, zEnrolAgentBody, zEnrolAgentResponse, zExportAdminAuditEventsQuery, zExportAdminAuditEventsResponse, zExportAuditEventsQuery, zExportAuditEventsResponse, zExportCertificatesQuery, zExportCertificatesResponse, zGetAgentPath, zGetAgentResponse, zGetBuildinfoResponse, zGetCertificatePath, zGetCertificatePdfPath, zGetCertificatePdfResponse, zGetCertificateResponse, zGetHealthResponse, zGetHealthzResponse, zGetIngestedProofPath, zGetIngestedProofResponse, zGetLicenceBalanceResponse, zGetLogCheckpointQuery, zGetLogCheckpointResponse, zGetLogConsistencyProofQuery, zGetLogConsistencyProofResponse, zGetLogInclusionProofQuery, zGetLogInclusionProofResponse, zGetLogTilesCheckpointResponse, zGetMaintenanceStatusResponse, zGetMeResponse, zGetMetricsResponse, zGetOverviewStatsQuery, zGetOverviewStatsResponse, zGetPolicyResponse, zGetProofEncryptionCertificateResponse, zGetProofPath, zGetProofResponse, zGetPublicCertificateHeaders, zGetPublicCertificatePath, zGetPublicCertificatePdfPath, zGetPublicCertificatePdfResponse, zGetPublicCertificateResponse, zGetPublicKeysResponse, zGetReadyzResponse, zGetStandaloneVerifierResponse, zGetSystemStatusResponse, zGetTenantLicencesPath, zGetTenantLicencesQuery, zGetTenantLicencesResponse, zGetTenantLogoResponse, zGetTenantPath, zGetTenantResponse, zGetTenantSettingsResponse, zGrantLicencesBody, zGrantLicencesHeaders, zGrantLicencesResponse, zImportNwipeLogsBody, zImportNwipeLogsHeaders, zImportNwipeLogsResponse, zIngestProofBody, zIngestProofHeaders, zIngestProofResponse, zInviteMemberBody, zInviteMemberHeaders, zInviteMemberResponse, zInviteTenantMemberBody, zInviteTenantMemberHeaders, zInviteTenantMemberPath, zInviteTenantMemberResponse, zListAdminAuditEventsQuery, zListAdminAuditEventsResponse, zListAgentsQuery, zListAgentsResponse, zListAuditEventsQuery, zListAuditEventsResponse, zListCertificatesQuery, zListCertificatesResponse, zListDeadLettersPath, zListDeadLettersQuery, zListDeadLettersResponse, zListLicenceLedgerQuery, zListLicenceLedgerResponse, zListMembersQuery, zListMembersResponse, zListPlatformUsersQuery, zListPlatformUsersResponse, zListProofsQuery, zListProofsResponse, zListQueuesResponse, zListServiceAccountsPath, zListServiceAccountsResponse, zListSessionsResponse, zListTenantsQuery, zListTenantsResponse, zPutTenantLogoBody, zPutTenantLogoHeaders, zPutTenantLogoResponse, zRefundLicenceBody, zRefundLicenceHeaders, zRefundLicenceResponse, zRegisterServiceAccountBody, zRegisterServiceAccountHeaders, zRegisterServiceAccountPath, zRegisterServiceAccountResponse, zRemoveMemberHeaders, zRemoveMemberPath, zRemoveMemberResponse, zReprocessProofHeaders, zReprocessProofPath, zReprocessProofResponse, zRetryDeadLetterHeaders, zRetryDeadLetterPath, zRetryDeadLetterResponse, zRevokeAllSessionsHeaders, zRevokeAllSessionsResponse, zRevokeCertificateBody, zRevokeCertificateHeaders, zRevokeCertificatePath, zRevokeCertificateResponse, zRevokeSessionHeaders, zRevokeSessionPath, zRevokeSessionResponse, zStreamEventsHeaders, zStreamEventsResponse, zSubmitProofBody, zSubmitProofHeaders, zSubmitProofResponse, zSubmitProofsBulkBody, zSubmitProofsBulkHeaders, zSubmitProofsBulkResponse, zSwitchTenantBody, zSwitchTenantHeaders, zSwitchTenantResponse, zUpdateTenantSettingsBody, zUpdateTenantSettingsHeaders, zUpdateTenantSettingsResponse, zVerifyCertificatePdfBody, zVerifyCertificatePdfHeaders, zVerifyCertificatePdfResponse } from './zod.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -122,6 +122,36 @@ export const getMe = <ThrowOnError extends boolean = false>(options?: Options<Ge
         }],
     url: '/api/v1/me',
     ...options
+});
+
+/**
+ * Work in another of my tenants
+ *
+ * Moves the caller's session to another tenant they are a member of;
+ * the choice is kept for the rest of the session. Audited on both
+ * tenants' chains (`auth.switch_tenant`). A tenant without a
+ * membership answers 404.
+ *
+ */
+export const switchTenant = <ThrowOnError extends boolean = false>(options: Options<SwitchTenantData, ThrowOnError>): RequestResult<SwitchTenantResponses, SwitchTenantErrors, ThrowOnError> => (options.client ?? client).put<SwitchTenantResponses, SwitchTenantErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: zSwitchTenantBody,
+        headers: zSwitchTenantHeaders.optional(),
+        path: z.never().optional(),
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zSwitchTenantResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/me/tenant',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
 });
 
 /**
@@ -501,6 +531,35 @@ export const listAuditEvents = <ThrowOnError extends boolean = false>(options?: 
 });
 
 /**
+ * Export the audit trail of my tenant (CSV)
+ *
+ * The rows `listAuditEvents` shows for the same filters, newest first,
+ * as RFC 4180 CSV with a header row: time, actor (name, e-mail, kind,
+ * role), action, target and its label, result, correlation id, source
+ * address, details (JSON) and the row's hash. At most 10,000 rows.
+ *
+ */
+export const exportAuditEvents = <ThrowOnError extends boolean = false>(options?: Options<ExportAuditEventsData, ThrowOnError>): RequestResult<ExportAuditEventsResponses, ExportAuditEventsErrors, ThrowOnError> => (options?.client ?? client).get<ExportAuditEventsResponses, ExportAuditEventsErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: z.never().optional(),
+        query: zExportAuditEventsQuery.optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zExportAuditEventsResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }, {
+            key: 'bearerAuth',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/api/v1/audit/export',
+    ...options
+});
+
+/**
  * Audit trail of the platform
  *
  * Audit rows of every tenant and of the platform chain, newest first,
@@ -522,6 +581,30 @@ export const listAdminAuditEvents = <ThrowOnError extends boolean = false>(optio
             type: 'apiKey'
         }],
     url: '/api/v1/admin/audit',
+    ...options
+});
+
+/**
+ * Export the platform's audit trail (CSV)
+ *
+ * The rows `listAdminAuditEvents` shows for the same filters, newest
+ * first, as RFC 4180 CSV (the columns of `exportAuditEvents`, with the
+ * chain and position first). At most 10,000 rows.
+ *
+ */
+export const exportAdminAuditEvents = <ThrowOnError extends boolean = false>(options?: Options<ExportAdminAuditEventsData, ThrowOnError>): RequestResult<ExportAdminAuditEventsResponses, ExportAdminAuditEventsErrors, ThrowOnError> => (options?.client ?? client).get<ExportAdminAuditEventsResponses, ExportAdminAuditEventsErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: z.never().optional(),
+        query: zExportAdminAuditEventsQuery.optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zExportAdminAuditEventsResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/audit/export',
     ...options
 });
 

@@ -48,6 +48,14 @@ export type TenantLanguage = 'en' | 'de';
 
 export type TenantStatus = 'active' | 'suspended';
 
+/**
+ * What a certificate PDF shows of the operator who ran the erasure:
+ * the full name and operator id, the initials only, or nothing. The
+ * PDF can be downloaded by anyone who has the certificate's public ID.
+ *
+ */
+export type CertificateOperator = 'full' | 'initials' | 'none';
+
 export type TenantSettings = {
     id: string;
     slug: string;
@@ -55,11 +63,25 @@ export type TenantSettings = {
     language: TenantLanguage;
     status: TenantStatus;
     hasLogo: boolean;
+    /**
+     * IANA time zone the dashboard shows dates in.
+     */
+    timeZone: string;
+    certificateOperator: CertificateOperator;
 };
 
 export type TenantSettingsChange = {
     name?: string;
     language?: TenantLanguage;
+    /**
+     * An IANA time zone name (422 when unknown).
+     */
+    timeZone?: string;
+    certificateOperator?: CertificateOperator;
+};
+
+export type TenantSwitch = {
+    tenantId: string;
 };
 
 export type TenantStatusChange = {
@@ -133,6 +155,10 @@ export type SystemStatus = {
      * Worker kinds running in this process (WORKERS=embedded runs all).
      */
     workers: Array<string>;
+    /**
+     * Every worker kind this build has.
+     */
+    workerKinds: Array<string>;
     /**
      * Keyring use per key; null when the signer does not report it.
      */
@@ -341,6 +367,21 @@ export type Me = {
      * The tenant the caller acts in (null for a platform admin without a membership).
      */
     tenant: TenantRef | null;
+    /**
+     * Status of the tenant the caller acts in; a suspended tenant is read-only (its write actions are left out of `actions`).
+     */
+    tenantStatus?: TenantStatus | null;
+    /**
+     * The time zone of the caller's tenant (UTC without one).
+     */
+    timeZone?: string;
+    /**
+     * Every tenant the person may switch to (switchTenant), with their role there; empty for a service account.
+     */
+    memberships?: Array<{
+        tenant: TenantRef;
+        role: TenantRole;
+    }>;
 };
 
 export type SessionInfo = {
@@ -441,6 +482,14 @@ export type AuditActor = {
     kind: string;
     id: string | null;
     role: string | null;
+    /**
+     * The person's display name, the service account's or the agent's name (read when listed; not part of the hash).
+     */
+    name?: string | null;
+    /**
+     * The person's e-mail address (read when listed; not part of the hash).
+     */
+    email?: string | null;
 } | null;
 
 export type AuditEvent = {
@@ -456,6 +505,10 @@ export type AuditEvent = {
     actor: AuditActor;
     action: string;
     target: string;
+    /**
+     * What the target is called now (a person's e-mail, an agent's or tenant's name, a public ID); null when it is gone or has no name. Not part of the hash.
+     */
+    targetLabel?: string | null;
     result: 'success' | 'failure';
     correlationId: string;
     sourceIp: string | null;
@@ -1266,6 +1319,52 @@ export type GetMeResponses = {
 
 export type GetMeResponse = GetMeResponses[keyof GetMeResponses];
 
+export type SwitchTenantData = {
+    body: TenantSwitch;
+    headers?: {
+        /**
+         * Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header):
+         * the first request with a key runs and its answer is stored with the change, in
+         * one transaction; the same key and request within IDEMPOTENCY_TTL gets the stored
+         * answer again with `Idempotent-Replayed: true`; the same key with another request
+         * is 409 `idempotency_key_reused`; while the first is still running, a duplicate
+         * waits, then gets its answer (or 409 `conflict` with Retry-After after
+         * IDEMPOTENCY_WAIT_TIMEOUT). Keys are per caller. A UUID v4 is a good key.
+         *
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/me/tenant';
+};
+
+export type SwitchTenantErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * Nothing with this id in the caller's tenant (`not_found`); another tenant's object answers the same.
+     */
+    404: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type SwitchTenantError = SwitchTenantErrors[keyof SwitchTenantErrors];
+
+export type SwitchTenantResponses = {
+    /**
+     * The caller, now in the chosen tenant.
+     */
+    200: Me;
+};
+
+export type SwitchTenantResponse = SwitchTenantResponses[keyof SwitchTenantResponses];
+
 export type RevokeAllSessionsData = {
     body?: never;
     headers?: {
@@ -1981,6 +2080,65 @@ export type ListAuditEventsResponses = {
 
 export type ListAuditEventsResponse = ListAuditEventsResponses[keyof ListAuditEventsResponses];
 
+export type ExportAuditEventsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Exact action (`member.invite`), or a prefix ending in `*` (`member.*`).
+         */
+        action?: string;
+        /**
+         * Rows written by this actor (user or service account id).
+         */
+        actorId?: string;
+        /**
+         * Exact target (`membership:…`), or a prefix ending in `*`.
+         */
+        target?: string;
+        result?: 'success' | 'failure';
+        /**
+         * Rows created at or after this instant.
+         */
+        from?: string;
+        /**
+         * Rows created before this instant.
+         */
+        to?: string;
+        /**
+         * Rows of one request (its X-Request-Id / error correlationId).
+         */
+        correlationId?: string;
+    };
+    url: '/api/v1/audit/export';
+};
+
+export type ExportAuditEventsErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type ExportAuditEventsError = ExportAuditEventsErrors[keyof ExportAuditEventsErrors];
+
+export type ExportAuditEventsResponses = {
+    /**
+     * The CSV file, as an attachment.
+     */
+    200: string;
+};
+
+export type ExportAuditEventsResponse = ExportAuditEventsResponses[keyof ExportAuditEventsResponses];
+
 export type ListAdminAuditEventsData = {
     body?: never;
     path?: never;
@@ -2052,6 +2210,69 @@ export type ListAdminAuditEventsResponses = {
 };
 
 export type ListAdminAuditEventsResponse = ListAdminAuditEventsResponses[keyof ListAdminAuditEventsResponses];
+
+export type ExportAdminAuditEventsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * One tenant's rows (its id), or `platform` for rows without a tenant.
+         */
+        tenantId?: string;
+        /**
+         * Exact action (`member.invite`), or a prefix ending in `*` (`member.*`).
+         */
+        action?: string;
+        /**
+         * Rows written by this actor (user or service account id).
+         */
+        actorId?: string;
+        /**
+         * Exact target (`membership:…`), or a prefix ending in `*`.
+         */
+        target?: string;
+        result?: 'success' | 'failure';
+        /**
+         * Rows created at or after this instant.
+         */
+        from?: string;
+        /**
+         * Rows created before this instant.
+         */
+        to?: string;
+        /**
+         * Rows of one request (its X-Request-Id / error correlationId).
+         */
+        correlationId?: string;
+    };
+    url: '/api/v1/admin/audit/export';
+};
+
+export type ExportAdminAuditEventsErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type ExportAdminAuditEventsError = ExportAdminAuditEventsErrors[keyof ExportAdminAuditEventsErrors];
+
+export type ExportAdminAuditEventsResponses = {
+    /**
+     * The CSV file, as an attachment.
+     */
+    200: string;
+};
+
+export type ExportAdminAuditEventsResponse = ExportAdminAuditEventsResponses[keyof ExportAdminAuditEventsResponses];
 
 export type CreateEnrolmentTokenData = {
     body: EnrolmentTokenCreate;

@@ -17,18 +17,38 @@ export const zTenantLanguage = z.enum(['en', 'de']);
 
 export const zTenantStatus = z.enum(['active', 'suspended']);
 
+/**
+ * What a certificate PDF shows of the operator who ran the erasure:
+ * the full name and operator id, the initials only, or nothing. The
+ * PDF can be downloaded by anyone who has the certificate's public ID.
+ *
+ */
+export const zCertificateOperator = z.enum([
+    'full',
+    'initials',
+    'none'
+]);
+
 export const zTenantSettings = z.object({
     id: z.uuid(),
     slug: z.string(),
     name: z.string(),
     language: zTenantLanguage,
     status: zTenantStatus,
-    hasLogo: z.boolean()
+    hasLogo: z.boolean(),
+    timeZone: z.string(),
+    certificateOperator: zCertificateOperator
 });
 
 export const zTenantSettingsChange = z.object({
     name: z.string().min(1).max(200).optional(),
-    language: zTenantLanguage.optional()
+    language: zTenantLanguage.optional(),
+    timeZone: z.string().min(1).max(64).optional(),
+    certificateOperator: zCertificateOperator.optional()
+});
+
+export const zTenantSwitch = z.object({
+    tenantId: z.uuid()
 });
 
 export const zTenantStatusChange = z.object({
@@ -251,6 +271,7 @@ export const zSystemStatus = z.object({
     chain: zChainStatus,
     readiness: zReadiness,
     workers: z.array(z.string()),
+    workerKinds: z.array(z.string()),
     keys: z.array(z.object({
         keyId: z.string(),
         batches: z.int(),
@@ -333,7 +354,13 @@ export const zMe = z.object({
     email: z.string().nullish(),
     roles: z.array(zRole),
     actions: z.array(zAction),
-    tenant: zTenantRef.nullable()
+    tenant: zTenantRef.nullable(),
+    tenantStatus: zTenantStatus.nullish(),
+    timeZone: z.string().optional(),
+    memberships: z.array(z.object({
+        tenant: zTenantRef,
+        role: zTenantRole
+    })).optional()
 });
 
 export const zSessionInfo = z.object({
@@ -421,7 +448,9 @@ export const zServiceAccountCreate = z.object({
 export const zAuditActor = z.object({
     kind: z.string(),
     id: z.string().nullable(),
-    role: z.string().nullable()
+    role: z.string().nullable(),
+    name: z.string().nullish(),
+    email: z.string().nullish()
 }).nullable();
 
 export const zAuditEvent = z.object({
@@ -431,6 +460,7 @@ export const zAuditEvent = z.object({
     actor: zAuditActor,
     action: z.string(),
     target: z.string(),
+    targetLabel: z.string().nullish(),
     result: z.enum(['success', 'failure']),
     correlationId: z.string(),
     sourceIp: z.string().nullable(),
@@ -1052,6 +1082,17 @@ export const zGetHealthResponse = zReadiness;
  */
 export const zGetMeResponse = zMe;
 
+export const zSwitchTenantBody = zTenantSwitch;
+
+export const zSwitchTenantHeaders = z.object({
+    'Idempotency-Key': z.string().min(1).max(255).regex(/^[\x20-\x7E]+$/).optional()
+});
+
+/**
+ * The caller, now in the chosen tenant.
+ */
+export const zSwitchTenantResponse = zMe;
+
 export const zRevokeAllSessionsHeaders = z.object({
     'Idempotency-Key': z.string().min(1).max(255).regex(/^[\x20-\x7E]+$/).optional()
 });
@@ -1227,6 +1268,21 @@ export const zListAuditEventsQuery = z.object({
  */
 export const zListAuditEventsResponse = zAuditEventList;
 
+export const zExportAuditEventsQuery = z.object({
+    action: z.string().max(100).optional(),
+    actorId: z.string().max(200).optional(),
+    target: z.string().max(500).optional(),
+    result: z.enum(['success', 'failure']).optional(),
+    from: z.iso.datetime().optional(),
+    to: z.iso.datetime().optional(),
+    correlationId: z.string().max(200).optional()
+});
+
+/**
+ * The CSV file, as an attachment.
+ */
+export const zExportAuditEventsResponse = z.string();
+
 export const zListAdminAuditEventsQuery = z.object({
     cursor: z.string().max(512).optional(),
     limit: z.int().gte(1).lte(200).optional().default(50),
@@ -1245,6 +1301,22 @@ export const zListAdminAuditEventsQuery = z.object({
  * Audit rows, newest first, and the chains' verification.
  */
 export const zListAdminAuditEventsResponse = zAdminAuditEventList;
+
+export const zExportAdminAuditEventsQuery = z.object({
+    tenantId: z.string().regex(/^(platform|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$/).optional(),
+    action: z.string().max(100).optional(),
+    actorId: z.string().max(200).optional(),
+    target: z.string().max(500).optional(),
+    result: z.enum(['success', 'failure']).optional(),
+    from: z.iso.datetime().optional(),
+    to: z.iso.datetime().optional(),
+    correlationId: z.string().max(200).optional()
+});
+
+/**
+ * The CSV file, as an attachment.
+ */
+export const zExportAdminAuditEventsResponse = z.string();
 
 export const zCreateEnrolmentTokenBody = zEnrolmentTokenCreate;
 

@@ -16,4 +16,5 @@ export {
 export { listAgents, getAgent, changeAgentStatus, agentByCertificateSerial, agentById, type AgentView } from './manage';
 export { authenticateAgent, purgeRequestNonces } from './authenticate';
 export { signRequest, verifyRequest, assertSigned, contentDigest, SIGNATURE_LABEL, SIGNATURE_ALG, COVERED_COMPONENTS } from './http-signature';
+export { agentNames, enrolmentTokenNames } from './labels';
 export { AGENT_STATUSES, type Agent, type AgentStatus } from './schema';

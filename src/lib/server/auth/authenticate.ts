@@ -3,6 +3,7 @@ import { errors as joseErrors } from 'jose';
 import type { ResolvedConfig } from '#lib/server/config';
 import type { Db } from '#lib/server/db/client';
 import { errorResponse } from '#lib/server/http/errors';
+import { tenantIsActive } from '#lib/server/tenancy';
 import type { Actor } from './guard';
 import { verifyServiceToken } from './oidc';
 import { actionsOf, isAction, type Role } from './policy';
@@ -53,7 +54,8 @@ export async function authenticate(event: RequestEvent, config: ResolvedConfig, 
 		const granted = account.scopes.filter(isAction);
 		const asked = verified.scopes?.filter(isAction) ?? [];
 		const scopes = asked.length ? granted.filter((s) => asked.includes(s)) : granted;
-		event.locals.actor = { kind: 'service', id: account.id, tenantId: account.tenantId, roles: [], scopes, displayName: account.name } satisfies Actor;
+		const tenantSuspended = !(await tenantIsActive(db, account.tenantId));
+		event.locals.actor = { kind: 'service', id: account.id, tenantId: account.tenantId, roles: [], scopes, displayName: account.name, tenantSuspended } satisfies Actor;
 		return null;
 	}
 	const name = sessionCookieName(settings);
@@ -81,7 +83,8 @@ export async function authenticate(event: RequestEvent, config: ResolvedConfig, 
 		roles,
 		scopes: actionsOf(roles),
 		sessionId: current.session.id,
-		displayName: current.user.displayName ?? current.user.email ?? undefined
+		displayName: current.user.displayName ?? current.user.email ?? undefined,
+		tenantSuspended: current.tenantStatus === 'suspended'
 	} satisfies Actor;
 	return null;
 }

@@ -1,6 +1,6 @@
 import type { RequestEvent } from '@sveltejs/kit';
 import { ApiError } from '#lib/server/http/errors';
-import { can, PLATFORM_ACTIONS, type Action, type Role } from './policy';
+import { can, PLATFORM_ACTIONS, TENANT_WRITE_ACTIONS, type Action, type Role } from './policy';
 
 export type { Action, Role } from './policy';
 
@@ -17,6 +17,8 @@ export type Actor = {
 	scopes: string[];
 	sessionId?: string;
 	displayName?: string;
+	/** the tenant acted in is suspended: read-only (TENANT_WRITE_ACTIONS answer 403 `tenant_suspended`) */
+	tenantSuspended?: boolean;
 };
 
 /**
@@ -31,6 +33,7 @@ export function requireActor(event: Pick<RequestEvent, 'locals'>, action: Action
 	// lists no bearer scheme): a service token is no acceptable credential there.
 	if (actor.kind === 'service' && PLATFORM_ACTIONS.includes(action)) throw new ApiError('unauthenticated', 'This operation needs a signed-in person.');
 	if (!can(actor, action)) throw new ApiError('forbidden');
+	if (actor.tenantSuspended && TENANT_WRITE_ACTIONS.includes(action)) throw new ApiError('tenant_suspended');
 	return actor;
 }
 

@@ -8,6 +8,8 @@ import type { Actor } from './guard';
  */
 export { requireActor, requireTenant, requireAuthenticated, requireUser, type Actor, type Action, type Role } from './guard';
 export { describeActor } from './me';
+export { switchSessionTenant } from './switch-tenant';
+export { serviceAccountNames } from './labels';
 export { can, ACTIONS, ROLES, ROLE_ACTIONS, PLATFORM_ACTIONS, actionsOf, isAction } from './policy';
 export { identitySettings, DEV_REALM_PATH, type IdentitySettings } from './settings';
 export { beginSignIn, completeSignIn, signOut, safeReturnTo, endSessions, revokeRefreshTokens } from './signin';

@@ -15,6 +15,13 @@ export type Action = z.infer<typeof zAction>;
 export const ROLES = ['platform_admin', 'tenant_admin', 'operator', 'viewer'] as const;
 export type Role = (typeof ROLES)[number];
 
+/**
+ * Actions that change a tenant's data. A suspended tenant is read-only: its
+ * people and service accounts keep every read action and lose these
+ * (403 `tenant_suspended`), until a platform admin reactivates it.
+ */
+export const TENANT_WRITE_ACTIONS: readonly Action[] = ['proofs:write', 'agents:manage', 'certificates:revoke', 'members:manage', 'tenant:settings'];
+
 /** Actions that concern the whole platform, never one tenant. */
 export const PLATFORM_ACTIONS: readonly Action[] = ['licences:grant', 'admin:tenants', 'admin:audit', 'admin:queues'];
 

@@ -73,6 +73,7 @@ export type ValidatedSession = {
 	/** the role in `session.tenantId`; null when that membership is gone */
 	role: MembershipRole | null;
 	tenantSlug: string | null;
+	tenantStatus: 'active' | 'suspended' | null;
 };
 
 /**
@@ -88,7 +89,8 @@ export async function validateSessionToken(db: Db, token: string, settings: Iden
 			session: sessions,
 			user: { id: users.id, email: users.email, displayName: users.displayName, platformAdmin: users.platformAdmin },
 			role: memberships.role,
-			tenantSlug: tenants.slug
+			tenantSlug: tenants.slug,
+			tenantStatus: tenants.status
 		})
 		.from(sessions)
 		.innerJoin(users, eq(users.id, sessions.userId))
@@ -106,7 +108,7 @@ export async function validateSessionToken(db: Db, token: string, settings: Iden
 		session.lastSeenAt = new Date(now);
 		await db.update(sessions).set({ lastSeenAt: session.lastSeenAt }).where(eq(sessions.id, id));
 	}
-	return { session, user: row.user, role: row.role, tenantSlug: row.role ? row.tenantSlug : null };
+	return { session, user: row.user, role: row.role, tenantSlug: row.role ? row.tenantSlug : null, tenantStatus: row.role ? row.tenantStatus : null };
 }
 
 export async function invalidateSession(db: DbOrTx, sessionId: string): Promise<void> {

@@ -66,6 +66,39 @@ function clearFlow(cookies: Cookies, settings: IdentitySettings) {
  * sealed, and the sign-in audited — in one transaction.
  */
 export async function completeSignIn(event: RequestEvent, db: Db, settings: IdentitySettings): Promise<string> {
+	try {
+		return await finishSignIn(event, db, settings);
+	} catch (error) {
+		if (error instanceof ApiError) await recordSignInFailure(event, db, error);
+		throw error;
+	}
+}
+
+/**
+ * A sign-in that failed at the callback leaves an audit row on the platform
+ * chain (`auth.sign_in`, failure) with the reason shown to the person; never
+ * a code, token or cookie. Who it was is unknown at this point.
+ */
+async function recordSignInFailure(event: RequestEvent, db: Db, error: ApiError): Promise<void> {
+	try {
+		await db.transaction((tx) =>
+			recordAudit(tx, {
+				actor: null,
+				tenantId: null,
+				action: 'auth.sign_in',
+				target: 'sign_in:callback',
+				result: 'failure',
+				correlationId: event.locals.correlationId,
+				sourceIp: requestClientAddress(event),
+				details: { code: error.code, reason: error.message }
+			})
+		);
+	} catch (failure) {
+		event.locals.log.error({ err: failure }, 'the failed sign-in could not be audited');
+	}
+}
+
+async function finishSignIn(event: RequestEvent, db: Db, settings: IdentitySettings): Promise<string> {
 	const { url, cookies } = event;
 	const state = cookies.get(FLOW_COOKIES.state);
 	const verifier = cookies.get(FLOW_COOKIES.verifier);

@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import type { RequestEvent } from '@sveltejs/kit';
+import { recordAudit } from '#lib/server/audit';
 import { DEV_REALM_PATH, identitySettings } from '#lib/server/auth/settings';
 import { ensureServiceAccount } from '#lib/server/auth/service-accounts';
 import type { ResolvedConfig } from '#lib/server/config';
@@ -50,7 +52,13 @@ export async function startDevRealm(config: ResolvedConfig, db: Db, log: Logger)
 		provider.on('server_error', (_ctx, err) => log.error({ err }, 'dev realm error'));
 		return provider;
 	};
-	const server = await listenDevRealm(makeProvider, accounts, DEV_REALM_PATH, log.child({ component: 'dev-realm' }));
+	// a refused password is a failed sign-in of the platform (Keycloak keeps its own events in production)
+	const onRefused = async (email: string | null) => {
+		await db.transaction((tx) =>
+			recordAudit(tx, { actor: null, tenantId: null, action: 'auth.sign_in', target: 'sign_in:dev_realm', result: 'failure', correlationId: randomUUID(), sourceIp: null, details: { reason: 'wrong e-mail address or password', email } })
+		);
+	};
+	const server = await listenDevRealm(makeProvider, accounts, DEV_REALM_PATH, log.child({ component: 'dev-realm' }), onRefused);
 	log.info({ issuer: ids.issuer }, 'dev identity provider ready (development only)');
 	return server;
 }

@@ -33,7 +33,10 @@ function send(res: ServerResponse, status: number, body: string) {
  * GET shows the form, POST …/login checks the password and finishes the
  * login prompt, POST …/abort answers access_denied to the client.
  */
-async function interaction(provider: Provider, accounts: DevAccounts, base: string, req: IncomingMessage, res: ServerResponse, rest: string, log: Logger) {
+/** Told about every refused password (e-mail tried when it is one of the realm's accounts, else null). */
+export type SignInRefused = (known: string | null) => Promise<void>;
+
+async function interaction(provider: Provider, accounts: DevAccounts, base: string, req: IncomingMessage, res: ServerResponse, rest: string, log: Logger, onRefused?: SignInRefused) {
 	const [uid, step] = rest.split('/');
 	let details;
 	try {
@@ -58,6 +61,9 @@ async function interaction(provider: Provider, accounts: DevAccounts, base: stri
 		const account = accounts.verify(email, form.get('password') ?? '');
 		if (!account) {
 			log.info({ uid }, 'dev realm: sign-in refused');
+			// what was typed is kept only when it is one of the realm's addresses: a password typed into the wrong field stays unrecorded
+			const known = accounts.accounts.find((a) => a.email === email.trim().toLowerCase())?.email ?? null;
+			await onRefused?.(known);
 			return send(res, 401, signInPage({ action, abort, email, error: 'The e-mail address or password is wrong.', accounts: emails }));
 		}
 		return provider.interactionFinished(req, res, { login: { accountId: account.sub } }, { mergeWithLastSubmission: false });
@@ -79,7 +85,8 @@ export async function listenDevRealm(
 	makeProvider: (port: number) => Provider,
 	accounts: DevAccounts,
 	base: string,
-	log: Logger
+	log: Logger,
+	onRefused?: SignInRefused
 ): Promise<DevRealmServer> {
 	let provider: Provider | undefined;
 	let callback: ReturnType<Provider['callback']> | undefined;
@@ -91,7 +98,7 @@ export async function listenDevRealm(
 		}
 		const rest = url.slice(base.length) || '/';
 		if (rest.startsWith('/interaction/')) {
-			interaction(provider, accounts, base, req, res, rest.slice('/interaction/'.length).split('?')[0], log).catch((err) => {
+			interaction(provider, accounts, base, req, res, rest.slice('/interaction/'.length).split('?')[0], log, onRefused).catch((err) => {
 				log.error({ err }, 'dev realm interaction failed');
 				if (!res.headersSent) send(res, 500, messagePage('Something went wrong', 'Try signing in again.'));
 			});

@@ -15,6 +15,7 @@ import { OPERATIONS, type OperationId } from '#lib/api/operations.gen';
 import { auditContext, requireActor, requireAuthenticated, requireTenant, requireUser, type Action, type Actor } from '#lib/server/auth';
 import type { Container } from '#lib/server/container';
 import { assertSigned, authenticateAgent, type Agent } from '#lib/server/agents';
+import { recordAudit } from '#lib/server/audit';
 import type { Db, Tx } from '#lib/server/db/client';
 import { parseJsonBody, readBodyLimited } from '#lib/server/http/body';
 import { ApiError } from '#lib/server/http/errors';
@@ -74,6 +75,32 @@ function checkCaller(event: RequestEvent, op: Op<OperationId>): Actor | null {
 }
 
 /**
+ * A signed-in caller refused for their role (or their tenant's suspension)
+ * leaves an audit row (`access.denied`, result failure) on their tenant's
+ * chain, or the platform chain without one: who tried which operation.
+ * Only the method and path are kept, never a query or a body. A failure to
+ * write it is logged; the caller still gets the 403.
+ */
+async function recordRefusal(event: RequestEvent, app: Container, op: Op<OperationId>, id: OperationId, error: ApiError): Promise<void> {
+	const actor = event.locals.actor;
+	if (!actor) return;
+	try {
+		await app.database.db.transaction((tx) =>
+			recordAudit(tx, {
+				...auditContext(event, actor),
+				tenantId: actor.tenantId,
+				action: 'access.denied',
+				target: `operation:${id}`,
+				result: 'failure',
+				details: { code: error.code, needs: op.action, method: event.request.method, path: event.url.pathname }
+			})
+		);
+	} catch (failure) {
+		event.locals.log.error({ err: failure, operation: id }, 'the refused request could not be audited');
+	}
+}
+
+/**
  * The route handler of one operation. Order, as a client sees it: 401/403
  * (caller), 429 (rate limit), 404 (a path parameter that names nothing),
  * 422 (query), 415/413/400/422 (JSON body), then the handler. JSON bodies are
@@ -84,7 +111,13 @@ export function operation<Id extends OperationId>(id: Id, handler: OperationHand
 	const op: Op<OperationId> = OPERATIONS[id];
 	return async (event) => {
 		const app = event.locals.app;
-		const actor = checkCaller(event, op);
+		let actor: Actor | null;
+		try {
+			actor = checkCaller(event, op);
+		} catch (error) {
+			if (error instanceof ApiError && (error.code === 'forbidden' || error.code === 'tenant_suspended')) await recordRefusal(event, app, op, id, error);
+			throw error;
+		}
 		if (op.rateLimit) await enforceRateLimit(event, op.rateLimit);
 		let params: unknown;
 		if (op.params) {

@@ -37,7 +37,8 @@ async function chain(app: Container) {
 	return status;
 }
 
-export async function systemStatus(app: Container) {
+/** `buildKinds`: every worker kind of the build (src/jobs), so the page lists no kind the build lacks. */
+export async function systemStatus(app: Container, buildKinds: readonly string[]) {
 	const [ready, keys, chainState] = await Promise.all([readiness(app), keyUsage(app), chain(app)]);
-	return { readiness: ready, workers: [...app.workerKinds], keys, chain: chainState };
+	return { readiness: ready, workers: [...app.workerKinds], workerKinds: [...buildKinds], keys, chain: chainState };
 }

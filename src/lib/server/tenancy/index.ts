@@ -9,6 +9,7 @@ export { listMembers, inviteMember, changeMemberRole, removeMember, type Member 
 export { inviteToTenant, createTenantWithFirstAdmin } from './onboarding';
 export { ensureDevTenants, DEV_TENANTS } from './seed';
 export type { AuditContext } from './audit-context';
+export { peopleByIds, membershipLabels, tenantNames } from './labels';
 export { MEMBERSHIP_ROLES, type MembershipRole, type Tenant, type User } from './schema';
 export {
 	getTenantSettings,

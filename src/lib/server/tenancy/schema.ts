@@ -19,13 +19,21 @@ export const tenants = pgTable(
 		status: text('status', { enum: ['active', 'suspended'] }).notNull().default('active'),
 		/** language of the tenant's certificates and mails (tenant settings) */
 		language: text('language', { enum: ['en', 'de'] }).notNull().default('en'),
+		/** IANA time zone the dashboard shows the tenant's dates in (tenant settings) */
+		timeZone: text('time_zone').notNull().default('UTC'),
+		/**
+		 * What a certificate PDF shows of the operator: anyone with a public ID can download the
+		 * PDF, so the default names nobody (GDPR Art. 5(1)(c), data minimisation)
+		 */
+		certificateOperator: text('certificate_operator', { enum: ['full', 'initials', 'none'] }).notNull().default('none'),
 		createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow()
 	},
 	(t) => [
 		uniqueIndex('tenants_slug_key').on(t.slug),
 		check('tenants_slug_format', sql`${t.slug} ~ '^[a-z0-9][a-z0-9-]{1,62}$'`),
 		check('tenants_status_check', sql`${t.status} in ('active', 'suspended')`),
-		check('tenants_language_check', sql`${t.language} in ('en', 'de')`)
+		check('tenants_language_check', sql`${t.language} in ('en', 'de')`),
+		check('tenants_certificate_operator_check', sql`${t.certificateOperator} in ('full', 'initials', 'none')`)
 	]
 );
 

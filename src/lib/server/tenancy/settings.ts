@@ -24,19 +24,42 @@ async function tenantRow(db: DbOrTx, tenantId: string): Promise<Tenant> {
 
 async function settingsView(db: DbOrTx, t: Tenant): Promise<TenantSettingsView> {
 	const [logo] = await db.select({ id: tenantLogos.tenantId }).from(tenantLogos).where(eq(tenantLogos.tenantId, t.id));
-	return { id: t.id, slug: t.slug, name: t.name, language: t.language, status: t.status, hasLogo: Boolean(logo) };
+	return { id: t.id, slug: t.slug, name: t.name, language: t.language, status: t.status, hasLogo: Boolean(logo), timeZone: t.timeZone, certificateOperator: t.certificateOperator };
 }
 
 export async function getTenantSettings(db: DbOrTx, tenantId: string): Promise<TenantSettingsView> {
 	return settingsView(db, await tenantRow(db, tenantId));
 }
 
-/** A tenant admin renames the tenant or changes its language; audited with the before/after values. */
-export async function updateTenantSettings(tx: Tx, tenantId: string, change: { name?: string; language?: TenantLanguage }, ctx: AuditContext): Promise<TenantSettingsView> {
+/** Is `zone` an IANA time zone this runtime knows (ICU's database)? */
+export function isTimeZone(zone: string): boolean {
+	try {
+		new Intl.DateTimeFormat('en', { timeZone: zone });
+		return true;
+	} catch {
+		return false;
+	}
+}
+
+export type TenantSettingsChange = { name?: string; language?: TenantLanguage; timeZone?: string; certificateOperator?: Tenant['certificateOperator'] };
+
+/**
+ * A tenant admin renames the tenant or changes its language, time zone or
+ * what certificates show of the operator; audited with the before/after
+ * values of what changed.
+ */
+export async function updateTenantSettings(tx: Tx, tenantId: string, change: TenantSettingsChange, ctx: AuditContext): Promise<TenantSettingsView> {
 	const before = await tenantRow(tx, tenantId);
-	const set = { ...(change.name !== undefined ? { name: change.name.trim() } : {}), ...(change.language ? { language: change.language } : {}) };
+	const set: Partial<Pick<Tenant, 'name' | 'language' | 'timeZone' | 'certificateOperator'>> = {
+		...(change.name !== undefined ? { name: change.name.trim() } : {}),
+		...(change.language ? { language: change.language } : {}),
+		...(change.timeZone !== undefined ? { timeZone: change.timeZone.trim() } : {}),
+		...(change.certificateOperator ? { certificateOperator: change.certificateOperator } : {})
+	};
 	if (set.name === '') throw new ApiError('validation_failed', undefined, [{ field: 'name', problem: 'must not be blank' }]);
-	if (!Object.keys(set).length) throw new ApiError('validation_failed', undefined, [{ problem: 'name or language is required' }]);
+	if (set.timeZone !== undefined && !isTimeZone(set.timeZone)) throw new ApiError('validation_failed', undefined, [{ field: 'timeZone', problem: 'is not a known IANA time zone' }]);
+	const keys = Object.keys(set) as (keyof typeof set)[];
+	if (!keys.length) throw new ApiError('validation_failed', undefined, [{ problem: 'name, language, timeZone or certificateOperator is required' }]);
 	const [after] = await tx.update(tenants).set(set).where(eq(tenants.id, tenantId)).returning();
 	await recordAudit(tx, {
 		...ctx,
@@ -44,7 +67,7 @@ export async function updateTenantSettings(tx: Tx, tenantId: string, change: { n
 		action: 'tenant.settings',
 		target: `tenant:${tenantId}`,
 		result: 'success',
-		details: { before: { name: before.name, language: before.language }, after: { name: after.name, language: after.language } }
+		details: { before: Object.fromEntries(keys.map((k) => [k, before[k]])), after: Object.fromEntries(keys.map((k) => [k, after[k]])) }
 	});
 	return settingsView(tx, after);
 }

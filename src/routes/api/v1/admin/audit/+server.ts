@@ -1,4 +1,5 @@
-import { listAudit, PLATFORM_CHAIN, verifyAuditChain } from '#lib/server/audit';
+import { listActivity } from '#lib/server/activity';
+import { PLATFORM_CHAIN, verifyAuditChain } from '#lib/server/audit';
 import { operation } from '#lib/server/route';
 
 /**
@@ -10,7 +11,7 @@ export const GET = operation('listAdminAuditEvents', async ({ app, query: { tena
 	const db = app.database.db;
 	const scope = tenantId === undefined ? undefined : tenantId === PLATFORM_CHAIN ? null : tenantId.toLowerCase();
 	const [page, verification] = await Promise.all([
-		listAudit(db, { ...query, tenantId: scope, from: from ? new Date(from) : undefined, to: to ? new Date(to) : undefined }),
+		listActivity(db, { ...query, tenantId: scope, from: from ? new Date(from) : undefined, to: to ? new Date(to) : undefined }),
 		verify === 'true' ? verifyAuditChain(db, { tenantId: scope }) : Promise.resolve(null)
 	]);
 	return { ...page, verification };
