@@ -7,6 +7,7 @@ import { startContainer, stopContainer, type Container } from '#lib/server/conta
 import { databaseFailure } from '#lib/server/db/errors';
 import { ApiError, errorResponse, isApiPath, type ErrorCode } from '#lib/server/http/errors';
 import { bodyLimits } from '#lib/server/http/limits';
+import { localizeApiErrors } from '#lib/server/http/localize';
 import { authenticate } from '#lib/server/auth/hooks';
 import { devRealm, startIdentity } from '#lib/server/idp/hooks';
 import { installProcessGuard, requestContext } from '#lib/server/telemetry/guard';
@@ -220,7 +221,7 @@ const i18n: Handle = ({ event, resolve }) =>
 				resolve(event, { transformPageChunk: ({ html }) => html.replace('%paraglide.lang%', locale) })
 			);
 
-export const handle = sequence(provide, correlate, traceRequests, observe, securityHeaders, bodyLimits(() => app!.config), originCheck, devRealm, apiErrors, authenticate, i18n);
+export const handle = sequence(provide, correlate, traceRequests, observe, securityHeaders, localizeApiErrors, bodyLimits(() => app!.config), originCheck, devRealm, apiErrors, authenticate, i18n);
 
 /**
  * Failures that are not bugs: the database away or restarting (503 with

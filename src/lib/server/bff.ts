@@ -1,14 +1,16 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { RequestEvent } from '@sveltejs/kit';
 import { createClient } from '#lib/api/client';
+import { getLocale } from '#lib/paraglide/runtime';
 
 /**
  * The generated HeyAPI client bound to this request: Kit's `event.fetch`
  * calls our own API routes in-process and forwards the session cookie, so
- * pages never hold a token (backend-for-frontend).
+ * pages never hold a token (backend-for-frontend). The API answers errors
+ * in the page's language (Accept-Language), so a form shows them as they are.
  */
 export function api(event: Pick<RequestEvent, 'fetch' | 'url'>) {
-	return createClient({ baseUrl: event.url.origin, fetch: event.fetch });
+	return createClient({ baseUrl: event.url.origin, fetch: event.fetch, headers: { 'accept-language': getLocale() } });
 }
 
 /** The hidden field every POST form carries (FormKey.svelte), rendered by the root layout's load. */

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { ApiError } from './errors';
+import { apiLocale, zodErrorMap } from './localize';
 
 const tooLarge = (maxBytes: number, headers?: Record<string, string>) =>
 	new ApiError('payload_too_large', `The body is larger than ${maxBytes} bytes.`, undefined, headers);
@@ -38,6 +39,8 @@ export async function readBodyLimited(request: Request, maxBytes: number): Promi
 
 /** Parses a JSON body against a (generated) zod schema: 415, 413, 400 or 422 with per-field details. */
 export async function parseJsonBody<S extends z.ZodType>(request: Request, schema: S, maxBytes: number): Promise<z.output<S>> {
+	// zod's own messages in the caller's language (the envelope's message is translated by localizeApiErrors)
+	const error = zodErrorMap(apiLocale(request.headers.get('accept-language')));
 	const type = request.headers.get('content-type') ?? '';
 	if (!/^application\/json\b/i.test(type)) throw new ApiError('unsupported_media_type', 'Send the body as application/json.');
 	const bytes = await readBodyLimited(request, maxBytes);
@@ -51,7 +54,7 @@ export async function parseJsonBody<S extends z.ZodType>(request: Request, schem
 	// does not, and neither can the canonical form that hashes the request (RFC 8785 §3.2.2.2).
 	const refusal = notIJson(value);
 	if (refusal) throw new ApiError('bad_request', `The body is not accepted: ${refusal}.`);
-	const result = schema.safeParse(value);
+	const result = schema.safeParse(value, { error });
 	if (!result.success) {
 		throw new ApiError(
 			'validation_failed',

@@ -27,6 +27,7 @@ export function checkProofContentType(contentType: string | null): void {
  */
 export function checkDer(bytes: Uint8Array): void {
 	const fail = (why: string) => new ApiError('proof_not_der', `The body is not a DER-encoded proof: ${why}.`);
+	if (bytes.length === 0) throw new ApiError('proof_not_der', 'The proof file is empty (0 bytes).');
 	if (bytes.length < 2 || bytes[0] !== 0x30) throw fail('it does not start with a DER SEQUENCE');
 	const first = bytes[1];
 	let length: number;

@@ -19,6 +19,7 @@ import { recordAudit } from '#lib/server/audit';
 import type { Db, Tx } from '#lib/server/db/client';
 import { parseJsonBody, readBodyLimited } from '#lib/server/http/body';
 import { ApiError } from '#lib/server/http/errors';
+import { apiLocale } from '#lib/server/http/localize';
 import { parseQuery } from '#lib/server/http/query';
 import { hashRequest, idempotencyScope, idempotencySettings, idempotentResponse, runIdempotent, type IdempotentResult } from '#lib/server/idempotency';
 import { checkProofContentType } from '#lib/server/proofs';
@@ -125,7 +126,7 @@ export function operation<Id extends OperationId>(id: Id, handler: OperationHand
 			if (!parsed.success) throw new ApiError('not_found', options.notFound);
 			params = parsed.data;
 		}
-		const query = op.query ? parseQuery(event.url, op.query, op.numericQuery) : undefined;
+		const query = op.query ? parseQuery(event.url, op.query, op.numericQuery, apiLocale(event.request.headers.get('accept-language'))) : undefined;
 		const body = op.body ? await parseJsonBody(event.request, op.body, app.config.JSON_BODY_MAX_BYTES) : undefined;
 		const input = {
 			event,
