@@ -9,6 +9,8 @@ declare global {
 			code: string;
 			message: string;
 			correlationId: string;
+			/** 403: the least role that may open the page (the error page says so and whom to ask) */
+			needs?: string;
 		}
 		interface Locals {
 			/** the process's running parts (database, queue, storage, signer, events); set by the `provide` handle */

@@ -42,7 +42,11 @@ export const rejectionName = (code: string) => REJECTION[code]?.name() ?? code;
 /** The explanation in the reader's language; the API's (English) text for a code this build does not know. */
 export const rejectionText = (code: string, fallback: string | null) => REJECTION[code]?.text() ?? fallback ?? code;
 
-export const formatDateTime = (iso: string | null | undefined, locale: string) =>
-	iso ? new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(iso)) : '—';
-
-export const formatNumber = (n: number, locale: string) => new Intl.NumberFormat(locale).format(n);
+const ROLE: Record<string, () => string> = {
+	platform_admin: () => m.role_platform_admin(),
+	tenant_admin: () => m.role_tenant_admin(),
+	operator: () => m.role_operator(),
+	viewer: () => m.role_viewer()
+};
+/** A role's name in the reader's language. */
+export const roleLabel = (role: string) => ROLE[role]?.() ?? role;

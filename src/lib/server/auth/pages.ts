@@ -1,4 +1,6 @@
 import { error, redirect, type RequestEvent } from '@sveltejs/kit';
+import { actionOfPath } from '#lib/ui/nav';
+import { isRole, leastRoleFor, ROLE_ACTIONS } from './policy';
 
 /**
  * Pages of the dashboard send an anonymous visitor to sign-in (and back
@@ -8,16 +10,38 @@ export function signInFirst(event: Pick<RequestEvent, 'locals' | 'url'>): void {
 	if (!event.locals.actor) redirect(303, `/auth/login?returnTo=${encodeURIComponent(event.url.pathname + event.url.search)}`);
 }
 
-/** Maps an API error answer (the envelope) of a page load to Kit's error page or the sign-in. */
-export function failLoad(event: Pick<RequestEvent, 'locals' | 'url'>, status: number | undefined, problem: unknown): never {
+/**
+ * Maps an API error answer (the envelope) of a page load to Kit's error page
+ * or the sign-in. A 403 names the least role the page needs: the action of
+ * `action`, else of the page's navigation entry (ui/nav.ts).
+ */
+export function failLoad(event: Pick<RequestEvent, 'locals' | 'url'>, status: number | undefined, problem: unknown, action?: string): never {
 	if (status === 401) redirect(303, `/auth/login?returnTo=${encodeURIComponent(event.url.pathname)}`);
 	const body = typeof problem === 'object' && problem !== null && 'error' in problem ? (problem as { error: { code?: unknown; message?: unknown } }).error : null;
+	const needed = action ?? actionOfPath(event.url.pathname);
 	// no status: the request never left, because the generated client's validator refused our own
 	// input to it (a path parameter from the URL, say): the client's mistake, not ours
 	error(status ?? (problem instanceof Error && problem.name === 'ZodError' ? 400 : 500), {
 		code: typeof body?.code === 'string' ? body.code : 'internal_error',
 		message: typeof body?.message === 'string' ? body.message : 'The page could not be loaded.',
-		correlationId: event.locals.correlationId
+		correlationId: event.locals.correlationId,
+		...(status === 403 && needed ? { needs: leastRoleFor(needed) ?? undefined } : {})
+	});
+}
+
+/**
+ * The 403 page for a page the caller's role (or their tenant's suspension)
+ * does not allow, before any form is shown that the API would refuse.
+ */
+export function requirePageAction(event: Pick<RequestEvent, 'locals'>, me: { actions: readonly string[]; roles: readonly string[]; tenantStatus?: string | null }, action: string): void {
+	if (me.actions.includes(action)) return;
+	const roleAllows = me.roles.some((r) => isRole(r) && (ROLE_ACTIONS[r] as readonly string[]).includes(action));
+	const suspended = me.tenantStatus === 'suspended' && roleAllows;
+	error(403, {
+		code: suspended ? 'tenant_suspended' : 'forbidden',
+		message: suspended ? 'This tenant is suspended; its pages are read-only.' : 'Your role does not allow this page.',
+		correlationId: event.locals.correlationId,
+		needs: leastRoleFor(action) ?? undefined
 	});
 }
 

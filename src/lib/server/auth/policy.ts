@@ -50,6 +50,12 @@ export const ROLE_ACTIONS: Record<Role, readonly Action[]> = {
 /** Minimal shape `can` needs (guard.ts's Actor satisfies it). */
 type PolicySubject = { kind: 'user' | 'service'; tenantId: string | null; roles: readonly Role[]; scopes: readonly string[] };
 
+/** The least role that may perform `action` (the "no access" page names it); null for an unknown action. */
+export function leastRoleFor(action: string): Role | null {
+	for (const role of ['viewer', 'operator', 'tenant_admin', 'platform_admin'] as const) if ((ROLE_ACTIONS[role] as readonly string[]).includes(action)) return role;
+	return null;
+}
+
 export const isAction = (value: string): value is Action => (ACTIONS as readonly string[]).includes(value);
 export const isRole = (value: string): value is Role => (ROLES as readonly string[]).includes(value);
 

@@ -1,4 +1,4 @@
-import type { Handle } from '@sveltejs/kit';
+import type { Handle } from '@sveltejs/kit/hooks';
 import { z } from 'zod';
 import { CATALOGUE_DE, messageDe } from './errors-de';
 import { ERROR_CATALOGUE, isApiPath, type ErrorCode } from './errors';
