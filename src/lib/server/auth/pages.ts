@@ -54,3 +54,20 @@ export function problemMessage(problem: unknown): string {
 	}
 	return 'The request failed.';
 }
+
+/**
+ * A failed form's answer: the envelope's message for the top of the form and
+ * each field's problem (409/422 `details`) to show next to that field.
+ */
+export function formProblem(problem: unknown): { problem: string; fields: Record<string, string> } {
+	const fields: Record<string, string> = {};
+	let message = 'The request failed.';
+	if (typeof problem === 'object' && problem !== null && 'error' in problem) {
+		const e = (problem as { error: { message?: unknown; details?: { field?: unknown; problem?: unknown }[] } }).error;
+		if (typeof e.message === 'string') message = e.message;
+		for (const d of Array.isArray(e.details) ? e.details : []) {
+			if (typeof d.field === 'string' && typeof d.problem === 'string') fields[d.field] = fields[d.field] ? `${fields[d.field]}; ${d.problem}` : d.problem;
+		}
+	}
+	return { problem: message, fields };
+}

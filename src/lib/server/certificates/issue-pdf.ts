@@ -107,7 +107,8 @@ export async function issueCertificatePdf(
 		issuedAt,
 		bundle,
 		checkpoint,
-		anchor: anchored?.anchor
+		anchor: anchored?.anchor,
+		operator: settings.certificateOperator
 	});
 	const { pdf, keyId } = await signPdf(doc, {
 		sign: (d) => deps.signer.signPdfDigest(d),

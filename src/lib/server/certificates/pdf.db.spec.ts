@@ -51,9 +51,9 @@ afterAll(async () => {
 	rmSync(dir, { recursive: true, force: true });
 });
 
-async function render(record: CertificateRecord, o: { locale?: 'en' | 'de'; tsaUrl?: string } = {}) {
+async function render(record: CertificateRecord, o: { locale?: 'en' | 'de'; tsaUrl?: string; operator?: 'full' | 'initials' | 'none' } = {}) {
 	const { bundle, checkpoint } = await verificationBundle(t.database.db, { publicId: record.certificateId, record }, ORIGIN);
-	const doc = await buildCertificatePdf({ publicId: record.certificateId, locale: o.locale ?? 'en', issuerName: record.issuer.name, record, issuedAt: new Date(record.issuedAt), bundle, checkpoint });
+	const doc = await buildCertificatePdf({ publicId: record.certificateId, locale: o.locale ?? 'en', issuerName: record.issuer.name, record, issuedAt: new Date(record.issuedAt), bundle, checkpoint, operator: o.operator });
 	return signPdf(doc, { sign: (d) => signer.signPdfDigest(d), tsaUrl: o.tsaUrl, reason: 'test', name: 'WipeCert', date: new Date() });
 }
 
@@ -88,7 +88,7 @@ describe('certificate PDF', () => {
 	});
 
 	it('renders in German with umlauts, the warnings and the full serial; the text is extractable', async () => {
-		const { pdf } = await render(records[1], { locale: 'de' });
+		const { pdf } = await render(records[1], { locale: 'de', operator: 'full' });
 		const file = join(dir, 'de.pdf');
 		writeFileSync(file, pdf);
 		const { stdout } = await run('pdftotext', ['-layout', file, '-']);
@@ -112,6 +112,22 @@ describe('certificate PDF', () => {
 		}
 	});
 
+	it('shows of the operator what the tenant chose: nothing by default, the initials, or the full name', async () => {
+		const text = async (operator?: 'full' | 'initials' | 'none') => {
+			const file = join(dir, `operator-${operator ?? 'default'}.pdf`);
+			writeFileSync(file, (await render(records[1], { operator })).pdf);
+			return (await run('pdftotext', ['-layout', file, '-'])).stdout;
+		};
+		for (const hidden of [await text(), await text('none')]) {
+			expect(hidden).not.toMatch(/Jürgen|Weiß|op-0042/);
+			expect(hidden).not.toMatch(/^\s*Operator\b/m);
+		}
+		const initials = await text('initials');
+		expect(initials).toMatch(/Operator\s+J\. W\./);
+		expect(initials).not.toMatch(/Jürgen|Weiß|op-0042/);
+		expect(await text('full')).toMatch(/Operator\s+Jürgen Weiß \(op-0042\)/);
+	});
+
 	it('embeds every font (subset); text outside the cached subset (Greek) falls back to per-document subsets and still signs and extracts', async () => {
 		const fonts = async (pdf: Uint8Array, subsetTag: boolean) => {
 			const file = join(dir, `fonts-${Math.random().toString(36).slice(2)}.pdf`);
@@ -126,7 +142,7 @@ describe('certificate PDF', () => {
 		};
 		const cached = await fonts((await render(records[0])).pdf, true);
 		expect(cached.rows.join('\n')).toMatch(/WCLATA\+DejaVuSans\b/);
-		const { pdf } = await render(records[3]);
+		const { pdf } = await render(records[3], { operator: 'full' });
 		const fallback = await fonts(pdf, false);
 		expect(fallback.rows.join('\n')).not.toMatch(/WCLAT/);
 		expect(await pdfsig(pdf)).toMatch(/Signature Validation: Signature is Valid\./);

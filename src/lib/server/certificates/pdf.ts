@@ -6,7 +6,7 @@ import { embedPreparedFonts, OutsideFontSubset } from './pdf-font-cache';
 import { certificateFonts } from './pdf-fonts';
 import { PDF_LABELS, type PdfLocale } from './pdf-labels';
 import type { CertificateRecord } from '#lib/server/records';
-import { formatCapacity, reportView } from './report-view';
+import { formatCapacity, operatorShown, reportView, type OperatorDisplay } from './report-view';
 
 /** What one certificate PDF shows. */
 export type CertificatePdfInput = {
@@ -20,6 +20,8 @@ export type CertificatePdfInput = {
 	checkpoint: { treeSize: number; rootHash: string };
 	/** the blockchain anchor of that checkpoint, once it is confirmed (also in the bundle) */
 	anchor?: BundleAnchor;
+	/** what the PDF shows of the operator (tenant setting); none when not given */
+	operator?: OperatorDisplay;
 };
 
 const A4: [number, number] = [595.28, 841.89];
@@ -332,7 +334,7 @@ function drawDetails(flow: Flow, v: View, input: CertificatePdfInput, L: Labels)
 	flow.row(L.throughput, e.throughput);
 	flow.row(L.coverage, e.coverage);
 	flow.row(L.hiddenArea, e.hiddenArea);
-	flow.row(L.operator, v.operator);
+	flow.row(L.operator, operatorShown(input.record.report, input.operator ?? 'none'));
 	flow.row(L.agent, [v.agent.software, v.agent.version].filter(Boolean).join(' ') || undefined);
 	flow.row(L.tool, v.agent.tool);
 

@@ -29,7 +29,6 @@ export type ReportView = {
 	/** `erased`, `erased_with_warnings`, `failed` */
 	result?: string;
 	warnings: string[];
-	operator?: string;
 	location?: string;
 	agent: { software?: string; version?: string; tool?: string };
 	assetTag?: string;
@@ -102,7 +101,6 @@ export function reportView(report: unknown, locale: PdfLocale = 'en'): ReportVie
 		},
 		result: r.result.status,
 		warnings: r.result.warnings.map((w) => w.message),
-		operator: [r.operator.name, r.operator.id ? `(${r.operator.id})` : ''].filter(Boolean).join(' '),
 		location: [r.location.site, r.location.country].filter(Boolean).join(', '),
 		agent: { software: r.agent.software, version: r.agent.version, tool: `${r.sanitisation.tool.name} ${r.sanitisation.tool.version}` },
 		assetTag: r.assetTag,
@@ -154,6 +152,27 @@ function toolFacts(r: ErasureReport, locale: PdfLocale): Partial<ReportView['era
 	}
 	if (r.hiddenArea) out.hiddenArea = x.hidden[r.hiddenArea.state] + (r.hiddenArea.detail ? ` (${r.hiddenArea.detail})` : '');
 	return out;
+}
+
+export type OperatorDisplay = 'full' | 'initials' | 'none';
+
+/**
+ * What a certificate shows of the operator (the tenant's setting): the name
+ * and operator id, the initials of the name ("Jürgen Weiß" → "J. W."), or
+ * nothing. The PDF can be fetched by anyone holding the public ID.
+ */
+export function operatorShown(report: unknown, display: OperatorDisplay): string | undefined {
+	if (display === 'none') return undefined;
+	const parsed = reportSchema.safeParse(report);
+	if (!parsed.success) return undefined;
+	const { name, id } = parsed.data.operator;
+	if (display === 'full') return [name, id ? `(${id})` : ''].filter(Boolean).join(' ');
+	const initials = name
+		.split(/[\s-]+/u)
+		.filter(Boolean)
+		.map((part) => `${[...part][0].toLocaleUpperCase()}.`)
+		.join(' ');
+	return initials || undefined;
 }
 
 /** 500107862016 → "500.1 GB (500,107,862,016 bytes)" (SI, as drive vendors label capacity) */

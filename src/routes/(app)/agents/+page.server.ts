@@ -1,7 +1,7 @@
 import { fail } from '@sveltejs/kit';
 import { changeAgentStatus, createEnrolmentToken, getMe, listAgents } from '#lib/api/sdk.gen';
 import { zAgentStatus } from '#lib/api/zod.gen';
-import { failLoad, problemMessage, signInFirst } from '#lib/server/auth/pages';
+import { failLoad, formProblem, problemMessage, signInFirst } from '#lib/server/auth/pages';
 import { api, formApi } from '#lib/server/bff';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -20,7 +20,7 @@ export const actions: Actions = {
 		const form = await event.request.formData();
 		const name = String(form.get('name') ?? '').trim();
 		const r = await createEnrolmentToken({ client: formApi(event, form), body: { name } });
-		if (r.error) return fail(r.response?.status ?? 500, { action: 'enrol', problem: problemMessage(r.error), name });
+		if (r.error) return fail(r.response?.status ?? 500, { action: 'enrol', ...formProblem(r.error), name });
 		// Shown once: the token is in this answer only, never stored in the page's data.
 		return { action: 'enrol', enrolment: r.data };
 	},

@@ -1,7 +1,7 @@
 import { fail } from '@sveltejs/kit';
 import { changeMemberRole, getMe, inviteMember, listMembers, removeMember } from '#lib/api/sdk.gen';
 import { zTenantRole } from '#lib/api/zod.gen';
-import { failLoad, problemMessage, signInFirst } from '#lib/server/auth/pages';
+import { failLoad, formProblem, problemMessage, signInFirst } from '#lib/server/auth/pages';
 import { api, formApi } from '#lib/server/bff';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -26,7 +26,7 @@ export const actions: Actions = {
 		const form = await event.request.formData();
 		const email = String(form.get('email') ?? '');
 		const r = await inviteMember({ client: formApi(event, form), body: { email, role: role(form.get('role')) } });
-		if (r.error) return fail(r.response?.status ?? 500, { action: 'invite', problem: problemMessage(r.error), email });
+		if (r.error) return fail(r.response?.status ?? 500, { action: 'invite', ...formProblem(r.error), email });
 		return { action: 'invite', invited: r.data.email };
 	},
 	changeRole: async (event) => {

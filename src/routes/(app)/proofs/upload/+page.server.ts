@@ -1,6 +1,5 @@
-import { error } from '@sveltejs/kit';
 import { getMe } from '#lib/api/sdk.gen';
-import { failLoad, signInFirst } from '#lib/server/auth/pages';
+import { failLoad, requirePageAction, signInFirst } from '#lib/server/auth/pages';
 import { api } from '#lib/server/bff';
 import { attestingName } from '#lib/server/proofs';
 import type { PageServerLoad } from './$types';
@@ -9,7 +8,7 @@ export const load: PageServerLoad = async (event) => {
 	signInFirst(event);
 	const me = await getMe({ client: api(event) });
 	if (!me.data) failLoad(event, me.response?.status, me.error);
-	if (!me.data.actions.includes('proofs:write')) error(403, { code: 'forbidden', message: 'Your role does not allow uploading proofs.', correlationId: event.locals.correlationId });
+	requirePageAction(event, me.data, 'proofs:write');
 	// the name an nwipe upload is attested under (the API derives the same from the session)
 	return { operatorName: attestingName(me.data.displayName ?? me.data.email ?? undefined, me.data.id.slice(0, 8)) };
 };
