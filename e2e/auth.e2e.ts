@@ -20,12 +20,12 @@ async function signIn(page: Page, email: string) {
 const nav = (page: Page) => page.getByRole('navigation', { name: 'Main' });
 
 const ROLES = [
-	{ email: 'viewer@acme.test', shows: ['Home', 'Account'], hides: ['Members', 'Tenants'] },
-	{ email: 'operator@acme.test', shows: ['Home', 'Account'], hides: ['Members', 'Tenants'] },
-	{ email: 'admin@acme.test', shows: ['Home', 'Members', 'Account'], hides: ['Tenants'] },
-	{ email: 'admin@globex.test', shows: ['Home', 'Members', 'Account'], hides: ['Tenants'] },
-	{ email: 'operator@globex.test', shows: ['Home', 'Account'], hides: ['Members', 'Tenants'] },
-	{ email: 'admin@wipecert.test', shows: ['Home', 'Tenants', 'Account'], hides: ['Members'] }
+	{ email: 'viewer@acme.test', shows: ['Overview', 'Proofs', 'Agents', 'Licences'], hides: ['Members', 'Settings', 'Activity', 'Tenants'] },
+	{ email: 'operator@acme.test', shows: ['Overview', 'Proofs', 'Agents', 'Licences'], hides: ['Members', 'Settings', 'Tenants'] },
+	{ email: 'admin@acme.test', shows: ['Overview', 'Members', 'Settings', 'Activity'], hides: ['Tenants'] },
+	{ email: 'admin@globex.test', shows: ['Overview', 'Members', 'Settings'], hides: ['Tenants'] },
+	{ email: 'operator@globex.test', shows: ['Overview', 'Proofs'], hides: ['Members', 'Tenants'] },
+	{ email: 'admin@wipecert.test', shows: ['Tenants', 'Users', 'Queues', 'System'], hides: ['Members', 'Overview'] }
 ];
 
 for (const role of ROLES) {
@@ -34,7 +34,8 @@ for (const role of ROLES) {
 		await expect(page).toHaveURL(/\/$/);
 		for (const name of role.shows) await expect(nav(page).getByRole('link', { name, exact: true })).toBeVisible();
 		for (const name of role.hides) await expect(nav(page).getByRole('link', { name, exact: true })).toHaveCount(0);
-		await nav(page).getByRole('link', { name: 'Account', exact: true }).click();
+		// the person's own account page is behind their name in the header
+		await page.getByTestId('signed-in-as').click();
 		await expect(page.getByTestId('account')).toContainText(role.email);
 	});
 }

@@ -234,10 +234,10 @@ test('phone width, dark mode and German', async ({ page }) => {
 	// paraglide's setLocale reloads the page: wait for the German page before navigating on,
 	// or the goto races the reload (net::ERR_ABORTED)
 	await page.getByTestId('language').selectOption('de');
-	await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Nachweise' })).toBeVisible();
+	await expect(page.getByRole('navigation', { name: 'Hauptnavigation' }).getByRole('link', { name: 'Nachweise' })).toBeVisible();
 	await page.goto('/overview');
 	await expect(page.getByRole('heading', { level: 1, name: 'Übersicht' })).toBeVisible();
-	await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Nachweise' })).toBeVisible();
+	await expect(page.getByRole('navigation', { name: 'Hauptnavigation' }).getByRole('link', { name: 'Nachweise' })).toBeVisible();
 	await scan(page, 'overview-de');
 	await shot(page, 'overview-de');
 	await page.getByTestId('language').selectOption('en');
@@ -314,7 +314,7 @@ test('platform admin console: tenants, licences, users, queues, system health, a
 
 	await page.goto('/admin/audit');
 	await expect(page.getByTestId('chain-verification')).toContainText('Audit chain intact');
-	await expect(page.getByTestId('audit')).toContainText('tenant.suspend');
+	await expect(page.getByTestId('audit')).toContainText('Suspended the tenant');
 	await scan(page, 'admin-audit');
 	await shot(page, 'admin-audit');
 });
