@@ -224,6 +224,8 @@ test('the audit trail names people, links targets, records refusals and failed s
 	await expect(stranger.getByRole('alert')).toHaveText('The e-mail address or password is wrong.');
 
 	const admin = await person(browser, 'admin@acme.test');
+	// a settings change to read back: a row with before and after
+	for (const timeZone of ['Europe/Berlin', 'UTC']) expect((await admin.request.patch('/api/v1/tenant', { data: { timeZone } })).status()).toBe(200);
 	await admin.goto('/activity');
 	await expect(admin.getByTestId('audit')).toBeVisible();
 	const refused = admin.locator('tr[data-action="access.denied"]').first();
@@ -235,7 +237,7 @@ test('the audit trail names people, links targets, records refusals and failed s
 	// a target is a link with its name; the details view shows each field
 	const settings = admin.locator('tr[data-action="tenant.settings"]').first();
 	await expect(settings.getByTestId('audit-target').getByRole('link', { name: /Acme/ })).toHaveAttribute('href', '/settings');
-	await settings.getByText('Details').click();
+	await settings.locator('details summary').click();
 	await expect(settings.locator('dl')).toContainText('timeZone');
 	await expect(settings.locator('dl')).toContainText('→');
 	// only refusals
@@ -259,7 +261,7 @@ test('the audit trail names people, links targets, records refusals and failed s
 	await platform.goto('/admin/audit?action=auth.sign_in&result=failure');
 	const failed = platform.locator('tr[data-action="auth.sign_in"][data-result="failure"]').first();
 	await expect(failed).toContainText('Sign-in failed');
-	await failed.getByText('Details').click();
+	await failed.locator('details summary').click();
 	await expect(failed.locator('dl')).toContainText('viewer@acme.test');
 	await expect(platform.getByTestId('audit')).not.toContainText('not-the-password');
 	await axe(platform, 'admin-audit');
@@ -350,4 +352,36 @@ test('the public answer’s issuedAt is the signed record’s', async ({ browser
 	const record = JSON.parse(bundle.record) as { issuedAt: string };
 	expect(new Date(pub.issuedAt).toISOString()).toBe(new Date(record.issuedAt).toISOString());
 	await admin.context().close();
+});
+
+test('every page passes axe in light, dark, on a phone and in German', async ({ browser, baseURL }) => {
+	test.setTimeout(600_000);
+	const pages: [string, string[]][] = [
+		['admin@acme.test', ['/overview', '/proofs', '/certificates', '/agents', '/licences', '/activity', '/members', '/settings', '/account', '/no-such-page']],
+		['viewer@acme.test', ['/members']],
+		['admin@wipecert.test', ['/admin/tenants', '/admin/users', '/admin/queues', '/admin/system', '/admin/policy', '/admin/audit']],
+		['', ['/', '/verify', '/verify/wc_aaaaaaaaaaaaaaaaaaaaaaaaaa']]
+	];
+	const modes = [
+		{ name: 'light', viewport: { width: 1280, height: 900 }, colorScheme: 'light' as const, locale: 'en' },
+		{ name: 'dark', viewport: { width: 1280, height: 900 }, colorScheme: 'dark' as const, locale: 'en' },
+		{ name: 'phone', viewport: { width: 390, height: 844 }, colorScheme: 'light' as const, locale: 'en' },
+		{ name: 'de', viewport: { width: 1280, height: 900 }, colorScheme: 'light' as const, locale: 'de' }
+	];
+	for (const mode of modes) {
+		for (const [email, paths] of pages) {
+			const context = await browser.newContext({ viewport: mode.viewport, colorScheme: mode.colorScheme });
+			const page = await context.newPage();
+			if (email) await signIn(page, email);
+			// the page language is the paraglide cookie (what the language selector sets)
+			if (mode.locale === 'de') await context.addCookies([{ name: 'PARAGLIDE_LOCALE', value: 'de', url: baseURL! }]);
+			for (const path of paths) {
+				await page.goto(path);
+				await expect(page.locator('html')).toHaveAttribute('lang', mode.locale);
+				await axe(page, `${path} (${mode.name}, ${email || 'anonymous'})`);
+				if (mode.name === 'phone') expect(await page.evaluate(() => document.documentElement.scrollWidth), `${path} fits a phone`).toBeLessThanOrEqual(390);
+			}
+			await context.close();
+		}
+	}
 });
