@@ -16,6 +16,7 @@ export const CATALOGUE_DE: Record<ErrorCode, string> = {
 	conflict: 'Die Anfrage widerspricht dem aktuellen Stand.',
 	idempotency_key_reused: 'Dieser Idempotency-Key wurde schon mit einer anderen Anfrage verwendet.',
 	payload_too_large: 'Der Inhalt der Anfrage ist größer als erlaubt.',
+	headers_too_large: 'Anfragezeile und Header sind größer, als der Server annimmt (16 KiB).',
 	unsupported_media_type: 'Der Inhalt der Anfrage hat einen Inhaltstyp, den dieser Pfad nicht annimmt.',
 	validation_failed: 'Einige Felder sind ungültig; siehe Details.',
 	rate_limited: 'Zu viele Anfragen; versuchen Sie es nach der Zeit in Retry-After erneut.',
@@ -29,7 +30,8 @@ export const CATALOGUE_DE: Record<ErrorCode, string> = {
 	enrolment_token_invalid: 'Das Registrierungstoken ist unbekannt, verbraucht oder abgelaufen; bitten Sie einen Operator um ein neues.',
 	content_digest_mismatch: 'Der Inhalt passt nicht zu seinem Content-Digest (RFC 9530).',
 	proof_not_der: 'Der Inhalt ist kein DER-kodierter CMS-Nachweis (er muss mit einer DER-SEQUENCE beginnen).',
-	tenant_suspended: 'Dieser Mandant ist gesperrt; bitten Sie den Plattformbetreiber, ihn wieder freizugeben.'
+	tenant_suspended: 'Dieser Mandant ist gesperrt; bitten Sie den Plattformbetreiber, ihn wieder freizugeben.',
+	nwipe_log_invalid: 'Diese Datei ist kein nwipe-Protokoll, das WipeCert lesen kann; die Meldung nennt die Zeile.'
 };
 
 /** Specific messages and detail problems, English → German. */
