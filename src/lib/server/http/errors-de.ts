@@ -36,6 +36,13 @@ export const CATALOGUE_DE: Record<ErrorCode, string> = {
 
 /** Specific messages and detail problems, English → German. */
 const LITERAL_DE: Record<string, string> = {
+	'The log has no such tile (a full tile exists once its 256 hashes do; a partial one only up to the tree size).': 'Diese Kachel hat das Protokoll nicht (eine volle Kachel gibt es, sobald ihre 256 Hashes existieren; eine teilweise nur bis zur Baumgröße).',
+	'This entry bundle covers leaves appended before the log published its entries; their data is not served.': 'Dieses Eintragsbündel umfasst Blätter, die angehängt wurden, bevor das Protokoll seine Einträge veröffentlichte; ihre Daten werden nicht ausgeliefert.',
+	'The upload could not be spooled to disk; retry later.': 'Der Upload konnte nicht auf die Festplatte zwischengespeichert werden; versuchen Sie es später erneut.',
+	'Send multipart/form-data: parts `log` (nwipe logs), `pdf` (optional) and `attest=true`.': 'Senden Sie multipart/form-data: Teile `log` (nwipe-Protokolle), `pdf` (optional) und `attest=true`.',
+	'Attach at least one nwipe log as a `log` part.': 'Hängen Sie mindestens ein nwipe-Protokoll als Teil `log` an.',
+	'The database is unavailable; retry later.': 'Die Datenbank ist nicht erreichbar; versuchen Sie es später erneut.',
+	'A value in the request is not valid.': 'Ein Wert in der Anfrage ist ungültig.',
 	'A consistency proof needs 0 < first ≤ second.': 'Ein Konsistenzbeweis braucht 0 < first ≤ second.',
 	'A logo must be a PNG, JPEG or WebP image.': 'Ein Logo muss ein PNG-, JPEG- oder WebP-Bild sein.',
 	'A request with this Idempotency-Key is still being processed; retry later.': 'Eine Anfrage mit diesem Idempotency-Key wird noch bearbeitet; versuchen Sie es später erneut.',
