@@ -92,12 +92,12 @@ export async function anonymiseCertificateRecords(db: DbOrTx, before: Date, limi
 			update ${certificates} c set anonymised_at = now(),
 				record = jsonb_set(
 					jsonb_set(
-						jsonb_set(c.record, '{report,operator}', jsonb_build_object('name', ${ANONYMISED}::text), c.record->'report' ? 'operator'),
+						jsonb_set(c.record, '{report,operator}', jsonb_build_object('name', ${ANONYMISED}::text), coalesce(c.record->'report' ? 'operator', false)),
 						'{report,location}',
 						jsonb_strip_nulls(jsonb_build_object('site', ${ANONYMISED}::text, 'country', c.record->'report'->'location'->'country')),
-						c.record->'report' ? 'location'),
+						coalesce(c.record->'report' ? 'location', false)),
 					-- an operator-attested record names the attesting operator too
-					'{attestation,operator}', jsonb_build_object('name', ${ANONYMISED}::text), c.record->'attestation' ? 'operator')
+					'{attestation,operator}', jsonb_build_object('name', ${ANONYMISED}::text), coalesce(c.record->'attestation' ? 'operator', false))
 			where c.id in (
 				select id from ${certificates}
 				where anonymised_at is null and status in ('valid', 'revoked') and issued_at < ${before.toISOString()}::timestamptz
