@@ -4,8 +4,8 @@ import * as z from 'zod';
 
 import { type Client, type ClientMeta, formDataBodySerializer, type Options as Options2, type RequestResult, type ServerSentEventsResult, type TDataShape } from './client';
 import { client } from './client.gen';
-import type { ChangeAgentStatusData, ChangeAgentStatusErrors, ChangeAgentStatusResponses, ChangeMemberRoleData, ChangeMemberRoleErrors, ChangeMemberRoleResponses, ChangePlatformUserData, ChangePlatformUserErrors, ChangePlatformUserResponses, ChangeTenantStatusData, ChangeTenantStatusErrors, ChangeTenantStatusResponses, CreateEnrolmentTokenData, CreateEnrolmentTokenErrors, CreateEnrolmentTokenResponses, CreateTenantData, CreateTenantErrors, CreateTenantResponses, DisableServiceAccountData, DisableServiceAccountErrors, DisableServiceAccountResponses, DiscardDeadLetterData, DiscardDeadLetterErrors, DiscardDeadLetterResponses, EnrolAgentData, EnrolAgentErrors, EnrolAgentResponses, ExportAdminAuditEventsData, ExportAdminAuditEventsErrors, ExportAdminAuditEventsResponses, ExportAuditEventsData, ExportAuditEventsErrors, ExportAuditEventsResponses, ExportCertificatesData, ExportCertificatesErrors, ExportCertificatesResponses, GetAgentData, GetAgentErrors, GetAgentResponses, GetBuildinfoData, GetBuildinfoErrors, GetBuildinfoResponses, GetCertificateData, GetCertificateErrors, GetCertificatePdfData, GetCertificatePdfErrors, GetCertificatePdfResponses, GetCertificateResponses, GetHealthData, GetHealthErrors, GetHealthResponses, GetHealthzData, GetHealthzResponses, GetIngestedProofData, GetIngestedProofErrors, GetIngestedProofResponses, GetLicenceBalanceData, GetLicenceBalanceErrors, GetLicenceBalanceResponses, GetLogCheckpointData, GetLogCheckpointErrors, GetLogCheckpointResponses, GetLogConsistencyProofData, GetLogConsistencyProofErrors, GetLogConsistencyProofResponses, GetLogInclusionProofData, GetLogInclusionProofErrors, GetLogInclusionProofResponses, GetLogTilesCheckpointData, GetLogTilesCheckpointErrors, GetLogTilesCheckpointResponses, GetMaintenanceStatusData, GetMaintenanceStatusErrors, GetMaintenanceStatusResponses, GetMeData, GetMeErrors, GetMeResponses, GetMetricsData, GetMetricsResponses, GetOverviewStatsData, GetOverviewStatsErrors, GetOverviewStatsResponses, GetPolicyData, GetPolicyErrors, GetPolicyResponses, GetProofData, GetProofEncryptionCertificateData, GetProofEncryptionCertificateErrors, GetProofEncryptionCertificateResponses, GetProofErrors, GetProofResponses, GetPublicCertificateData, GetPublicCertificateErrors, GetPublicCertificatePdfData, GetPublicCertificatePdfErrors, GetPublicCertificatePdfResponses, GetPublicCertificateResponses, GetPublicKeysData, GetPublicKeysErrors, GetPublicKeysResponses, GetReadyzData, GetReadyzErrors, GetReadyzResponses, GetStandaloneVerifierData, GetStandaloneVerifierErrors, GetStandaloneVerifierResponses, GetSystemStatusData, GetSystemStatusErrors, GetSystemStatusResponses, GetTenantData, GetTenantErrors, GetTenantLicencesData, GetTenantLicencesErrors, GetTenantLicencesResponses, GetTenantLogoData, GetTenantLogoErrors, GetTenantLogoResponses, GetTenantResponses, GetTenantSettingsData, GetTenantSettingsErrors, GetTenantSettingsResponses, GrantLicencesData, GrantLicencesErrors, GrantLicencesResponses, ImportNwipeLogsData, ImportNwipeLogsErrors, ImportNwipeLogsResponses, IngestProofData, IngestProofErrors, IngestProofResponses, InviteMemberData, InviteMemberErrors, InviteMemberResponses, InviteTenantMemberData, InviteTenantMemberErrors, InviteTenantMemberResponses, ListAdminAuditEventsData, ListAdminAuditEventsErrors, ListAdminAuditEventsResponses, ListAgentsData, ListAgentsErrors, ListAgentsResponses, ListAuditEventsData, ListAuditEventsErrors, ListAuditEventsResponses, ListCertificatesData, ListCertificatesErrors, ListCertificatesResponses, ListDeadLettersData, ListDeadLettersErrors, ListDeadLettersResponses, ListLicenceLedgerData, ListLicenceLedgerErrors, ListLicenceLedgerResponses, ListMembersData, ListMembersErrors, ListMembersResponses, ListPlatformUsersData, ListPlatformUsersErrors, ListPlatformUsersResponses, ListProofsData, ListProofsErrors, ListProofsResponses, ListQueuesData, ListQueuesErrors, ListQueuesResponses, ListServiceAccountsData, ListServiceAccountsErrors, ListServiceAccountsResponses, ListSessionsData, ListSessionsErrors, ListSessionsResponses, ListTenantsData, ListTenantsErrors, ListTenantsResponses, PutTenantLogoData, PutTenantLogoErrors, PutTenantLogoResponses, RefundLicenceData, RefundLicenceErrors, RefundLicenceResponses, RegisterServiceAccountData, RegisterServiceAccountErrors, RegisterServiceAccountResponses, RemoveMemberData, RemoveMemberErrors, RemoveMemberResponses, ReprocessProofData, ReprocessProofErrors, ReprocessProofResponses, RetryDeadLetterData, RetryDeadLetterErrors, RetryDeadLetterResponses, RevokeAllSessionsData, RevokeAllSessionsErrors, RevokeAllSessionsResponses, RevokeCertificateData, RevokeCertificateErrors, RevokeCertificateResponses, RevokeSessionData, RevokeSessionErrors, RevokeSessionResponses, StreamEventsData, StreamEventsErrors, StreamEventsResponse, StreamEventsResponses, SubmitProofData, SubmitProofErrors, SubmitProofResponses, SubmitProofsBulkData, SubmitProofsBulkErrors, SubmitProofsBulkResponses, SwitchTenantData, SwitchTenantErrors, SwitchTenantResponses, UpdateTenantSettingsData, UpdateTenantSettingsErrors, UpdateTenantSettingsResponses, VerifyCertificatePdfData, VerifyCertificatePdfErrors, VerifyCertificatePdfResponses } from './types.gen';
-import { zChangeAgentStatusBody, zChangeAgentStatusHeaders, zChangeAgentStatusPath, zChangeAgentStatusResponse, zChangeMemberRoleBody, zChangeMemberRoleHeaders, zChangeMemberRolePath, zChangeMemberRoleResponse, zChangePlatformUserBody, zChangePlatformUserHeaders, zChangePlatformUserPath, zChangePlatformUserResponse, zChangeTenantStatusBody, zChangeTenantStatusHeaders, zChangeTenantStatusPath, zChangeTenantStatusResponse, zCreateEnrolmentTokenBody, zCreateEnrolmentTokenHeaders, zCreateEnrolmentTokenResponse, zCreateTenantBody, zCreateTenantHeaders, zCreateTenantResponse, zDisableServiceAccountHeaders, zDisableServiceAccountPath, zDisableServiceAccountResponse, zDiscardDeadLetterHeaders, zDiscardDeadLetterPath, zDiscardDeadLetterResponse, zEnrolAgentBody, zEnrolAgentResponse, zExportAdminAuditEventsQuery, zExportAdminAuditEventsResponse, zExportAuditEventsQuery, zExportAuditEventsResponse, zExportCertificatesQuery, zExportCertificatesResponse, zGetAgentPath, zGetAgentResponse, zGetBuildinfoResponse, zGetCertificatePath, zGetCertificatePdfPath, zGetCertificatePdfResponse, zGetCertificateResponse, zGetHealthResponse, zGetHealthzResponse, zGetIngestedProofPath, zGetIngestedProofResponse, zGetLicenceBalanceResponse, zGetLogCheckpointQuery, zGetLogCheckpointResponse, zGetLogConsistencyProofQuery, zGetLogConsistencyProofResponse, zGetLogInclusionProofQuery, zGetLogInclusionProofResponse, zGetLogTilesCheckpointResponse, zGetMaintenanceStatusResponse, zGetMeResponse, zGetMetricsResponse, zGetOverviewStatsQuery, zGetOverviewStatsResponse, zGetPolicyResponse, zGetProofEncryptionCertificateResponse, zGetProofPath, zGetProofResponse, zGetPublicCertificateHeaders, zGetPublicCertificatePath, zGetPublicCertificatePdfPath, zGetPublicCertificatePdfResponse, zGetPublicCertificateResponse, zGetPublicKeysResponse, zGetReadyzResponse, zGetStandaloneVerifierResponse, zGetSystemStatusResponse, zGetTenantLicencesPath, zGetTenantLicencesQuery, zGetTenantLicencesResponse, zGetTenantLogoResponse, zGetTenantPath, zGetTenantResponse, zGetTenantSettingsResponse, zGrantLicencesBody, zGrantLicencesHeaders, zGrantLicencesResponse, zImportNwipeLogsBody, zImportNwipeLogsHeaders, zImportNwipeLogsResponse, zIngestProofBody, zIngestProofHeaders, zIngestProofResponse, zInviteMemberBody, zInviteMemberHeaders, zInviteMemberResponse, zInviteTenantMemberBody, zInviteTenantMemberHeaders, zInviteTenantMemberPath, zInviteTenantMemberResponse, zListAdminAuditEventsQuery, zListAdminAuditEventsResponse, zListAgentsQuery, zListAgentsResponse, zListAuditEventsQuery, zListAuditEventsResponse, zListCertificatesQuery, zListCertificatesResponse, zListDeadLettersPath, zListDeadLettersQuery, zListDeadLettersResponse, zListLicenceLedgerQuery, zListLicenceLedgerResponse, zListMembersQuery, zListMembersResponse, zListPlatformUsersQuery, zListPlatformUsersResponse, zListProofsQuery, zListProofsResponse, zListQueuesResponse, zListServiceAccountsPath, zListServiceAccountsResponse, zListSessionsResponse, zListTenantsQuery, zListTenantsResponse, zPutTenantLogoBody, zPutTenantLogoHeaders, zPutTenantLogoResponse, zRefundLicenceBody, zRefundLicenceHeaders, zRefundLicenceResponse, zRegisterServiceAccountBody, zRegisterServiceAccountHeaders, zRegisterServiceAccountPath, zRegisterServiceAccountResponse, zRemoveMemberHeaders, zRemoveMemberPath, zRemoveMemberResponse, zReprocessProofHeaders, zReprocessProofPath, zReprocessProofResponse, zRetryDeadLetterHeaders, zRetryDeadLetterPath, zRetryDeadLetterResponse, zRevokeAllSessionsHeaders, zRevokeAllSessionsResponse, zRevokeCertificateBody, zRevokeCertificateHeaders, zRevokeCertificatePath, zRevokeCertificateResponse, zRevokeSessionHeaders, zRevokeSessionPath, zRevokeSessionResponse, zStreamEventsHeaders, zStreamEventsResponse, zSubmitProofBody, zSubmitProofHeaders, zSubmitProofResponse, zSubmitProofsBulkBody, zSubmitProofsBulkHeaders, zSubmitProofsBulkResponse, zSwitchTenantBody, zSwitchTenantHeaders, zSwitchTenantResponse, zUpdateTenantSettingsBody, zUpdateTenantSettingsHeaders, zUpdateTenantSettingsResponse, zVerifyCertificatePdfBody, zVerifyCertificatePdfHeaders, zVerifyCertificatePdfResponse } from './zod.gen';
+import type { ChangeAgentStatusData, ChangeAgentStatusErrors, ChangeAgentStatusResponses, ChangeMemberRoleData, ChangeMemberRoleErrors, ChangeMemberRoleResponses, ChangePlatformUserData, ChangePlatformUserErrors, ChangePlatformUserResponses, ChangeTenantStatusData, ChangeTenantStatusErrors, ChangeTenantStatusResponses, CreateEnrolmentTokenData, CreateEnrolmentTokenErrors, CreateEnrolmentTokenResponses, CreateTenantData, CreateTenantErrors, CreateTenantResponses, DisableServiceAccountData, DisableServiceAccountErrors, DisableServiceAccountResponses, DiscardDeadLetterData, DiscardDeadLetterErrors, DiscardDeadLetterResponses, DownloadAdminReportData, DownloadAdminReportErrors, DownloadAdminReportResponses, DownloadReportData, DownloadReportErrors, DownloadReportResponses, EnrolAgentData, EnrolAgentErrors, EnrolAgentResponses, ExportAdminAuditEventsData, ExportAdminAuditEventsErrors, ExportAdminAuditEventsResponses, ExportAuditEventsData, ExportAuditEventsErrors, ExportAuditEventsResponses, ExportBillingData, ExportBillingErrors, ExportBillingResponses, ExportCertificatesData, ExportCertificatesErrors, ExportCertificatesResponses, GetAgentData, GetAgentErrors, GetAgentResponses, GetBuildinfoData, GetBuildinfoErrors, GetBuildinfoResponses, GetCertificateData, GetCertificateErrors, GetCertificatePdfData, GetCertificatePdfErrors, GetCertificatePdfResponses, GetCertificateResponses, GetHealthData, GetHealthErrors, GetHealthResponses, GetHealthzData, GetHealthzResponses, GetIngestedProofData, GetIngestedProofErrors, GetIngestedProofResponses, GetLicenceBalanceData, GetLicenceBalanceErrors, GetLicenceBalanceResponses, GetLogCheckpointData, GetLogCheckpointErrors, GetLogCheckpointResponses, GetLogConsistencyProofData, GetLogConsistencyProofErrors, GetLogConsistencyProofResponses, GetLogInclusionProofData, GetLogInclusionProofErrors, GetLogInclusionProofResponses, GetLogTilesCheckpointData, GetLogTilesCheckpointErrors, GetLogTilesCheckpointResponses, GetMaintenanceStatusData, GetMaintenanceStatusErrors, GetMaintenanceStatusResponses, GetMeData, GetMeErrors, GetMeResponses, GetMetricsData, GetMetricsResponses, GetOverviewStatsData, GetOverviewStatsErrors, GetOverviewStatsResponses, GetPolicyData, GetPolicyErrors, GetPolicyResponses, GetProofData, GetProofEncryptionCertificateData, GetProofEncryptionCertificateErrors, GetProofEncryptionCertificateResponses, GetProofErrors, GetProofResponses, GetPublicCertificateData, GetPublicCertificateErrors, GetPublicCertificatePdfData, GetPublicCertificatePdfErrors, GetPublicCertificatePdfResponses, GetPublicCertificateResponses, GetPublicKeysData, GetPublicKeysErrors, GetPublicKeysResponses, GetReadyzData, GetReadyzErrors, GetReadyzResponses, GetReportData, GetReportErrors, GetReportResponses, GetStandaloneVerifierData, GetStandaloneVerifierErrors, GetStandaloneVerifierResponses, GetSystemStatusData, GetSystemStatusErrors, GetSystemStatusResponses, GetTenantData, GetTenantErrors, GetTenantLicencesData, GetTenantLicencesErrors, GetTenantLicencesResponses, GetTenantLogoData, GetTenantLogoErrors, GetTenantLogoResponses, GetTenantResponses, GetTenantSettingsData, GetTenantSettingsErrors, GetTenantSettingsResponses, GrantLicencesData, GrantLicencesErrors, GrantLicencesResponses, ImportNwipeLogsData, ImportNwipeLogsErrors, ImportNwipeLogsResponses, IngestProofData, IngestProofErrors, IngestProofResponses, InviteMemberData, InviteMemberErrors, InviteMemberResponses, InviteTenantMemberData, InviteTenantMemberErrors, InviteTenantMemberResponses, ListAdminAuditEventsData, ListAdminAuditEventsErrors, ListAdminAuditEventsResponses, ListAdminReportsData, ListAdminReportsErrors, ListAdminReportsResponses, ListAgentsData, ListAgentsErrors, ListAgentsResponses, ListAuditEventsData, ListAuditEventsErrors, ListAuditEventsResponses, ListCertificatesData, ListCertificatesErrors, ListCertificatesResponses, ListDeadLettersData, ListDeadLettersErrors, ListDeadLettersResponses, ListLicenceLedgerData, ListLicenceLedgerErrors, ListLicenceLedgerResponses, ListMembersData, ListMembersErrors, ListMembersResponses, ListPlatformUsersData, ListPlatformUsersErrors, ListPlatformUsersResponses, ListProofsData, ListProofsErrors, ListProofsResponses, ListQueuesData, ListQueuesErrors, ListQueuesResponses, ListReportsData, ListReportsErrors, ListReportsResponses, ListServiceAccountsData, ListServiceAccountsErrors, ListServiceAccountsResponses, ListSessionsData, ListSessionsErrors, ListSessionsResponses, ListTenantsData, ListTenantsErrors, ListTenantsResponses, PutTenantLogoData, PutTenantLogoErrors, PutTenantLogoResponses, RefundLicenceData, RefundLicenceErrors, RefundLicenceResponses, RegisterServiceAccountData, RegisterServiceAccountErrors, RegisterServiceAccountResponses, RemoveMemberData, RemoveMemberErrors, RemoveMemberResponses, ReprocessProofData, ReprocessProofErrors, ReprocessProofResponses, RetryDeadLetterData, RetryDeadLetterErrors, RetryDeadLetterResponses, RevokeAllSessionsData, RevokeAllSessionsErrors, RevokeAllSessionsResponses, RevokeCertificateData, RevokeCertificateErrors, RevokeCertificateResponses, RevokeSessionData, RevokeSessionErrors, RevokeSessionResponses, RunReportsData, RunReportsErrors, RunReportsResponses, StreamEventsData, StreamEventsErrors, StreamEventsResponse, StreamEventsResponses, SubmitProofData, SubmitProofErrors, SubmitProofResponses, SubmitProofsBulkData, SubmitProofsBulkErrors, SubmitProofsBulkResponses, SwitchTenantData, SwitchTenantErrors, SwitchTenantResponses, UpdateTenantSettingsData, UpdateTenantSettingsErrors, UpdateTenantSettingsResponses, VerifyCertificatePdfData, VerifyCertificatePdfErrors, VerifyCertificatePdfResponses } from './types.gen';
+import { zChangeAgentStatusBody, zChangeAgentStatusHeaders, zChangeAgentStatusPath, zChangeAgentStatusResponse, zChangeMemberRoleBody, zChangeMemberRoleHeaders, zChangeMemberRolePath, zChangeMemberRoleResponse, zChangePlatformUserBody, zChangePlatformUserHeaders, zChangePlatformUserPath, zChangePlatformUserResponse, zChangeTenantStatusBody, zChangeTenantStatusHeaders, zChangeTenantStatusPath, zChangeTenantStatusResponse, zCreateEnrolmentTokenBody, zCreateEnrolmentTokenHeaders, zCreateEnrolmentTokenResponse, zCreateTenantBody, zCreateTenantHeaders, zCreateTenantResponse, zDisableServiceAccountHeaders, zDisableServiceAccountPath, zDisableServiceAccountResponse, zDiscardDeadLetterHeaders, zDiscardDeadLetterPath, zDiscardDeadLetterResponse, zDownloadAdminReportPath, zDownloadAdminReportResponse, zDownloadReportPath, zDownloadReportResponse, zEnrolAgentBody, zEnrolAgentResponse, zExportAdminAuditEventsQuery, zExportAdminAuditEventsResponse, zExportAuditEventsQuery, zExportAuditEventsResponse, zExportBillingQuery, zExportBillingResponse, zExportCertificatesQuery, zExportCertificatesResponse, zGetAgentPath, zGetAgentResponse, zGetBuildinfoResponse, zGetCertificatePath, zGetCertificatePdfPath, zGetCertificatePdfResponse, zGetCertificateResponse, zGetHealthResponse, zGetHealthzResponse, zGetIngestedProofPath, zGetIngestedProofResponse, zGetLicenceBalanceResponse, zGetLogCheckpointQuery, zGetLogCheckpointResponse, zGetLogConsistencyProofQuery, zGetLogConsistencyProofResponse, zGetLogInclusionProofQuery, zGetLogInclusionProofResponse, zGetLogTilesCheckpointResponse, zGetMaintenanceStatusResponse, zGetMeResponse, zGetMetricsResponse, zGetOverviewStatsQuery, zGetOverviewStatsResponse, zGetPolicyResponse, zGetProofEncryptionCertificateResponse, zGetProofPath, zGetProofResponse, zGetPublicCertificateHeaders, zGetPublicCertificatePath, zGetPublicCertificatePdfPath, zGetPublicCertificatePdfResponse, zGetPublicCertificateResponse, zGetPublicKeysResponse, zGetReadyzResponse, zGetReportPath, zGetReportResponse, zGetStandaloneVerifierResponse, zGetSystemStatusResponse, zGetTenantLicencesPath, zGetTenantLicencesQuery, zGetTenantLicencesResponse, zGetTenantLogoResponse, zGetTenantPath, zGetTenantResponse, zGetTenantSettingsResponse, zGrantLicencesBody, zGrantLicencesHeaders, zGrantLicencesResponse, zImportNwipeLogsBody, zImportNwipeLogsHeaders, zImportNwipeLogsResponse, zIngestProofBody, zIngestProofHeaders, zIngestProofResponse, zInviteMemberBody, zInviteMemberHeaders, zInviteMemberResponse, zInviteTenantMemberBody, zInviteTenantMemberHeaders, zInviteTenantMemberPath, zInviteTenantMemberResponse, zListAdminAuditEventsQuery, zListAdminAuditEventsResponse, zListAdminReportsQuery, zListAdminReportsResponse, zListAgentsQuery, zListAgentsResponse, zListAuditEventsQuery, zListAuditEventsResponse, zListCertificatesQuery, zListCertificatesResponse, zListDeadLettersPath, zListDeadLettersQuery, zListDeadLettersResponse, zListLicenceLedgerQuery, zListLicenceLedgerResponse, zListMembersQuery, zListMembersResponse, zListPlatformUsersQuery, zListPlatformUsersResponse, zListProofsQuery, zListProofsResponse, zListQueuesResponse, zListReportsQuery, zListReportsResponse, zListServiceAccountsPath, zListServiceAccountsResponse, zListSessionsResponse, zListTenantsQuery, zListTenantsResponse, zPutTenantLogoBody, zPutTenantLogoHeaders, zPutTenantLogoResponse, zRefundLicenceBody, zRefundLicenceHeaders, zRefundLicenceResponse, zRegisterServiceAccountBody, zRegisterServiceAccountHeaders, zRegisterServiceAccountPath, zRegisterServiceAccountResponse, zRemoveMemberHeaders, zRemoveMemberPath, zRemoveMemberResponse, zReprocessProofHeaders, zReprocessProofPath, zReprocessProofResponse, zRetryDeadLetterHeaders, zRetryDeadLetterPath, zRetryDeadLetterResponse, zRevokeAllSessionsHeaders, zRevokeAllSessionsResponse, zRevokeCertificateBody, zRevokeCertificateHeaders, zRevokeCertificatePath, zRevokeCertificateResponse, zRevokeSessionHeaders, zRevokeSessionPath, zRevokeSessionResponse, zRunReportsBody, zRunReportsHeaders, zRunReportsResponse, zStreamEventsHeaders, zStreamEventsResponse, zSubmitProofBody, zSubmitProofHeaders, zSubmitProofResponse, zSubmitProofsBulkBody, zSubmitProofsBulkHeaders, zSubmitProofsBulkResponse, zSwitchTenantBody, zSwitchTenantHeaders, zSwitchTenantResponse, zUpdateTenantSettingsBody, zUpdateTenantSettingsHeaders, zUpdateTenantSettingsResponse, zVerifyCertificatePdfBody, zVerifyCertificatePdfHeaders, zVerifyCertificatePdfResponse } from './zod.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -531,12 +531,20 @@ export const listAuditEvents = <ThrowOnError extends boolean = false>(options?: 
 });
 
 /**
- * Export the audit trail of my tenant (CSV)
+ * Export the audit trail of my tenant (CSV), or its chain (NDJSON, JSON)
  *
- * The rows `listAuditEvents` shows for the same filters, newest first,
- * as RFC 4180 CSV with a header row: time, actor (name, e-mail, kind,
- * role), action, target and its label, result, correlation id, source
- * address, details (JSON) and the row's hash. At most 10,000 rows.
+ * `format=csv` (the default): the rows `listAuditEvents` shows for the
+ * same filters, newest first, as RFC 4180 CSV with a header row: time,
+ * actor (name, e-mail, kind, role), action, target and its label,
+ * result, correlation id, source address, details (JSON) and the row's
+ * hash. At most 10,000 rows.
+ *
+ * `format=ndjson` or `json`: the tenant's audit chain in chain order
+ * (`seq` ascending), with every hashed field and `prevHash`/`hash`, so
+ * an auditor can recompute the chain offline (the handbook's audit page
+ * has a script). Only `from`/`to` apply (another filter answers 422): a
+ * stretch of the chain, whose first row's `prevHash` links it to the
+ * rows before. Streamed with bounded memory, however long the chain.
  *
  */
 export const exportAuditEvents = <ThrowOnError extends boolean = false>(options?: Options<ExportAuditEventsData, ThrowOnError>): RequestResult<ExportAuditEventsResponses, ExportAuditEventsErrors, ThrowOnError> => (options?.client ?? client).get<ExportAuditEventsResponses, ExportAuditEventsErrors, ThrowOnError>({
@@ -585,11 +593,17 @@ export const listAdminAuditEvents = <ThrowOnError extends boolean = false>(optio
 });
 
 /**
- * Export the platform's audit trail (CSV)
+ * Export the platform's audit trail (CSV), or its chains (NDJSON, JSON)
  *
- * The rows `listAdminAuditEvents` shows for the same filters, newest
- * first, as RFC 4180 CSV (the columns of `exportAuditEvents`, with the
- * chain and position first). At most 10,000 rows.
+ * Platform admins only. `format=csv` (the default): the rows
+ * `listAdminAuditEvents` shows for the same filters, newest first, as
+ * RFC 4180 CSV (the columns of `exportAuditEvents`, with the chain and
+ * position first). At most 10,000 rows.
+ *
+ * `format=ndjson` or `json`: as `exportAuditEvents`, for one tenant's
+ * chain (`tenantId`), the platform chain (`tenantId=platform`) or every
+ * chain (chain by chain, each in `seq` order); only `tenantId`, `from`
+ * and `to` apply (another filter answers 422).
  *
  */
 export const exportAdminAuditEvents = <ThrowOnError extends boolean = false>(options?: Options<ExportAdminAuditEventsData, ThrowOnError>): RequestResult<ExportAdminAuditEventsResponses, ExportAdminAuditEventsErrors, ThrowOnError> => (options?.client ?? client).get<ExportAdminAuditEventsResponses, ExportAdminAuditEventsErrors, ThrowOnError>({
@@ -1201,11 +1215,16 @@ export const getOverviewStats = <ThrowOnError extends boolean = false>(options?:
 });
 
 /**
- * Export the certificates of my tenant (CSV or JSON)
+ * Export the certificates of my tenant (CSV, JSON or NDJSON)
  *
  * Every certificate of the tenant (optionally of one status), newest
- * first, streamed page by page: `format=json` (the default; one JSON
- * array) or `format=csv` (RFC 4180, header row). Sent as an attachment.
+ * first, streamed page by page with bounded memory however many there
+ * are: `format=json` (the default; one JSON array), `format=ndjson`
+ * (one JSON object per line, RFC 7464-style newline-delimited) or
+ * `format=csv` (RFC 4180, header row). With `from` and/or `to` only
+ * certificates issued in that interval are exported (certificates still
+ * being issued have no issue time and are left out), newest issue time
+ * first. Sent as an attachment.
  *
  */
 export const exportCertificates = <ThrowOnError extends boolean = false>(options?: Options<ExportCertificatesData, ThrowOnError>): RequestResult<ExportCertificatesResponses, ExportCertificatesErrors, ThrowOnError> => (options?.client ?? client).get<ExportCertificatesResponses, ExportCertificatesErrors, ThrowOnError>({
@@ -1225,6 +1244,190 @@ export const exportCertificates = <ThrowOnError extends boolean = false>(options
             type: 'http'
         }],
     url: '/api/v1/certificates/export',
+    ...options
+});
+
+/**
+ * Monthly billing reports of my tenant
+ *
+ * The tenant's monthly reports, newest month first and, within a month,
+ * newest version first (a platform admin may generate a month again:
+ * each run is kept as a new version). A report is `generating` until
+ * its artefacts are stored, then `published` with their SHA-256.
+ *
+ */
+export const listReports = <ThrowOnError extends boolean = false>(options?: Options<ListReportsData, ThrowOnError>): RequestResult<ListReportsResponses, ListReportsErrors, ThrowOnError> => (options?.client ?? client).get<ListReportsResponses, ListReportsErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: z.never().optional(),
+        query: zListReportsQuery.optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zListReportsResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }, {
+            key: 'bearerAuth',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/api/v1/reports',
+    ...options
+});
+
+/**
+ * One monthly report of my tenant, with its breakdowns
+ */
+export const getReport = <ThrowOnError extends boolean = false>(options: Options<GetReportData, ThrowOnError>): RequestResult<GetReportResponses, GetReportErrors, ThrowOnError> => (options.client ?? client).get<GetReportResponses, GetReportErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: zGetReportPath,
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zGetReportResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }, {
+            key: 'bearerAuth',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/api/v1/reports/{id}',
+    ...options
+});
+
+/**
+ * Download an artefact of a monthly report of my tenant
+ *
+ * `csv` (one row per certificate), `json` (`BillingReportDocument`) or
+ * `pdf` (the signed statement, PAdES). The answer carries the
+ * artefact's SHA-256 as `Repr-Digest` (RFC 9530), the same value as in
+ * the report. 409 `conflict` while the report is still generating.
+ *
+ */
+export const downloadReport = <ThrowOnError extends boolean = false>(options: Options<DownloadReportData, ThrowOnError>): RequestResult<DownloadReportResponses, DownloadReportErrors, ThrowOnError> => (options.client ?? client).get<DownloadReportResponses, DownloadReportErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: zDownloadReportPath,
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zDownloadReportResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }, {
+            key: 'bearerAuth',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/api/v1/reports/{id}/{format}',
+    ...options
+});
+
+/**
+ * Monthly reports of every tenant and the platform
+ *
+ * Platform admins only. Every report (all versions), newest month
+ * first; `month` narrows it to one month, `tenantId` to one tenant (or
+ * `platform` for the platform-wide report).
+ *
+ */
+export const listAdminReports = <ThrowOnError extends boolean = false>(options?: Options<ListAdminReportsData, ThrowOnError>): RequestResult<ListAdminReportsResponses, ListAdminReportsErrors, ThrowOnError> => (options?.client ?? client).get<ListAdminReportsResponses, ListAdminReportsErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: z.never().optional(),
+        query: zListAdminReportsQuery.optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zListAdminReportsResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/reports',
+    ...options
+});
+
+/**
+ * Generate a month's reports again (new versions)
+ *
+ * Platform admins only. Queues a new version of the month's report for
+ * one tenant (`tenantId`), or for every tenant whose month has ended in
+ * its time zone plus the platform-wide report. Published versions are
+ * never replaced; the new ones are generated by the reports worker and
+ * appear as `generating` at once. A month that has not ended yet (in the
+ * tenant's time zone; UTC for the platform report) answers 422. Audited
+ * (`report.regenerate`). Send an Idempotency-Key: a replay queues nothing.
+ *
+ */
+export const runReports = <ThrowOnError extends boolean = false>(options: Options<RunReportsData, ThrowOnError>): RequestResult<RunReportsResponses, RunReportsErrors, ThrowOnError> => (options.client ?? client).post<RunReportsResponses, RunReportsErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: zRunReportsBody,
+        headers: zRunReportsHeaders.optional(),
+        path: z.never().optional(),
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zRunReportsResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/reports/run',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Download an artefact of any report
+ *
+ * Platform admins only; as `downloadReport`, for every tenant's reports and the platform-wide one.
+ */
+export const downloadAdminReport = <ThrowOnError extends boolean = false>(options: Options<DownloadAdminReportData, ThrowOnError>): RequestResult<DownloadAdminReportResponses, DownloadAdminReportErrors, ThrowOnError> => (options.client ?? client).get<DownloadAdminReportResponses, DownloadAdminReportErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: zDownloadAdminReportPath,
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zDownloadAdminReportResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/reports/{id}/{format}',
+    ...options
+});
+
+/**
+ * Export the licence ledger of every tenant (CSV, JSON or NDJSON)
+ *
+ * Platform admins only. Every ledger row of every tenant (or of
+ * `tenantId`) booked in [`from`, `to`), oldest first, with the tenant's
+ * slug: the facts a billing system invoices from. Streamed page by page
+ * with bounded memory, however many rows there are.
+ *
+ */
+export const exportBilling = <ThrowOnError extends boolean = false>(options?: Options<ExportBillingData, ThrowOnError>): RequestResult<ExportBillingResponses, ExportBillingErrors, ThrowOnError> => (options?.client ?? client).get<ExportBillingResponses, ExportBillingErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: z.never().optional(),
+        query: zExportBillingQuery.optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zExportBillingResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/billing/export',
     ...options
 });
 

@@ -63,26 +63,39 @@ export type TenantSettings = {
     language: TenantLanguage;
     status: TenantStatus;
     hasLogo: boolean;
-    /**
-     * IANA time zone the dashboard shows dates in.
-     */
-    timeZone: string;
+    timeZone: TimeZone;
     certificateOperator: CertificateOperator;
+    lowBalanceThreshold: LowBalanceThreshold;
 };
 
 export type TenantSettingsChange = {
     name?: string;
     language?: TenantLanguage;
-    /**
-     * An IANA time zone name (422 when unknown).
-     */
-    timeZone?: string;
+    timeZone?: TimeZone;
     certificateOperator?: CertificateOperator;
+    lowBalanceThreshold?: LowBalanceThreshold;
 };
 
 export type TenantSwitch = {
     tenantId: string;
 };
+
+/**
+ * IANA time zone name (e.g. `Europe/Berlin`) in which the dashboard
+ * shows the tenant's dates and its monthly reports count months and
+ * days. An unknown name answers 422.
+ *
+ */
+export type TimeZone = string;
+
+/**
+ * When the licence balance falls below this number, `licences.low` is
+ * raised once (again only after the balance has been at or above it);
+ * 0 turns the warning off. `licences.exhausted` is raised when the
+ * balance reaches zero, whatever the threshold.
+ *
+ */
+export type LowBalanceThreshold = number;
 
 export type TenantStatusChange = {
     status: TenantStatus;
@@ -1093,6 +1106,280 @@ export type LicenceRefund = {
     reason: string;
 };
 
+/**
+ * A calendar month, `YYYY-MM`.
+ */
+export type ReportMonth = string;
+
+export type ReportStatus = 'generating' | 'published';
+
+/**
+ * A stored artefact; null until it is stored.
+ */
+export type ReportArtefact = {
+    /**
+     * hex SHA-256 of the file, as downloaded.
+     */
+    sha256: string;
+    bytes: number;
+} | null;
+
+/**
+ * Sums of the licence ledger's rows booked in the period, by kind
+ * (`closing` = `opening` + `grants` + `topUps` − `consumptions` +
+ * `refunds` + `corrections`); `opening` sums every row before it.
+ *
+ */
+export type ReportLedgerTotals = {
+    opening: number;
+    grants: number;
+    topUps: number;
+    /**
+     * Licences consumed (one per certified proof), as a positive number.
+     */
+    consumptions: number;
+    refunds: number;
+    /**
+     * Net sum of corrections (may be negative).
+     */
+    corrections: number;
+    closing: number;
+};
+
+export type ReportTotals = {
+    ledger: ReportLedgerTotals;
+    certificates: {
+        /**
+         * Certificates whose issue time is in the period.
+         */
+        issued: number;
+        /**
+         * Certificates revoked in the period (whenever issued).
+         */
+        revoked: number;
+        /**
+         * Certificates whose anchoring on chain completed in the period.
+         */
+        anchored: number;
+    };
+    /**
+     * Proofs rejected in the period (each proof once per code).
+     */
+    rejected: number;
+};
+
+export type ReportCount = {
+    /**
+     * The value counted (`unknown` when the report does not state it).
+     */
+    key: string;
+    count: number;
+};
+
+export type ReportAgentCount = {
+    /**
+     * The signing agent's certificate serial (hex), as in the certificate record.
+     */
+    certificateSerial: string;
+    /**
+     * The enrolled agent's name; null when no agent of the tenant has this serial.
+     */
+    name: string | null;
+    count: number;
+};
+
+export type ReportDay = {
+    /**
+     * A calendar day in the report's time zone.
+     */
+    day: string;
+    issued: number;
+    revoked: number;
+    /**
+     * Licences consumed that day.
+     */
+    consumed: number;
+};
+
+export type ReportRejection = {
+    code: RejectionCode;
+    count: number;
+};
+
+/**
+ * One tenant's figures in the platform-wide report (its month counted in UTC).
+ */
+export type ReportTenantRow = {
+    tenantId: string;
+    slug: string;
+    name: string;
+    ledger: ReportLedgerTotals;
+    issued: number;
+    revoked: number;
+    anchored: number;
+    rejected: number;
+};
+
+/**
+ * Certificates issued in the period by media type, NIST SP 800-88
+ * method (Clear, Purge, Destroy), result and signing agent, and per
+ * day; proofs rejected in the period by code. `tenants` lists every
+ * tenant in the platform-wide report (empty in a tenant's report).
+ *
+ */
+export type ReportBreakdown = {
+    mediaType: Array<ReportCount>;
+    method: Array<ReportCount>;
+    result: Array<ReportCount>;
+    agent: Array<ReportAgentCount>;
+    day: Array<ReportDay>;
+    rejections: Array<ReportRejection>;
+    tenants: Array<ReportTenantRow>;
+};
+
+export type Report = {
+    id: string;
+    month: ReportMonth;
+    /**
+     * 1 for the scheduled report; each on-demand run adds the next version.
+     */
+    version: number;
+    status: ReportStatus;
+    /**
+     * The tenant reported on; null for the platform-wide report.
+     */
+    tenant: TenantRef | null;
+    timeZone: TimeZone;
+    language: TenantLanguage;
+    /**
+     * First instant of the month in `timeZone`.
+     */
+    periodStart: string;
+    /**
+     * First instant of the next month in `timeZone` (exclusive).
+     */
+    periodEnd: string;
+    /**
+     * Null while generating.
+     */
+    totals: ReportTotals | null;
+    artefacts: {
+        csv: ReportArtefact;
+        json: ReportArtefact;
+        pdf: ReportArtefact;
+    };
+    requestedBy: AuditActor;
+    reason: string | null;
+    createdAt: string;
+    publishedAt: string | null;
+};
+
+export type ReportDetail = {
+    report: Report;
+    /**
+     * Null while generating.
+     */
+    breakdown: ReportBreakdown | null;
+};
+
+export type ReportList = {
+    items: Array<Report>;
+    nextCursor: string | null;
+};
+
+export type ReportRun = {
+    month: ReportMonth;
+    /**
+     * One tenant; omitted, every tenant whose month has ended, and the platform-wide report.
+     */
+    tenantId?: string;
+    /**
+     * Why the month is generated again (kept with the version and in the audit trail).
+     */
+    reason?: string;
+};
+
+export type ReportRunAccepted = {
+    month: ReportMonth;
+    reports: Array<Report>;
+};
+
+/**
+ * One certificate issued in the period, as of the period's end (a later revocation is not shown). The CSV has the same columns in this order.
+ */
+export type ReportCertificateRow = {
+    certificateId: string;
+    proofId: string;
+    issuedAt: string;
+    /**
+     * The issue day in the report's time zone.
+     */
+    day: string;
+    status: 'valid' | 'revoked';
+    revokedAt: string | null;
+    mediaType: string | null;
+    manufacturer: string | null;
+    model: string | null;
+    serial: string | null;
+    capacityBytes: number | null;
+    /**
+     * NIST SP 800-88 method (Clear, Purge, Destroy).
+     */
+    method: string | null;
+    technique: string | null;
+    /**
+     * `erased`, `erased_with_warnings` or `failed`.
+     */
+    result: string | null;
+    agentSerial: string | null;
+    assetTag: string | null;
+    logIndex: number | null;
+    recordSha256: string;
+};
+
+/**
+ * The JSON artefact of a monthly report (`format`
+ * `wipecert-billing-report/1`). It holds only what the data says — no
+ * generation time, no version — so generating the month again from the
+ * same ledger and certificates gives the same bytes. Keys are written in
+ * this order, numbers as integers. `certificates` lists a tenant's
+ * certificates issued in the period, oldest first (empty in the
+ * platform-wide report, whose per-tenant figures are `breakdown.tenants`).
+ *
+ */
+export type BillingReportDocument = {
+    format: 'wipecert-billing-report/1';
+    scope: 'tenant' | 'platform';
+    tenant: TenantRef | null;
+    month: ReportMonth;
+    timeZone: TimeZone;
+    period: {
+        start: string;
+        end: string;
+    };
+    totals: ReportTotals;
+    breakdown: ReportBreakdown;
+    certificates: Array<ReportCertificateRow>;
+};
+
+/**
+ * One licence ledger row. The CSV has the same columns in this order.
+ */
+export type BillingExportRow = {
+    ledgerId: number;
+    tenantId: string;
+    tenantSlug: string;
+    kind: LedgerKind;
+    amount: number;
+    balanceAfter: number;
+    /**
+     * Public ID of the proof charged or refunded.
+     */
+    proofId: string | null;
+    reason: string | null;
+    createdAt: string;
+};
+
 export type AgentId = string;
 
 /**
@@ -1136,6 +1423,33 @@ export type JobId = string;
  * The certificate's public ID, as printed on it and in its QR code.
  */
 export type PublicCertificateId = string;
+
+/**
+ * `json` (one array), `ndjson` (one object per line) or `csv` (RFC 4180, header row).
+ */
+export type ExportFormat = 'csv' | 'json' | 'ndjson';
+
+/**
+ * `csv` (the filtered rows, newest first; the default), or the chain in `seq` order as `ndjson` (one row per line) or `json` (one array).
+ */
+export type AuditExportFormat = 'csv' | 'ndjson' | 'json';
+
+/**
+ * Rows at or after this instant (UTC, e.g. `2026-01-01T00:00:00Z`).
+ */
+export type ExportFrom = string;
+
+/**
+ * Rows before this instant (UTC, exclusive).
+ */
+export type ExportTo = string;
+
+export type ReportId = string;
+
+/**
+ * `csv`, `json` or `pdf`.
+ */
+export type ReportFormat = 'csv' | 'json' | 'pdf';
 
 /**
  * Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header):
@@ -2085,6 +2399,10 @@ export type ExportAuditEventsData = {
     path?: never;
     query?: {
         /**
+         * `csv` (the filtered rows, newest first; the default), or the chain in `seq` order as `ndjson` (one row per line) or `json` (one array).
+         */
+        format?: 'csv' | 'ndjson' | 'json';
+        /**
          * Exact action (`member.invite`), or a prefix ending in `*` (`member.*`).
          */
         action?: string;
@@ -2123,6 +2441,10 @@ export type ExportAuditEventsErrors = {
      */
     403: Error;
     /**
+     * Some input is invalid (`validation_failed`); `details` names the fields.
+     */
+    422: Error;
+    /**
      * An error in the one envelope.
      */
     default: Error;
@@ -2132,9 +2454,9 @@ export type ExportAuditEventsError = ExportAuditEventsErrors[keyof ExportAuditEv
 
 export type ExportAuditEventsResponses = {
     /**
-     * The CSV file, as an attachment.
+     * The export file, as an attachment.
      */
-    200: string;
+    200: Array<AuditEvent>;
 };
 
 export type ExportAuditEventsResponse = ExportAuditEventsResponses[keyof ExportAuditEventsResponses];
@@ -2216,7 +2538,11 @@ export type ExportAdminAuditEventsData = {
     path?: never;
     query?: {
         /**
-         * One tenant's rows (its id), or `platform` for rows without a tenant.
+         * `csv` (the filtered rows, newest first; the default), or the chain in `seq` order as `ndjson` (one row per line) or `json` (one array).
+         */
+        format?: 'csv' | 'ndjson' | 'json';
+        /**
+         * One tenant's rows (its id), or `platform` for rows without a tenant (the platform chain).
          */
         tenantId?: string;
         /**
@@ -2258,6 +2584,10 @@ export type ExportAdminAuditEventsErrors = {
      */
     403: Error;
     /**
+     * Some input is invalid (`validation_failed`); `details` names the fields.
+     */
+    422: Error;
+    /**
      * An error in the one envelope.
      */
     default: Error;
@@ -2267,9 +2597,9 @@ export type ExportAdminAuditEventsError = ExportAdminAuditEventsErrors[keyof Exp
 
 export type ExportAdminAuditEventsResponses = {
     /**
-     * The CSV file, as an attachment.
+     * The export file, as an attachment.
      */
-    200: string;
+    200: Array<AuditEvent>;
 };
 
 export type ExportAdminAuditEventsResponse = ExportAdminAuditEventsResponses[keyof ExportAdminAuditEventsResponses];
@@ -3299,12 +3629,23 @@ export type ExportCertificatesData = {
     body?: never;
     path?: never;
     query?: {
-        format?: 'csv' | 'json';
+        /**
+         * `json` (one array), `ndjson` (one object per line) or `csv` (RFC 4180, header row).
+         */
+        format?: 'csv' | 'json' | 'ndjson';
         status?: CertificateStatus;
         /**
          * `agent`: proofs signed by an enrolled agent; `operator`: evidence attested by the operator who uploaded it (nwipe logs).
          */
         attestation?: AttestationKind;
+        /**
+         * Rows at or after this instant (UTC, e.g. `2026-01-01T00:00:00Z`).
+         */
+        from?: string;
+        /**
+         * Rows before this instant (UTC, exclusive).
+         */
+        to?: string;
     };
     url: '/api/v1/certificates/export';
 };
@@ -3318,6 +3659,10 @@ export type ExportCertificatesErrors = {
      * The caller's role or scopes do not allow this (`forbidden`).
      */
     403: Error;
+    /**
+     * Some input is invalid (`validation_failed`); `details` names the fields.
+     */
+    422: Error;
     /**
      * An error in the one envelope.
      */
@@ -3334,6 +3679,327 @@ export type ExportCertificatesResponses = {
 };
 
 export type ExportCertificatesResponse = ExportCertificatesResponses[keyof ExportCertificatesResponses];
+
+export type ListReportsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * The `nextCursor` of the previous page.
+         */
+        cursor?: string;
+        limit?: number;
+    };
+    url: '/api/v1/reports';
+};
+
+export type ListReportsErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type ListReportsError = ListReportsErrors[keyof ListReportsErrors];
+
+export type ListReportsResponses = {
+    /**
+     * Reports, newest month first.
+     */
+    200: ReportList;
+};
+
+export type ListReportsResponse = ListReportsResponses[keyof ListReportsResponses];
+
+export type GetReportData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/reports/{id}';
+};
+
+export type GetReportErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * Nothing with this id in the caller's tenant (`not_found`); another tenant's object answers the same.
+     */
+    404: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type GetReportError = GetReportErrors[keyof GetReportErrors];
+
+export type GetReportResponses = {
+    /**
+     * The report, its totals and breakdowns (null while generating).
+     */
+    200: ReportDetail;
+};
+
+export type GetReportResponse = GetReportResponses[keyof GetReportResponses];
+
+export type DownloadReportData = {
+    body?: never;
+    path: {
+        id: string;
+        /**
+         * `csv`, `json` or `pdf`.
+         */
+        format: 'csv' | 'json' | 'pdf';
+    };
+    query?: never;
+    url: '/api/v1/reports/{id}/{format}';
+};
+
+export type DownloadReportErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * Nothing with this id in the caller's tenant (`not_found`); another tenant's object answers the same.
+     */
+    404: Error;
+    /**
+     * The change conflicts with the current state (`conflict`).
+     */
+    409: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type DownloadReportError = DownloadReportErrors[keyof DownloadReportErrors];
+
+export type DownloadReportResponses = {
+    /**
+     * The artefact.
+     */
+    200: BillingReportDocument;
+};
+
+export type DownloadReportResponse = DownloadReportResponses[keyof DownloadReportResponses];
+
+export type ListAdminReportsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * The `nextCursor` of the previous page.
+         */
+        cursor?: string;
+        limit?: number;
+        month?: ReportMonth;
+        /**
+         * One tenant's reports (its id), or `platform` for the platform-wide report.
+         */
+        tenantId?: string;
+    };
+    url: '/api/v1/admin/reports';
+};
+
+export type ListAdminReportsErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type ListAdminReportsError = ListAdminReportsErrors[keyof ListAdminReportsErrors];
+
+export type ListAdminReportsResponses = {
+    /**
+     * Reports, newest month first.
+     */
+    200: ReportList;
+};
+
+export type ListAdminReportsResponse = ListAdminReportsResponses[keyof ListAdminReportsResponses];
+
+export type RunReportsData = {
+    body: ReportRun;
+    headers?: {
+        /**
+         * Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header):
+         * the first request with a key runs and its answer is stored with the change, in
+         * one transaction; the same key and request within IDEMPOTENCY_TTL gets the stored
+         * answer again with `Idempotent-Replayed: true`; the same key with another request
+         * is 409 `idempotency_key_reused`; while the first is still running, a duplicate
+         * waits, then gets its answer (or 409 `conflict` with Retry-After after
+         * IDEMPOTENCY_WAIT_TIMEOUT). Keys are per caller. A UUID v4 is a good key.
+         *
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/admin/reports/run';
+};
+
+export type RunReportsErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * Nothing with this id in the caller's tenant (`not_found`); another tenant's object answers the same.
+     */
+    404: Error;
+    /**
+     * Some input is invalid (`validation_failed`); `details` names the fields.
+     */
+    422: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type RunReportsError = RunReportsErrors[keyof RunReportsErrors];
+
+export type RunReportsResponses = {
+    /**
+     * The versions queued.
+     */
+    202: ReportRunAccepted;
+};
+
+export type RunReportsResponse = RunReportsResponses[keyof RunReportsResponses];
+
+export type DownloadAdminReportData = {
+    body?: never;
+    path: {
+        id: string;
+        /**
+         * `csv`, `json` or `pdf`.
+         */
+        format: 'csv' | 'json' | 'pdf';
+    };
+    query?: never;
+    url: '/api/v1/admin/reports/{id}/{format}';
+};
+
+export type DownloadAdminReportErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * Nothing with this id in the caller's tenant (`not_found`); another tenant's object answers the same.
+     */
+    404: Error;
+    /**
+     * The change conflicts with the current state (`conflict`).
+     */
+    409: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type DownloadAdminReportError = DownloadAdminReportErrors[keyof DownloadAdminReportErrors];
+
+export type DownloadAdminReportResponses = {
+    /**
+     * The artefact.
+     */
+    200: BillingReportDocument;
+};
+
+export type DownloadAdminReportResponse = DownloadAdminReportResponses[keyof DownloadAdminReportResponses];
+
+export type ExportBillingData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * `json` (one array), `ndjson` (one object per line) or `csv` (RFC 4180, header row).
+         */
+        format?: 'csv' | 'json' | 'ndjson';
+        /**
+         * Rows at or after this instant (UTC, e.g. `2026-01-01T00:00:00Z`).
+         */
+        from?: string;
+        /**
+         * Rows before this instant (UTC, exclusive).
+         */
+        to?: string;
+        tenantId?: string;
+    };
+    url: '/api/v1/admin/billing/export';
+};
+
+export type ExportBillingErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * Some input is invalid (`validation_failed`); `details` names the fields.
+     */
+    422: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type ExportBillingError = ExportBillingErrors[keyof ExportBillingErrors];
+
+export type ExportBillingResponses = {
+    /**
+     * The export file.
+     */
+    200: Array<BillingExportRow>;
+};
+
+export type ExportBillingResponse = ExportBillingResponses[keyof ExportBillingResponses];
 
 export type GetTenantSettingsData = {
     body?: never;

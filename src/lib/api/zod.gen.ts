@@ -29,6 +29,27 @@ export const zCertificateOperator = z.enum([
     'none'
 ]);
 
+export const zTenantSwitch = z.object({
+    tenantId: z.uuid()
+});
+
+/**
+ * IANA time zone name (e.g. `Europe/Berlin`) in which the dashboard
+ * shows the tenant's dates and its monthly reports count months and
+ * days. An unknown name answers 422.
+ *
+ */
+export const zTimeZone = z.string().min(1).max(64);
+
+/**
+ * When the licence balance falls below this number, `licences.low` is
+ * raised once (again only after the balance has been at or above it);
+ * 0 turns the warning off. `licences.exhausted` is raised when the
+ * balance reaches zero, whatever the threshold.
+ *
+ */
+export const zLowBalanceThreshold = z.int().gte(0).lte(100000000);
+
 export const zTenantSettings = z.object({
     id: z.uuid(),
     slug: z.string(),
@@ -36,19 +57,17 @@ export const zTenantSettings = z.object({
     language: zTenantLanguage,
     status: zTenantStatus,
     hasLogo: z.boolean(),
-    timeZone: z.string(),
-    certificateOperator: zCertificateOperator
+    timeZone: zTimeZone,
+    certificateOperator: zCertificateOperator,
+    lowBalanceThreshold: zLowBalanceThreshold
 });
 
 export const zTenantSettingsChange = z.object({
     name: z.string().min(1).max(200).optional(),
     language: zTenantLanguage.optional(),
-    timeZone: z.string().min(1).max(64).optional(),
-    certificateOperator: zCertificateOperator.optional()
-});
-
-export const zTenantSwitch = z.object({
-    tenantId: z.uuid()
+    timeZone: zTimeZone.optional(),
+    certificateOperator: zCertificateOperator.optional(),
+    lowBalanceThreshold: zLowBalanceThreshold.optional()
 });
 
 export const zTenantStatusChange = z.object({
@@ -962,6 +981,208 @@ export const zLicenceRefund = z.object({
     reason: z.string().min(3).max(500)
 });
 
+/**
+ * A calendar month, `YYYY-MM`.
+ */
+export const zReportMonth = z.string().regex(/^(20[0-9]{2})-(0[1-9]|1[0-2])$/);
+
+export const zReportStatus = z.enum(['generating', 'published']);
+
+/**
+ * A stored artefact; null until it is stored.
+ */
+export const zReportArtefact = z.object({
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    bytes: z.int().gte(0)
+}).nullable();
+
+/**
+ * Sums of the licence ledger's rows booked in the period, by kind
+ * (`closing` = `opening` + `grants` + `topUps` − `consumptions` +
+ * `refunds` + `corrections`); `opening` sums every row before it.
+ *
+ */
+export const zReportLedgerTotals = z.object({
+    opening: z.int(),
+    grants: z.int(),
+    topUps: z.int(),
+    consumptions: z.int().gte(0),
+    refunds: z.int().gte(0),
+    corrections: z.int(),
+    closing: z.int()
+});
+
+export const zReportTotals = z.object({
+    ledger: zReportLedgerTotals,
+    certificates: z.object({
+        issued: z.int().gte(0),
+        revoked: z.int().gte(0),
+        anchored: z.int().gte(0)
+    }),
+    rejected: z.int().gte(0)
+});
+
+export const zReportCount = z.object({
+    key: z.string(),
+    count: z.int().gte(0)
+});
+
+export const zReportAgentCount = z.object({
+    certificateSerial: z.string(),
+    name: z.string().nullable(),
+    count: z.int().gte(0)
+});
+
+export const zReportDay = z.object({
+    day: z.iso.date(),
+    issued: z.int().gte(0),
+    revoked: z.int().gte(0),
+    consumed: z.int().gte(0)
+});
+
+export const zReportRejection = z.object({
+    code: zRejectionCode,
+    count: z.int().gte(0)
+});
+
+/**
+ * One tenant's figures in the platform-wide report (its month counted in UTC).
+ */
+export const zReportTenantRow = z.object({
+    tenantId: z.uuid(),
+    slug: z.string(),
+    name: z.string(),
+    ledger: zReportLedgerTotals,
+    issued: z.int().gte(0),
+    revoked: z.int().gte(0),
+    anchored: z.int().gte(0),
+    rejected: z.int().gte(0)
+});
+
+/**
+ * Certificates issued in the period by media type, NIST SP 800-88
+ * method (Clear, Purge, Destroy), result and signing agent, and per
+ * day; proofs rejected in the period by code. `tenants` lists every
+ * tenant in the platform-wide report (empty in a tenant's report).
+ *
+ */
+export const zReportBreakdown = z.object({
+    mediaType: z.array(zReportCount),
+    method: z.array(zReportCount),
+    result: z.array(zReportCount),
+    agent: z.array(zReportAgentCount),
+    day: z.array(zReportDay),
+    rejections: z.array(zReportRejection),
+    tenants: z.array(zReportTenantRow)
+});
+
+export const zReport = z.object({
+    id: z.uuid(),
+    month: zReportMonth,
+    version: z.int().gte(1),
+    status: zReportStatus,
+    tenant: zTenantRef.nullable(),
+    timeZone: zTimeZone,
+    language: zTenantLanguage,
+    periodStart: z.iso.datetime(),
+    periodEnd: z.iso.datetime(),
+    totals: zReportTotals.nullable(),
+    artefacts: z.object({
+        csv: zReportArtefact,
+        json: zReportArtefact,
+        pdf: zReportArtefact
+    }),
+    requestedBy: zAuditActor,
+    reason: z.string().nullable(),
+    createdAt: z.iso.datetime(),
+    publishedAt: z.iso.datetime().nullable()
+});
+
+export const zReportDetail = z.object({
+    report: zReport,
+    breakdown: zReportBreakdown.nullable()
+});
+
+export const zReportList = z.object({
+    items: z.array(zReport),
+    nextCursor: z.string().nullable()
+});
+
+export const zReportRun = z.object({
+    month: zReportMonth,
+    tenantId: z.uuid().optional(),
+    reason: z.string().min(3).max(500).optional()
+});
+
+export const zReportRunAccepted = z.object({
+    month: zReportMonth,
+    reports: z.array(zReport)
+});
+
+/**
+ * One certificate issued in the period, as of the period's end (a later revocation is not shown). The CSV has the same columns in this order.
+ */
+export const zReportCertificateRow = z.object({
+    certificateId: z.string(),
+    proofId: z.string(),
+    issuedAt: z.iso.datetime(),
+    day: z.iso.date(),
+    status: z.enum(['valid', 'revoked']),
+    revokedAt: z.iso.datetime().nullable(),
+    mediaType: z.string().nullable(),
+    manufacturer: z.string().nullable(),
+    model: z.string().nullable(),
+    serial: z.string().nullable(),
+    capacityBytes: z.int().nullable(),
+    method: z.string().nullable(),
+    technique: z.string().nullable(),
+    result: z.string().nullable(),
+    agentSerial: z.string().nullable(),
+    assetTag: z.string().nullable(),
+    logIndex: z.int().nullable(),
+    recordSha256: z.string()
+});
+
+/**
+ * The JSON artefact of a monthly report (`format`
+ * `wipecert-billing-report/1`). It holds only what the data says — no
+ * generation time, no version — so generating the month again from the
+ * same ledger and certificates gives the same bytes. Keys are written in
+ * this order, numbers as integers. `certificates` lists a tenant's
+ * certificates issued in the period, oldest first (empty in the
+ * platform-wide report, whose per-tenant figures are `breakdown.tenants`).
+ *
+ */
+export const zBillingReportDocument = z.object({
+    format: z.enum(['wipecert-billing-report/1']),
+    scope: z.enum(['tenant', 'platform']),
+    tenant: zTenantRef.nullable(),
+    month: zReportMonth,
+    timeZone: zTimeZone,
+    period: z.object({
+        start: z.iso.datetime(),
+        end: z.iso.datetime()
+    }),
+    totals: zReportTotals,
+    breakdown: zReportBreakdown,
+    certificates: z.array(zReportCertificateRow)
+});
+
+/**
+ * One licence ledger row. The CSV has the same columns in this order.
+ */
+export const zBillingExportRow = z.object({
+    ledgerId: z.int(),
+    tenantId: z.uuid(),
+    tenantSlug: z.string(),
+    kind: zLedgerKind,
+    amount: z.int(),
+    balanceAfter: z.int(),
+    proofId: z.string().nullable(),
+    reason: z.string().nullable(),
+    createdAt: z.iso.datetime()
+});
+
 export const zAgentId = z.uuid();
 
 /**
@@ -1005,6 +1226,45 @@ export const zJobId = z.uuid();
  * The certificate's public ID, as printed on it and in its QR code.
  */
 export const zPublicCertificateId = z.string().max(64);
+
+/**
+ * `json` (one array), `ndjson` (one object per line) or `csv` (RFC 4180, header row).
+ */
+export const zExportFormat = z.enum([
+    'csv',
+    'json',
+    'ndjson'
+]).default('json');
+
+/**
+ * `csv` (the filtered rows, newest first; the default), or the chain in `seq` order as `ndjson` (one row per line) or `json` (one array).
+ */
+export const zAuditExportFormat = z.enum([
+    'csv',
+    'ndjson',
+    'json'
+]).default('csv');
+
+/**
+ * Rows at or after this instant (UTC, e.g. `2026-01-01T00:00:00Z`).
+ */
+export const zExportFrom = z.iso.datetime();
+
+/**
+ * Rows before this instant (UTC, exclusive).
+ */
+export const zExportTo = z.iso.datetime();
+
+export const zReportId = z.uuid();
+
+/**
+ * `csv`, `json` or `pdf`.
+ */
+export const zReportFormat = z.enum([
+    'csv',
+    'json',
+    'pdf'
+]);
 
 /**
  * Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header):
@@ -1269,6 +1529,11 @@ export const zListAuditEventsQuery = z.object({
 export const zListAuditEventsResponse = zAuditEventList;
 
 export const zExportAuditEventsQuery = z.object({
+    format: z.enum([
+        'csv',
+        'ndjson',
+        'json'
+    ]).optional().default('csv'),
     action: z.string().max(100).optional(),
     actorId: z.string().max(200).optional(),
     target: z.string().max(500).optional(),
@@ -1279,9 +1544,9 @@ export const zExportAuditEventsQuery = z.object({
 });
 
 /**
- * The CSV file, as an attachment.
+ * The export file, as an attachment.
  */
-export const zExportAuditEventsResponse = z.string();
+export const zExportAuditEventsResponse = z.array(zAuditEvent);
 
 export const zListAdminAuditEventsQuery = z.object({
     cursor: z.string().max(512).optional(),
@@ -1303,6 +1568,11 @@ export const zListAdminAuditEventsQuery = z.object({
 export const zListAdminAuditEventsResponse = zAdminAuditEventList;
 
 export const zExportAdminAuditEventsQuery = z.object({
+    format: z.enum([
+        'csv',
+        'ndjson',
+        'json'
+    ]).optional().default('csv'),
     tenantId: z.string().regex(/^(platform|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$/).optional(),
     action: z.string().max(100).optional(),
     actorId: z.string().max(200).optional(),
@@ -1314,9 +1584,9 @@ export const zExportAdminAuditEventsQuery = z.object({
 });
 
 /**
- * The CSV file, as an attachment.
+ * The export file, as an attachment.
  */
-export const zExportAdminAuditEventsResponse = z.string();
+export const zExportAdminAuditEventsResponse = z.array(zAuditEvent);
 
 export const zCreateEnrolmentTokenBody = zEnrolmentTokenCreate;
 
@@ -1556,15 +1826,107 @@ export const zGetOverviewStatsQuery = z.object({
 export const zGetOverviewStatsResponse = zOverviewStats;
 
 export const zExportCertificatesQuery = z.object({
-    format: z.enum(['csv', 'json']).optional().default('json'),
+    format: z.enum([
+        'csv',
+        'json',
+        'ndjson'
+    ]).optional().default('json'),
     status: zCertificateStatus.optional(),
-    attestation: zAttestationKind.optional()
+    attestation: zAttestationKind.optional(),
+    from: z.iso.datetime().optional(),
+    to: z.iso.datetime().optional()
 });
 
 /**
  * The export file.
  */
 export const zExportCertificatesResponse = z.array(zCertificate);
+
+export const zListReportsQuery = z.object({
+    cursor: z.string().max(512).optional(),
+    limit: z.int().gte(1).lte(200).optional().default(50)
+});
+
+/**
+ * Reports, newest month first.
+ */
+export const zListReportsResponse = zReportList;
+
+export const zGetReportPath = z.object({
+    id: z.uuid()
+});
+
+/**
+ * The report, its totals and breakdowns (null while generating).
+ */
+export const zGetReportResponse = zReportDetail;
+
+export const zDownloadReportPath = z.object({
+    id: z.uuid(),
+    format: z.enum([
+        'csv',
+        'json',
+        'pdf'
+    ])
+});
+
+/**
+ * The artefact.
+ */
+export const zDownloadReportResponse = zBillingReportDocument;
+
+export const zListAdminReportsQuery = z.object({
+    cursor: z.string().max(512).optional(),
+    limit: z.int().gte(1).lte(200).optional().default(50),
+    month: zReportMonth.optional(),
+    tenantId: z.string().regex(/^(platform|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$/).optional()
+});
+
+/**
+ * Reports, newest month first.
+ */
+export const zListAdminReportsResponse = zReportList;
+
+export const zRunReportsBody = zReportRun;
+
+export const zRunReportsHeaders = z.object({
+    'Idempotency-Key': z.string().min(1).max(255).regex(/^[\x20-\x7E]+$/).optional()
+});
+
+/**
+ * The versions queued.
+ */
+export const zRunReportsResponse = zReportRunAccepted;
+
+export const zDownloadAdminReportPath = z.object({
+    id: z.uuid(),
+    format: z.enum([
+        'csv',
+        'json',
+        'pdf'
+    ])
+});
+
+/**
+ * The artefact.
+ */
+export const zDownloadAdminReportResponse = zBillingReportDocument;
+
+export const zExportBillingQuery = z.object({
+    format: z.enum([
+        'csv',
+        'json',
+        'ndjson'
+    ]).optional().default('json'),
+    from: z.iso.datetime().optional(),
+    to: z.iso.datetime().optional(),
+    tenantId: z.uuid().optional()
+});
+
+/**
+ * The export file.
+ */
+export const zExportBillingResponse = z.array(zBillingExportRow);
 
 /**
  * Display name, language, logo presence.
