@@ -56,6 +56,8 @@ export const certificates = pgTable(
 		uniqueIndex('certificates_public_id_key').on(t.publicId),
 		uniqueIndex('certificates_proof_key').on(t.proofId),
 		index('certificates_tenant_created_idx').on(t.tenantId, t.createdAt, t.id),
+		// monthly reports and exports by issue time (keyset over issued_at, id)
+		index('certificates_tenant_issued_idx').on(t.tenantId, t.issuedAt, t.id),
 		check('certificates_status_check', sql`${t.status} in ('issuing', 'valid', 'revoked')`),
 		check('certificates_revoked_check', sql`${t.status} <> 'revoked' or (${t.revokedAt} is not null and ${t.revocationReason} is not null)`)
 	]

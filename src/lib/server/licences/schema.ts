@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigserial, check, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, bigserial, check, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { proofs } from '../proofs/schema';
 import { tenants } from '../tenancy/schema';
 
@@ -38,6 +38,8 @@ export const licenceLedger = pgTable(
 	},
 	(t) => [
 		index('licence_ledger_tenant_idx').on(t.tenantId, t.id),
+		// the billing export by booking time across tenants (keyset over created_at, id)
+		index('licence_ledger_created_idx').on(t.createdAt, t.id),
 		uniqueIndex('licence_ledger_consumption_key').on(t.proofId).where(sql`${t.kind} = 'consumption'`),
 		uniqueIndex('licence_ledger_refund_key').on(t.proofId).where(sql`${t.kind} = 'refund'`),
 		uniqueIndex('licence_ledger_reference_key').on(t.tenantId, t.reference).where(sql`${t.reference} is not null`),
@@ -55,3 +57,36 @@ export const licenceLedger = pgTable(
 );
 
 export type LedgerEntry = typeof licenceLedger.$inferSelect;
+
+export const LICENCE_ALERT_KINDS = ['low', 'exhausted'] as const;
+export type LicenceAlertKind = (typeof LICENCE_ALERT_KINDS)[number];
+
+/**
+ * Licence alerts raised: `low` when the balance fell below the tenant's
+ * threshold, `exhausted` when it reached zero (or a proof was refused at
+ * zero). Keyed by the ledger row that crossed, so a crossing raises its alert
+ * once whatever retries or refusals follow; written in the booking's
+ * transaction (alerts.ts).
+ */
+export const licenceAlerts = pgTable(
+	'licence_alerts',
+	{
+		id: bigserial('id', { mode: 'number' }).primaryKey(),
+		tenantId: uuid('tenant_id')
+			.notNull()
+			.references(() => tenants.id, { onDelete: 'restrict' }),
+		kind: text('kind', { enum: LICENCE_ALERT_KINDS }).notNull(),
+		/** the ledger row that took the balance below the threshold, or to zero (no foreign key needed: ledger rows never go away) */
+		ledgerEntryId: bigint('ledger_entry_id', { mode: 'number' }).notNull(),
+		balance: integer('balance').notNull(),
+		/** the threshold crossed (low), null for exhausted */
+		threshold: integer('threshold'),
+		createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow()
+	},
+	(t) => [
+		uniqueIndex('licence_alerts_crossing_key').on(t.tenantId, t.kind, t.ledgerEntryId),
+		check('licence_alerts_kind_check', sql`${t.kind} in ('low', 'exhausted')`)
+	]
+);
+
+export type LicenceAlert = typeof licenceAlerts.$inferSelect;

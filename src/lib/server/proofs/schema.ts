@@ -101,7 +101,11 @@ export const proofEvents = pgTable(
 		actor: text('actor').notNull(),
 		at: timestamp('at', { withTimezone: true }).notNull().defaultNow()
 	},
-	(t) => [index('proof_events_proof_idx').on(t.proofId, t.id)]
+	(t) => [
+		index('proof_events_proof_idx').on(t.proofId, t.id),
+		// monthly reports: rejections and anchorings of a period (a small share of the timeline)
+		index('proof_events_tenant_final_idx').on(t.tenantId, t.toStatus, t.at).where(sql`${t.toStatus} in ('REJECTED', 'CERTIFIED')`)
+	]
 );
 
 export type Proof = typeof proofs.$inferSelect;

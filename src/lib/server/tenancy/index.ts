@@ -3,7 +3,7 @@
  * Every function touching tenant data takes the tenant id from the caller
  * (always the actor's, via `requireTenant`), never from request input.
  */
-export { createTenant, ensureTenant, getTenant, listTenants, defaultOrganisation, TENANT_SLUG, type TenantSummary } from './tenants';
+export { createTenant, ensureTenant, getTenant, listTenants, tenantRefs, defaultOrganisation, TENANT_SLUG, type TenantSummary } from './tenants';
 export { upsertUserFromClaims, membershipsOf, getUser, type IdentityClaims, type MembershipView } from './users';
 export { listMembers, inviteMember, changeMemberRole, removeMember, type Member } from './members';
 export { inviteToTenant, createTenantWithFirstAdmin } from './onboarding';
@@ -14,6 +14,7 @@ export { MEMBERSHIP_ROLES, type MembershipRole, type Tenant, type User } from '.
 export {
 	getTenantSettings,
 	updateTenantSettings,
+	type TenantSettingsChange,
 	putTenantLogo,
 	getTenantLogo,
 	tenantIsActive,

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { boolean, check, customType, index, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { boolean, check, customType, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => 'bytea' });
 
@@ -19,13 +19,15 @@ export const tenants = pgTable(
 		status: text('status', { enum: ['active', 'suspended'] }).notNull().default('active'),
 		/** language of the tenant's certificates and mails (tenant settings) */
 		language: text('language', { enum: ['en', 'de'] }).notNull().default('en'),
-		/** IANA time zone the dashboard shows the tenant's dates in (tenant settings) */
+		/** IANA time zone the dashboard shows the tenant's dates in and its monthly reports count months and days in (tenant settings) */
 		timeZone: text('time_zone').notNull().default('UTC'),
 		/**
 		 * What a certificate PDF shows of the operator: anyone with a public ID can download the
 		 * PDF, so the default names nobody (GDPR Art. 5(1)(c), data minimisation)
 		 */
 		certificateOperator: text('certificate_operator', { enum: ['full', 'initials', 'none'] }).notNull().default('none'),
+		/** `licences.low` is raised when the balance falls below it; 0: never (tenant settings) */
+		lowBalanceThreshold: integer('low_balance_threshold').notNull().default(50),
 		createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow()
 	},
 	(t) => [
@@ -33,7 +35,8 @@ export const tenants = pgTable(
 		check('tenants_slug_format', sql`${t.slug} ~ '^[a-z0-9][a-z0-9-]{1,62}$'`),
 		check('tenants_status_check', sql`${t.status} in ('active', 'suspended')`),
 		check('tenants_language_check', sql`${t.language} in ('en', 'de')`),
-		check('tenants_certificate_operator_check', sql`${t.certificateOperator} in ('full', 'initials', 'none')`)
+		check('tenants_certificate_operator_check', sql`${t.certificateOperator} in ('full', 'initials', 'none')`),
+		check('tenants_low_balance_threshold_check', sql`${t.lowBalanceThreshold} >= 0`)
 	]
 );
 

@@ -24,7 +24,7 @@ async function tenantRow(db: DbOrTx, tenantId: string): Promise<Tenant> {
 
 async function settingsView(db: DbOrTx, t: Tenant): Promise<TenantSettingsView> {
 	const [logo] = await db.select({ id: tenantLogos.tenantId }).from(tenantLogos).where(eq(tenantLogos.tenantId, t.id));
-	return { id: t.id, slug: t.slug, name: t.name, language: t.language, status: t.status, hasLogo: Boolean(logo), timeZone: t.timeZone, certificateOperator: t.certificateOperator };
+	return { id: t.id, slug: t.slug, name: t.name, language: t.language, status: t.status, hasLogo: Boolean(logo), timeZone: t.timeZone, certificateOperator: t.certificateOperator, lowBalanceThreshold: t.lowBalanceThreshold };
 }
 
 export async function getTenantSettings(db: DbOrTx, tenantId: string): Promise<TenantSettingsView> {
@@ -41,25 +41,35 @@ export function isTimeZone(zone: string): boolean {
 	}
 }
 
-export type TenantSettingsChange = { name?: string; language?: TenantLanguage; timeZone?: string; certificateOperator?: Tenant['certificateOperator'] };
+/**
+ * Does PostgreSQL know `zone` too? Monthly reports count a tenant's months
+ * and days there (`at time zone`), so a zone only ICU knows would fail them.
+ */
+async function postgresKnowsTimeZone(db: DbOrTx, zone: string): Promise<boolean> {
+	const [row] = await db.execute<{ known: boolean }>(sql`select exists (select 1 from pg_timezone_names where name = ${zone}) as known`);
+	return row?.known === true;
+}
+
+export type TenantSettingsChange = { name?: string; language?: TenantLanguage; timeZone?: string; certificateOperator?: Tenant['certificateOperator']; lowBalanceThreshold?: number };
 
 /**
- * A tenant admin renames the tenant or changes its language, time zone or
- * what certificates show of the operator; audited with the before/after
- * values of what changed.
+ * A tenant admin renames the tenant or changes its language, time zone, what
+ * certificates show of the operator or the low-balance threshold; audited
+ * with the before/after values of what changed.
  */
 export async function updateTenantSettings(tx: Tx, tenantId: string, change: TenantSettingsChange, ctx: AuditContext): Promise<TenantSettingsView> {
 	const before = await tenantRow(tx, tenantId);
-	const set: Partial<Pick<Tenant, 'name' | 'language' | 'timeZone' | 'certificateOperator'>> = {
+	const set: Partial<Pick<Tenant, 'name' | 'language' | 'timeZone' | 'certificateOperator' | 'lowBalanceThreshold'>> = {
 		...(change.name !== undefined ? { name: change.name.trim() } : {}),
 		...(change.language ? { language: change.language } : {}),
 		...(change.timeZone !== undefined ? { timeZone: change.timeZone.trim() } : {}),
-		...(change.certificateOperator ? { certificateOperator: change.certificateOperator } : {})
+		...(change.certificateOperator ? { certificateOperator: change.certificateOperator } : {}),
+		...(change.lowBalanceThreshold !== undefined ? { lowBalanceThreshold: change.lowBalanceThreshold } : {})
 	};
 	if (set.name === '') throw new ApiError('validation_failed', undefined, [{ field: 'name', problem: 'must not be blank' }]);
-	if (set.timeZone !== undefined && !isTimeZone(set.timeZone)) throw new ApiError('validation_failed', undefined, [{ field: 'timeZone', problem: 'is not a known IANA time zone' }]);
+	if (set.timeZone !== undefined && !(isTimeZone(set.timeZone) && (await postgresKnowsTimeZone(tx, set.timeZone)))) throw new ApiError('validation_failed', undefined, [{ field: 'timeZone', problem: 'is not a known IANA time zone' }]);
 	const keys = Object.keys(set) as (keyof typeof set)[];
-	if (!keys.length) throw new ApiError('validation_failed', undefined, [{ problem: 'name, language, timeZone or certificateOperator is required' }]);
+	if (!keys.length) throw new ApiError('validation_failed', undefined, [{ problem: 'name, language, timeZone, certificateOperator or lowBalanceThreshold is required' }]);
 	const [after] = await tx.update(tenants).set(set).where(eq(tenants.id, tenantId)).returning();
 	await recordAudit(tx, {
 		...ctx,

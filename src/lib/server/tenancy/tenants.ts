@@ -56,6 +56,13 @@ export async function getTenant(db: DbOrTx, id: string): Promise<TenantSummary |
 	return row ? { ...row.tenant, members: row.members } : null;
 }
 
+/** Id, slug and name of the given tenants (unknown ids are absent). */
+export async function tenantRefs(db: DbOrTx, ids: string[]): Promise<Map<string, { id: string; slug: string; name: string }>> {
+	if (!ids.length) return new Map();
+	const rows = await db.select({ id: tenants.id, slug: tenants.slug, name: tenants.name }).from(tenants).where(inArray(tenants.id, ids));
+	return new Map(rows.map((t) => [t.id, t]));
+}
+
 export async function tenantsBySlug(db: DbOrTx, slugs: string[]): Promise<Map<string, Tenant>> {
 	if (!slugs.length) return new Map();
 	const rows = await db.select().from(tenants).where(inArray(tenants.slug, slugs));
@@ -63,7 +70,7 @@ export async function tenantsBySlug(db: DbOrTx, slugs: string[]): Promise<Map<st
 }
 
 /** All tenants by slug, cursor-paginated (`{ items, nextCursor }`, like every list). */
-export async function listTenants(db: Db, page: { cursor?: string; limit: number }): Promise<{ items: TenantSummary[]; nextCursor: string | null }> {
+export async function listTenants(db: DbOrTx, page: { cursor?: string; limit: number }): Promise<{ items: TenantSummary[]; nextCursor: string | null }> {
 	const after = page.cursor ? decodeCursor(page.cursor) : null;
 	const rows = await db
 		.select({ tenant: tenants, members: memberCount })
