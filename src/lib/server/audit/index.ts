@@ -7,4 +7,5 @@ export { recordAudit, type AuditEntry } from './record';
 export { verifyAuditChain, auditChainHeadList, type AuditVerification, type AuditVerificationProblem } from './verify';
 export { listAudit, listTenantAudit, type AuditFilter, type AuditPage, type AuditRecord } from './list';
 export { canonicalRow, rowHash, GENESIS_HASH, PLATFORM_CHAIN } from './chain';
+export { exportAudit, refuseChainFilters, type AuditExportQuery } from './export';
 export type { AuditEventRow, AuditChainHead } from './schema';

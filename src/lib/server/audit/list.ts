@@ -87,7 +87,7 @@ function pattern(column: PgColumn, value: string): SQL {
 	return like(column, `${prefix}%`);
 }
 
-function toRecord(row: AuditEventRow): AuditRecord {
+export function toRecord(row: AuditEventRow): AuditRecord {
 	return {
 		chain: row.chain,
 		seq: Number(row.seq),

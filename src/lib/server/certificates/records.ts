@@ -132,7 +132,7 @@ export function attestationOf(record: Partial<CertificateRecord>): ApiCertificat
 }
 
 /** SQL condition on the record's attestation (records before operator attestation existed are agent-signed). */
-const attestationIs = (kind: AttestationKind) =>
+export const attestationIs = (kind: AttestationKind) =>
 	kind === 'operator' ? sql`${certificates.record}->'attestation'->>'kind' = 'operator'` : sql`(${certificates.record}->'attestation'->>'kind') is distinct from 'operator'`;
 
 function view(c: Certificate, origin: string): CertificateView {
