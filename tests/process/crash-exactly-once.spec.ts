@@ -45,7 +45,7 @@ beforeAll(async () => {
 	await keyring.close();
 	await p.database.sql`insert into agents (tenant_id, name, certificate_serial, certificate_pem, public_key_spki) values (${acme}, 'crash', ${issued.serialHex}, ${issued.certificatePem}, '')`;
 	const admin = { actor: { kind: 'user', id: 'admin', role: 'platform_admin' }, correlationId: 't', sourceIp: null };
-	await p.database.db.transaction((tx) => grantLicences(tx, { tenantId: acme, kind: 'grant', amount: COUNT, reason: 'crash test' }, admin));
+	await p.database.db.transaction((tx) => grantLicences(tx, p.queue, { tenantId: acme, kind: 'grant', amount: COUNT, reason: 'crash test' }, admin));
 	for (let i = 0; i < COUNT; i++) {
 		const der = buildProof({ report: sampleReport(), agentKey, agentCert: issued.certificatePem, encryptionCert });
 		const stored = await storeProof(p.storage, acme, der);

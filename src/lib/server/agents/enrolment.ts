@@ -1,8 +1,10 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { and, eq, gt, isNull, sql } from 'drizzle-orm';
+import { z } from 'zod';
 import { recordAudit } from '#lib/server/audit';
 import type { Db, Tx } from '#lib/server/db/client';
 import { ApiError } from '#lib/server/http/errors';
+import { sendInTx, type Queue } from '#lib/server/queue';
 import type { AuditContext } from '#lib/server/tenancy';
 import { agentEnrolmentTokens, agents, type Agent } from './schema';
 
@@ -68,13 +70,20 @@ export type AgentCertificateIssuer = (request: { tenantId: string; agentId: stri
 export type Enrolled = { agent: Agent; issued: IssuedAgentCertificate };
 
 /**
+ * The `proofs.retry` job an enrolment sends in its transaction: the retry
+ * worker then re-tests the tenant's proofs rejected `agent_unknown` that this
+ * agent's certificate signed.
+ */
+export const agentEnrolledJob = z.object({ agentEnrolled: z.object({ tenantId: z.uuid(), certificateSerial: z.string().regex(/^[0-9a-f]{1,64}$/) }) });
+
+/**
  * `POST /ingest/v1/enrolments`: spends the token and creates the agent with a
  * certificate from the tenant's agent CA, in one transaction. The token row is
  * locked first, so two agents racing with one token get one agent; a token
  * that is unknown, spent or expired answers 401 `enrolment_token_invalid`. A
  * CSR the CA refuses rolls everything back: the token stays usable.
  */
-export async function enrolAgent(db: Db, token: string, csrPem: string, issue: AgentCertificateIssuer, ctx: Omit<AuditContext, 'actor'>): Promise<Enrolled> {
+export async function enrolAgent(db: Db, queue: Queue, token: string, csrPem: string, issue: AgentCertificateIssuer, ctx: Omit<AuditContext, 'actor'>): Promise<Enrolled> {
 	return db.transaction(async (tx) => {
 		const [tok] = await tx
 			.select()
@@ -108,6 +117,7 @@ export async function enrolAgent(db: Db, token: string, csrPem: string, issue: A
 			sourceIp: ctx.sourceIp,
 			details: { name: tok.name, enrolmentToken: tok.id, certificateSerial: agent.certificateSerial }
 		});
+		await sendInTx(queue, tx, 'proofs.retry', { agentEnrolled: { tenantId: tok.tenantId, certificateSerial: agent.certificateSerial } } satisfies z.infer<typeof agentEnrolledJob>);
 		return { agent, issued };
 	});
 }

@@ -6,6 +6,7 @@
 export {
 	createEnrolmentToken,
 	enrolAgent,
+	agentEnrolledJob,
 	hashEnrolmentToken,
 	ENROLMENT_TOKEN_PREFIX,
 	type AgentCertificateIssuer,

@@ -5,9 +5,11 @@
  * is rejected `licence_exhausted` and can be reprocessed after a top-up.
  */
 import { and, eq, inArray, sql } from 'drizzle-orm';
+import { z } from 'zod';
 import { recordAudit } from '#lib/server/audit';
 import type { Db, DbOrTx, Tx } from '#lib/server/db/client';
 import { ApiError } from '#lib/server/http/errors';
+import { sendInTx, type Queue } from '#lib/server/queue';
 import { ensureDevTenants, getTenant, type AuditContext } from '#lib/server/tenancy';
 import { appendRow, consumptionOf, ledgerView, licenceTotals, listLedger, withLedgerLock, type LedgerView } from './ledger';
 import { licenceLedger } from './schema';
@@ -15,6 +17,17 @@ import { licenceLedger } from './schema';
 export { withLedgerLock, consumeLicences, currentBalance, licenceTotals, listLedger, consumptionOf, type ConsumptionOutcome, type LicenceTotals, type LedgerView } from './ledger';
 export { LEDGER_KINDS, type LedgerKind, type LedgerEntry } from './schema';
 export { dailyBalances } from './stats';
+export { ledgerPeriodTotals, consumptionsPerDay, type LedgerPeriodTotals } from './period';
+export { exportLedger, BILLING_EXPORT_COLUMNS, type BillingExportQuery } from './export';
+export { raiseLicenceAlert, licenceAlertsOf, type LicenceAlert, type BalanceChange } from './alerts';
+export { LICENCE_ALERT_KINDS, type LicenceAlertKind } from './schema';
+
+/**
+ * The `proofs.retry` job a booking that adds licences sends in its
+ * transaction: the retry worker then re-tests the tenant's proofs rejected
+ * `licence_exhausted`, as many as the new balance allows.
+ */
+export const licencesAddedJob = z.object({ licencesAdded: z.object({ tenantId: z.uuid(), ledgerEntryId: z.number().int().positive() }) });
 
 export type GrantInput = { tenantId: string; kind: 'grant' | 'top_up' | 'correction'; amount: number; reason: string };
 
@@ -22,9 +35,11 @@ export type GrantInput = { tenantId: string; kind: 'grant' | 'top_up' | 'correct
  * A platform admin books a grant, top-up or correction for a tenant, with a
  * reason; audited in the same transaction. Unknown tenant → 404; a grant or
  * top-up must be positive, a correction non-zero and must not take the balance
- * below zero (409).
+ * below zero (409). A booking that adds licences sends, in the same
+ * transaction, the job that re-tests the tenant's proofs rejected for want of
+ * a licence (`licencesAddedJob`).
  */
-export async function grantLicences(tx: Tx, input: GrantInput, ctx: AuditContext): Promise<LedgerView> {
+export async function grantLicences(tx: Tx, queue: Queue, input: GrantInput, ctx: AuditContext): Promise<LedgerView> {
 	if (!(await getTenant(tx, input.tenantId))) throw new ApiError('not_found', 'No tenant with this id.');
 	if (input.kind !== 'correction' && input.amount <= 0) {
 		throw new ApiError('validation_failed', undefined, [{ field: 'amount', problem: 'must be positive for a grant or top-up' }]);
@@ -43,6 +58,7 @@ export async function grantLicences(tx: Tx, input: GrantInput, ctx: AuditContext
 		sourceIp: ctx.sourceIp,
 		details: { amount: input.amount, balanceAfter: row.balanceAfter, reason: input.reason, ledgerId: row.id }
 	});
+	if (input.amount > 0) await sendInTx(queue, tx, 'proofs.retry', { licencesAdded: { tenantId: input.tenantId, ledgerEntryId: row.id } } satisfies z.infer<typeof licencesAddedJob>);
 	return ledgerView(row);
 }
 

@@ -3,6 +3,7 @@ import type { LedgerEntry as ApiLedgerEntry } from '#lib/api/types.gen';
 import type { DbOrTx, Tx } from '#lib/server/db/client';
 import { ApiError } from '#lib/server/http/errors';
 import { decodeIntegerCursor, encodeCursor } from '#lib/server/http/cursor';
+import { checkBalance, newestEntryId } from './alerts';
 import { licenceLedger, type LedgerEntry, type LedgerKind } from './schema';
 
 /**
@@ -70,6 +71,7 @@ export async function appendRow(tx: Tx, tenantId: string, booking: Booking): Pro
 			reference: booking.reference ?? null
 		})
 		.returning();
+	await checkBalance(tx, { tenantId, before: balance, after, ledgerEntryId: row.id, refused: false });
 	return row;
 }
 
@@ -98,6 +100,7 @@ export async function consumeLicences(tx: Tx, tenantId: string, proofs: { id: st
 		.where(and(eq(licenceLedger.kind, 'consumption'), inArray(licenceLedger.proofId, proofs.map((p) => p.id))));
 	for (const r of before) if (r.proofId) charged.add(r.proofId);
 	let balance = await currentBalance(tx, tenantId);
+	const opening = balance;
 	const rows: (typeof licenceLedger.$inferInsert)[] = [];
 	for (const p of proofs) {
 		if (charged.has(p.id)) continue;
@@ -110,7 +113,9 @@ export async function consumeLicences(tx: Tx, tenantId: string, proofs: { id: st
 		charged.add(p.id);
 	}
 	// ids are a bigserial: one multi-row insert keeps the rows in order, so balance_after runs down 1 by 1
-	if (rows.length) await tx.insert(licenceLedger).values(rows);
+	const booked = rows.length ? await tx.insert(licenceLedger).values(rows).returning({ id: licenceLedger.id }) : [];
+	const newest = booked.length ? Math.max(...booked.map((b) => b.id)) : exhausted.size ? await newestEntryId(tx, tenantId) : null;
+	await checkBalance(tx, { tenantId, before: opening, after: balance, ledgerEntryId: newest, refused: exhausted.size > 0 });
 	return { charged, exhausted };
 }
 

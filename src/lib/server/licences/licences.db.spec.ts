@@ -48,7 +48,7 @@ describe('licence ledger', () => {
 
 	it('is append-only: UPDATE, DELETE and TRUNCATE are refused by a trigger, for the owner too', async () => {
 		const { db } = p.database;
-		await db.transaction((tx) => grantLicences(tx, { tenantId: tenants.globex, kind: 'grant', amount: 5, reason: 'trigger test' }, ctx));
+		await db.transaction((tx) => grantLicences(tx, p.queue, { tenantId: tenants.globex, kind: 'grant', amount: 5, reason: 'trigger test' }, ctx));
 		for (const statement of [sql`update licence_ledger set amount = 500`, sql`delete from licence_ledger`, sql`truncate licence_ledger`]) {
 			const error = await db.execute(statement).then(() => null, (e: Error) => e);
 			expect(String((error?.cause as Error | undefined)?.message)).toMatch(/append-only/);
@@ -58,11 +58,11 @@ describe('licence ledger', () => {
 	it('computes the balance from the rows; a correction below zero is refused', async () => {
 		const { db } = p.database;
 		const before = await currentBalance(db, tenants.globex);
-		await db.transaction((tx) => grantLicences(tx, { tenantId: tenants.globex, kind: 'top_up', amount: 3, reason: 'more' }, ctx));
-		await db.transaction((tx) => grantLicences(tx, { tenantId: tenants.globex, kind: 'correction', amount: -2, reason: 'booked twice' }, ctx));
+		await db.transaction((tx) => grantLicences(tx, p.queue, { tenantId: tenants.globex, kind: 'top_up', amount: 3, reason: 'more' }, ctx));
+		await db.transaction((tx) => grantLicences(tx, p.queue, { tenantId: tenants.globex, kind: 'correction', amount: -2, reason: 'booked twice' }, ctx));
 		expect(await currentBalance(db, tenants.globex)).toBe(before + 1);
 		await expect(
-			db.transaction((tx) => grantLicences(tx, { tenantId: tenants.globex, kind: 'correction', amount: -(before + 2), reason: 'too much' }, ctx))
+			db.transaction((tx) => grantLicences(tx, p.queue, { tenantId: tenants.globex, kind: 'correction', amount: -(before + 2), reason: 'too much' }, ctx))
 		).rejects.toMatchObject({ code: 'conflict' });
 		const totals = await licenceTotals(db, tenants.globex);
 		expect(totals.balance).toBe(totals.granted - totals.consumed + totals.refunded + totals.corrected);
@@ -76,16 +76,16 @@ describe('licence ledger', () => {
 	it('refuses a grant for an unknown tenant (404) and a non-positive grant (422)', async () => {
 		const { db } = p.database;
 		await expect(
-			db.transaction((tx) => grantLicences(tx, { tenantId: '00000000-0000-4000-8000-000000000000', kind: 'grant', amount: 1, reason: 'x' }, ctx))
+			db.transaction((tx) => grantLicences(tx, p.queue, { tenantId: '00000000-0000-4000-8000-000000000000', kind: 'grant', amount: 1, reason: 'x' }, ctx))
 		).rejects.toMatchObject({ code: 'not_found' });
-		await expect(db.transaction((tx) => grantLicences(tx, { tenantId: tenants.acme, kind: 'top_up', amount: -1, reason: 'x' }, ctx))).rejects.toMatchObject({
+		await expect(db.transaction((tx) => grantLicences(tx, p.queue, { tenantId: tenants.acme, kind: 'top_up', amount: -1, reason: 'x' }, ctx))).rejects.toMatchObject({
 			code: 'validation_failed'
 		});
 	});
 
 	it('charges a proof at most once, whatever is retried', async () => {
 		const { db } = p.database;
-		await db.transaction((tx) => grantLicences(tx, { tenantId: tenants.acme, kind: 'grant', amount: 10, reason: 'once' }, ctx));
+		await db.transaction((tx) => grantLicences(tx, p.queue, { tenantId: tenants.acme, kind: 'grant', amount: 10, reason: 'once' }, ctx));
 		const pr = await proof(tenants.acme);
 		const first = await db.transaction((tx) => consumeLicences(tx, tenants.acme, [pr]));
 		const again = await db.transaction((tx) => consumeLicences(tx, tenants.acme, [pr]));
@@ -101,7 +101,7 @@ describe('licence ledger', () => {
 	it('concurrent consumption at balance 1: exactly one of two proofs gets the licence', async () => {
 		const { db } = p.database;
 		const [{ id: tenantId }] = await db.execute<{ id: string }>(sql`insert into tenants (slug, name) values (${`t-${randomBytes(4).toString('hex')}`}, 'One licence') returning id`);
-		await db.transaction((tx) => grantLicences(tx, { tenantId, kind: 'grant', amount: 1, reason: 'one' }, ctx));
+		await db.transaction((tx) => grantLicences(tx, p.queue, { tenantId, kind: 'grant', amount: 1, reason: 'one' }, ctx));
 		const a = await proof(tenantId);
 		const b = await proof(tenantId);
 		// two transactions on two connections, started together
@@ -154,7 +154,7 @@ describe('licence ledger', () => {
 		const { db } = p.database;
 		const body = { tenantId: tenants.globex, kind: 'top_up' as const, amount: 7, reason: 'replayed' };
 		const req = { scope: 'platform/user/admin-1', key: 'topup-1', method: 'POST', path: '/api/v1/licences/grants', requestHash: hashRequest(JSON.stringify(body)) };
-		const handler = async (tx: Parameters<Parameters<typeof db.transaction>[0]>[0]) => ({ status: 201, body: await grantLicences(tx, body, ctx) });
+		const handler = async (tx: Parameters<Parameters<typeof db.transaction>[0]>[0]) => ({ status: 201, body: await grantLicences(tx, p.queue, body, ctx) });
 		const before = await currentBalance(db, tenants.globex);
 		const [one, two] = await Promise.all([withIdempotency(db, req, handler, { ttlSeconds: 60, waitSeconds: 5 }), withIdempotency(db, req, handler, { ttlSeconds: 60, waitSeconds: 5 })]);
 		expect(one.body).toEqual(two.body);

@@ -107,7 +107,7 @@ beforeAll(async () => {
 	station = await enrol('bench');
 	unknownStation = await enrol('never-registered', { register: false });
 	revokedStation = await enrol('old', { revokedAt: new Date(Date.now() - 3_600_000).toISOString() });
-	await p.database.db.transaction((tx) => grantLicences(tx, { tenantId: acme, kind: 'grant', amount: 6, reason: 'test' }, admin));
+	await p.database.db.transaction((tx) => grantLicences(tx, p.queue, { tenantId: acme, kind: 'grant', amount: 6, reason: 'test' }, admin));
 	const real = await p.signer();
 	ctx = createPipeline({
 		db: p.database.db,
@@ -169,7 +169,7 @@ describe('proof worker pipeline', () => {
 		const loser = states.find((s) => s.status === 'REJECTED')!;
 		expect(loser.rejection_code).toBe('licence_exhausted');
 		const loserPublic = loser.id === states[0].id ? a.publicId : b.publicId;
-		await p.database.db.transaction((tx) => grantLicences(tx, { tenantId: acme, kind: 'top_up', amount: 2, reason: 'more' }, admin));
+		await p.database.db.transaction((tx) => grantLicences(tx, p.queue, { tenantId: acme, kind: 'top_up', amount: 2, reason: 'more' }, admin));
 		await p.database.db.transaction((tx) => reprocessProof(tx, p.queue, acme, loserPublic, admin));
 		await drain();
 		expect((await state(loserPublic)).status).toBe('CERTIFIED_NO_ANCHOR');
@@ -193,7 +193,7 @@ describe('proof worker pipeline', () => {
 	});
 
 	it('a claim that ran out is taken over; the first worker can then change nothing', async () => {
-		await p.database.db.transaction((tx) => grantLicences(tx, { tenantId: acme, kind: 'top_up', amount: 10, reason: 'more' }, admin));
+		await p.database.db.transaction((tx) => grantLicences(tx, p.queue, { tenantId: acme, kind: 'top_up', amount: 10, reason: 'more' }, admin));
 		const r = await submit();
 		const short = { ...ctx, settings: { ...ctx.settings, claimTimeoutSeconds: 1 } };
 		const claimed = await claimBatch(short, 'dead-worker');

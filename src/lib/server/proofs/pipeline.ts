@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { agentByCertificateSerial, type Agent } from '#lib/server/agents';
 import { certificatesForProofs, createCertificates, deviceSummary, issueCertificates, type Certificate, type IssuanceDeps } from '#lib/server/certificates';
 import type { Db, Tx } from '#lib/server/db/client';
@@ -12,7 +12,7 @@ import { getTenant } from '#lib/server/tenancy';
 import type { Logger } from '#lib/server/telemetry/logger';
 import { isOperatorAttested, openAttestedProof, certifiedBy, type AttestedProof } from './attestation';
 import { openProof, type OpenedProof } from './format';
-import { ProofRejection, RetryableFailure, type RejectionCode } from './rejections';
+import { ProofRejection, RetryableFailure, agentUnknownDetail, type RejectionCode } from './rejections';
 import { proofs, type Proof } from './schema';
 import { withSpan } from '#lib/server/telemetry/tracing';
 import { moveClaimed, recordTransitions, type Transition } from './transitions';
@@ -71,7 +71,8 @@ export async function claimBatch(ctx: PipelineContext, workerId: string, hint?: 
 			from c where p.id = c.id
 			returning p.id, c.status as prev`);
 		if (!rows.length) return [];
-		const claimed = await tx.select().from(proofs).where(inArray(proofs.id, rows.map((r) => r.id)));
+		// in arrival order: the licences of a batch are consumed in this order
+		const claimed = await tx.select().from(proofs).where(inArray(proofs.id, rows.map((r) => r.id))).orderBy(asc(proofs.receivedAt), asc(proofs.id));
 		const prev = new Map(rows.map((r) => [r.id, r.prev]));
 		// a re-claim after a crash is not a state change; only RECEIVED → VALIDATING goes on the timeline
 		await recordTransitions(
@@ -129,7 +130,7 @@ async function validateOne(ctx: PipelineContext, proof: Proof, agents: AgentLook
 		}
 		const opened = await openProof(der, { signer, agentCaPem: await agentCa(ctx, signer, proof.tenantId), receivedAt: proof.receivedAt });
 		const agent = await agents(proof.tenantId, opened.signerSerialHex);
-		if (!agent) throw new ProofRejection('agent_unknown', `certificate serial ${opened.signerSerialHex}`);
+		if (!agent) throw new ProofRejection('agent_unknown', agentUnknownDetail(opened.signerSerialHex));
 		// "not revoked at receipt": a revocation after the proof arrived does not reject it
 		if (agent.revokedAt && agent.revokedAt <= proof.receivedAt) {
 			throw new ProofRejection('agent_revoked', `agent revoked at ${agent.revokedAt.toISOString()}`);

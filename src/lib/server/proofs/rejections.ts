@@ -50,6 +50,9 @@ export const REJECTION_CODES = Object.keys(REJECTIONS) as RejectionCode[];
 
 export const isRejectionCode = (v: unknown): v is RejectionCode => typeof v === 'string' && v in REJECTIONS;
 
+/** The detail of an `agent_unknown` rejection: the signing certificate's serial, which an enrolment is matched by. */
+export const agentUnknownDetail = (serialHex: string) => `certificate serial ${serialHex.toLowerCase()}`;
+
 /** A permanent failure of one proof, thrown by validation steps and turned into REJECTED. */
 export class ProofRejection extends Error {
 	constructor(

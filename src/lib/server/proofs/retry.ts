@@ -1,23 +1,29 @@
 import { and, eq, inArray, lt, sql } from 'drizzle-orm';
 import { z } from 'zod';
+import { agentEnrolledJob } from '#lib/server/agents';
 import { recordAudit } from '#lib/server/audit';
 import type { Db, Tx } from '#lib/server/db/client';
 import { ApiError } from '#lib/server/http/errors';
+import { licencesAddedJob } from '#lib/server/licences';
 import { sendInTx, type Queue } from '#lib/server/queue';
 import type { AuditContext } from '#lib/server/tenancy';
 import { isReprocessable, proofOf } from './queries';
 import { proofs, type ProofStatus } from './schema';
 import { recordTransitions } from './transitions';
 
-/** Data of a `proofs.retry` job: one proof whose backoff ran out, or the periodic sweep. */
-export const retryJob = z.union([z.object({ proofId: z.uuid() }), z.object({ sweep: z.literal(true) })]);
+/**
+ * Data of a `proofs.retry` job: one proof whose backoff ran out, the periodic
+ * sweep, licences added to a tenant (re-test its `licence_exhausted` proofs)
+ * or an agent enrolled (re-test the `agent_unknown` proofs it signed).
+ */
+export const retryJob = z.union([z.object({ proofId: z.uuid() }), z.object({ sweep: z.literal(true) }), licencesAddedJob, agentEnrolledJob]);
 
 /**
  * Puts proofs back to RECEIVED and queues them (one transaction: the state
  * and the job commit together). Only from the given states, so a proof a
  * worker took up meanwhile is left alone.
  */
-async function requeue(tx: Tx, queue: Queue, ids: string[], from: ProofStatus[], actor: string, detail: string, resetRejection = false): Promise<number> {
+export async function requeue(tx: Tx, queue: Queue, ids: string[], from: ProofStatus[], actor: string, detail: string, resetRejection = false): Promise<number> {
 	if (!ids.length) return 0;
 	const moved = await tx
 		.update(proofs)

@@ -6,7 +6,7 @@ import { agentOperation } from '#lib/server/route';
 
 /** POST /ingest/v1/enrolments — enrolment token (bearer) + CSR → agent certificate (audited). */
 export const POST = agentOperation('enrolAgent', async ({ app, db, event, enrolmentToken, body }) => {
-	const enrolled = await enrolAgent(db, enrolmentToken, body.csr, agentCertificateIssuer(app.signer), {
+	const enrolled = await enrolAgent(db, app.queue, enrolmentToken, body.csr, agentCertificateIssuer(app.signer), {
 		correlationId: event.locals.correlationId,
 		sourceIp: requestClientAddress(event)
 	});
