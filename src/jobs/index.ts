@@ -3,6 +3,7 @@ import type { BuildInfo, JobModule } from '#lib/server/workers/runner';
 import { anchorWorker } from './anchor';
 import { maintenance } from './maintenance';
 import { proofWorker } from './proof';
+import { reports } from './reports';
 import { retry } from './retry';
 
 /**
@@ -12,6 +13,7 @@ import { retry } from './retry';
 export const jobModules: Partial<Record<WorkerKind, JobModule>> = {
 	maintenance,
 	retry,
+	reports,
 	proof: proofWorker,
 	anchor: anchorWorker
 };

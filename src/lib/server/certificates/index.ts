@@ -31,10 +31,15 @@ export {
 export { issueCertificates, completeIssuance, type IssuanceDeps, type Issued } from './issuance';
 export { CERTIFICATE_STATUSES, type Certificate, type CertificateStatus } from './schema';
 export { certificatesPerDay, certificateTotals, certificatesByStatus } from './stats';
-export { exportCertificates, csvField, EXPORT_COLUMNS } from './export';
+export { exportCertificates, csvField, EXPORT_COLUMNS, type CertificateExportQuery } from './export';
 export { issuedCertificatesPage, receiptKeys, checkIssuedCertificate, anonymiseCertificateRecords, ANONYMISED, type IssuedCertificate, type ReceiptFinding } from './integrity';
 export { certificatesForAnchoring, reissueAnchoredPdfs, type AnchoringFacts } from './anchored';
 export { bundleAnchorSchema, type BundleAnchor } from './bundle';
+export { certificatePeriodFigures, periodCertificates, type Period, type PeriodCertificate, type PeriodCursor, type CertificatePeriodFigures } from './period';
+// the PAdES signing and fonts of certificate PDFs, for other signed documents (monthly statements)
+export { signPdf, signedRangeDigest, type PdfSigner } from './pades';
+export { embedPreparedFonts, OutsideFontSubset } from './pdf-font-cache';
+export { certificateFonts } from './pdf-fonts';
 
 /**
  * A platform admin refunds the licence behind a revoked certificate: once per certificate; a certificate that is not revoked is

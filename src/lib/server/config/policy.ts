@@ -34,7 +34,8 @@ export const POLICY_SETTINGS = [
 	{ name: 'SESSION_ABSOLUTE_TIMEOUT', group: 'sessions', unit: 'seconds' },
 	{ name: 'ENROLMENT_TOKEN_TTL', group: 'agents', unit: 'seconds' },
 	{ name: 'SIGNER_AGENT_CERT_DAYS', group: 'agents', unit: 'days' },
-	{ name: 'MAINTENANCE_CRON', group: 'maintenance', unit: 'cron' }
+	{ name: 'MAINTENANCE_CRON', group: 'maintenance', unit: 'cron' },
+	{ name: 'REPORTS_CRON', group: 'maintenance', unit: 'cron' }
 ] as const satisfies readonly { name: SettingName; group: PolicyGroup; unit: PolicyUnit }[];
 
 export type PolicyName = (typeof POLICY_SETTINGS)[number]['name'];

@@ -781,6 +781,15 @@ export const settings = {
 				'Days after which personal fields are anonymised: operator name and location in certificate records and proof summaries, and the e-mail address of people who are no longer a member of any tenant. The certificate PDF and the log leaf stay as issued, so every certificate still verifies. 0 never anonymises.'
 		}
 	},
+	REPORTS_CRON: {
+		schema: cron('0 2 1 * *'),
+		doc: {
+			default: '0 2 1 * *',
+			example: '30 3 1 * *',
+			description:
+				'When the reports worker creates the monthly billing reports of the month just closed, per tenant in its time zone and platform-wide in UTC (cron, UTC; a pg-boss schedule created at worker start). Tenants whose month ends later than this (time zones west of UTC) are reported when it has ended.'
+		}
+	},
 	EVENT_RETENTION_DAYS: {
 		schema: int(1, 3650).default(7),
 		doc: {
