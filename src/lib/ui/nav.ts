@@ -3,9 +3,11 @@ import Activity from '@lucide/svelte/icons/activity';
 import Building from '@lucide/svelte/icons/building';
 import Cpu from '@lucide/svelte/icons/cpu';
 import FileCheck from '@lucide/svelte/icons/file-check';
+import FileSpreadsheet from '@lucide/svelte/icons/file-spreadsheet';
 import Inbox from '@lucide/svelte/icons/inbox';
 import Layers from '@lucide/svelte/icons/layers';
 import LayoutDashboard from '@lucide/svelte/icons/layout-dashboard';
+import Receipt from '@lucide/svelte/icons/receipt';
 import ScrollText from '@lucide/svelte/icons/scroll-text';
 import Server from '@lucide/svelte/icons/server';
 import Settings from '@lucide/svelte/icons/settings';
@@ -44,6 +46,7 @@ export const NAV: NavGroup[] = [
 		label: () => m.nav_group_account(),
 		items: [
 			{ href: '/licences', label: () => m.nav_licences(), icon: Ticket, action: 'licences:read' },
+			{ href: '/reports', label: () => m.nav_reports(), icon: FileSpreadsheet, action: 'licences:read' },
 			{ href: '/activity', label: () => m.nav_activity(), icon: Activity, action: 'audit:read' },
 			{ href: '/members', label: () => m.nav_members(), icon: Users, action: 'members:read' },
 			{ href: '/settings', label: () => m.nav_settings(), icon: Settings, action: 'tenant:settings' }
@@ -58,7 +61,8 @@ export const NAV: NavGroup[] = [
 			{ href: '/admin/queues', label: () => m.nav_admin_queues(), icon: Layers, action: 'admin:queues' },
 			{ href: '/admin/system', label: () => m.nav_admin_system(), icon: Server, action: 'admin:queues' },
 			{ href: '/admin/policy', label: () => m.nav_admin_policy(), icon: SlidersHorizontal, action: 'admin:queues' },
-			{ href: '/admin/audit', label: () => m.nav_admin_audit(), icon: ScrollText, action: 'admin:audit' }
+			{ href: '/admin/audit', label: () => m.nav_admin_audit(), icon: ScrollText, action: 'admin:audit' },
+			{ href: '/admin/billing', label: () => m.nav_admin_billing(), icon: Receipt, action: 'licences:grant' }
 		]
 	}
 ];

@@ -13,14 +13,16 @@ const LABELS: Record<string, () => string> = {
 	valid: () => m.status_valid(),
 	revoked: () => m.status_revoked(),
 	active: () => m.status_active(),
-	suspended: () => m.status_suspended()
+	suspended: () => m.status_suspended(),
+	generating: () => m.status_generating(),
+	published: () => m.status_published()
 };
 
 export const statusLabel = (s: string) => LABELS[s]?.() ?? s;
 
 /** ok (green), bad (red), warn (amber), info (neutral). */
 export function statusTone(s: string): 'ok' | 'bad' | 'warn' | 'info' {
-	if (s.startsWith('CERTIFIED') || s === 'valid' || s === 'active') return s === 'CERTIFIED_PENDING_ANCHOR' ? 'info' : 'ok';
+	if (s.startsWith('CERTIFIED') || s === 'valid' || s === 'active' || s === 'published') return s === 'CERTIFIED_PENDING_ANCHOR' ? 'info' : 'ok';
 	if (s === 'REJECTED' || s === 'revoked' || s === 'suspended') return 'bad';
 	if (s === 'FAILED_RETRYABLE') return 'warn';
 	return 'info';
