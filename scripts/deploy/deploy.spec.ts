@@ -10,6 +10,7 @@ import { registry } from '#lib/server/telemetry/metrics';
 import { buildEntries, interpolate, productionProblems, readEnvFile, root } from './common';
 import { caddyProblems, composeProblems, composeSchemaValidator, loadCompose, type ComposeContext } from './compose';
 import { k8sProblems, kustomizationResources, readResources, yamlFiles, type K8sContext } from './k8s';
+import { SERVICE_OF_KIND } from './docs-truth';
 import { REALM_PLACEHOLDERS, buildRealm, realmJson } from './realm';
 
 /**
@@ -112,7 +113,7 @@ describe('compose.yaml', () => {
 			const env = svc.environment as Record<string, string>;
 			expect(port, t).toBe(host === 'api' ? env.PORT : env.WORKER_METRICS_PORT);
 		}
-		expect(targets).toEqual(expect.arrayContaining(kindsInBuild.map((k) => `${{ proof: 'proof', anchor: 'anchor', retry: 'retry', maintenance: 'maintenance' }[k]}-worker:9464`)));
+		expect(targets).toEqual(expect.arrayContaining(kindsInBuild.map((k) => `${SERVICE_OF_KIND[k]}:9464`)));
 	});
 });
 

@@ -22,7 +22,8 @@ export type LicenceAlert = { tenantId: string; kind: LicenceAlertKind; ledgerEnt
  * crossing (unique per tenant, kind and crossing ledger row, so a retried
  * batch or a refusal at a balance that is zero already raises nothing new),
  * then published as the live event `licences.low` / `licences.exhausted` in
- * the same transaction. The notification of these events is sent from here.
+ * the same transaction. This build sends no mail or webhook for them; a
+ * notification of these events belongs here and nowhere else.
  */
 export async function raiseLicenceAlert(tx: DbOrTx, alert: LicenceAlert): Promise<boolean> {
 	const [row] = await tx.insert(licenceAlerts).values(alert).onConflictDoNothing().returning({ id: licenceAlerts.id });
