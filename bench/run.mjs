@@ -19,6 +19,7 @@ import { ingestBenchmark } from './ingest.mjs';
 import { certifyBenchmark } from './certify.mjs';
 import { logBenchmark } from './log.mjs';
 import { verifyBenchmark } from './verify.mjs';
+import { reportsBenchmark } from './reports.mjs';
 import { root, skipped, snapshotBuild } from './lib.mjs';
 
 const { values } = parseArgs({
@@ -26,7 +27,7 @@ const { values } = parseArgs({
 	strict: true
 });
 if (values.help) {
-	process.stdout.write('usage: npm run bench -- [--quick] [--out DIR] [--only ingest,certify,verify,log] [--certify-proofs N] [--certify-workers separate|embedded] [--proof-workers N (default: cores)]\n');
+	process.stdout.write('usage: npm run bench -- [--quick] [--out DIR] [--only ingest,certify,verify,log,reports] [--certify-proofs N] [--certify-workers separate|embedded] [--proof-workers N (default: cores)]\n');
 	process.exit(0);
 }
 const quick = values.quick;
@@ -45,7 +46,8 @@ const BENCHMARKS = {
 	ingest: () => ingestBenchmark({ quick, support, log, appRoot }),
 	certify: () => certifyBenchmark({ quick, support, log, appRoot, count: values['certify-proofs'] ? Number(values['certify-proofs']) : undefined, workers: values['certify-workers'], proofWorkers: values['proof-workers'] ? Number(values['proof-workers']) : undefined }),
 	verify: () => verifyBenchmark({ quick, support, log, appRoot }),
-	log: () => logBenchmark({ quick, support, log, appRoot })
+	log: () => logBenchmark({ quick, support, log, appRoot }),
+	reports: () => reportsBenchmark({ quick, support, log, appRoot })
 };
 const only = values.only ? values.only.split(',') : Object.keys(BENCHMARKS);
 for (const name of only) if (!(name in BENCHMARKS)) throw new Error(`unknown benchmark "${name}"; known: ${Object.keys(BENCHMARKS).join(', ')}`);

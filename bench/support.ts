@@ -19,3 +19,6 @@ export { signPdf } from '#lib/server/certificates/pades';
 export { BUNDLE_FORMAT } from '#lib/server/certificates/bundle';
 export { logEntryOf } from '#lib/server/certificates/issue-pdf';
 export { checkpointBody, signedNote } from '#lib/server/log/note';
+export { seedCertifiedMonth } from '../tests/helpers/report-fixtures';
+export { startQueue } from '#lib/server/queue';
+export { createLogger } from '#lib/server/telemetry/logger';

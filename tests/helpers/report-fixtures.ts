@@ -23,7 +23,7 @@ export async function seedCertifiedMonth(
 		await tx`insert into licence_ledger (tenant_id, kind, amount, balance_after, reason, created_at)
 			values (${o.tenantId}, 'grant', ${o.count}, ${before + o.count}, ${`volume seed ${tag}`}, ${new Date(o.from.getTime() - 86_400_000).toISOString()}::timestamptz)`;
 		await tx`
-			with t as (select e.report, e.n - 1 as n from jsonb_array_elements(${JSON.stringify(templates)}::jsonb) with ordinality as e(report, n)),
+			with t as (select e.report, e.n - 1 as n from jsonb_array_elements(${JSON.stringify(templates)}::text::jsonb) with ordinality as e(report, n)),
 			s as (
 				select i,
 					'prf_' || substr(translate(md5(${tag} || 'p' || i), '0189', 'abij'), 1, 26) as proof_public,
