@@ -48,7 +48,7 @@ export async function startAnchorFixture(opts: { confirmations?: number; finalit
 	let chainUp = true;
 	const acme = (await ensureDevTenants(app.database.db)).acme;
 	const admin = { actor: { kind: 'user', id: 'admin', role: 'platform_admin' }, correlationId: 't', sourceIp: null };
-	await app.database.db.transaction((tx) => grantLicences(tx, { tenantId: acme, kind: 'grant', amount: 10_000, reason: 'test' }, admin));
+	await app.database.db.transaction((tx) => grantLicences(tx, app.queue, { tenantId: acme, kind: 'grant', amount: 10_000, reason: 'test' }, admin));
 	const agentKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
 	const issued = await keyring.issueAgentCertificate({ tenantId: acme, agentId: 'anchor-test', name: 'anchor-test', csrPem: createCsr({ CN: 'anchor-test' }, agentKey) });
 	const spki = new X509Certificate(issued.certificatePem).publicKey.export({ type: 'spki', format: 'der' }).toString('base64');

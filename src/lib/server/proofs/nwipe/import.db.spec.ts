@@ -48,7 +48,7 @@ beforeAll(async () => {
 	p = env.app;
 	acme = (await ensureDevTenants(p.database.db)).acme;
 	const admin = { actor: { kind: 'user', id: 'admin', role: 'platform_admin' }, correlationId: 't', sourceIp: null };
-	await p.database.db.transaction((tx) => grantLicences(tx, { tenantId: acme, kind: 'grant', amount: 20, reason: 'test' }, admin));
+	await p.database.db.transaction((tx) => grantLicences(tx, p.queue, { tenantId: acme, kind: 'grant', amount: 20, reason: 'test' }, admin));
 	ctx = createPipeline({
 		db: p.database.db,
 		queue: p.queue,
