@@ -67,24 +67,24 @@ describe('compose.yaml', () => {
 		bad.services.api.command = ['build/server.js'];
 		(bad.services['proof-worker'].environment as Record<string, string>).PROOF_WORKERS = '2';
 		delete (bad.services['retry-worker'].environment as Record<string, string>).SESSION_SECRET;
-		delete bad.services['report-worker'].profiles;
+		delete bad.services['notification-worker'].profiles;
 		bad.services['maintenance-worker'].profiles = ['planned'];
 		(bad.services['proof-worker'].environment as Record<string, string>).SMTP_URL = 'smtp://mailpit:1025';
 		const problems = composeProblems(bad, ctx, composeText).join('\n');
 		expect(problems).toContain('api: command ["build/server.js"] is not an entry');
 		expect(problems).toContain('proof-worker: environment PROOF_WORKERS is not a setting');
 		expect(problems).toContain('retry-worker: a production start fails: SESSION_SECRET');
-		expect(problems).toContain('report-worker: runs worker kind reports, which this build refuses');
+		expect(problems).toContain('notification-worker: runs worker kind notifications, which this build refuses');
 		expect(problems).toContain('maintenance-worker: worker kind maintenance ships in this build');
 		expect(problems).toContain('proof-worker: sets SMTP_URL, which only the planned notifications worker acts on');
 	});
 
-	it('adding a kind later is one line: a shipped reports kind asks only to drop the planned profile', () => {
-		const shipped = composeProblems(compose, { ...ctx, kindsInBuild: [...kindsInBuild, 'reports'] }, composeText);
-		expect(shipped).toEqual(['report-worker: worker kind reports ships in this build: remove the "planned" profile']);
+	it('adding a kind later is one line: a shipped notifications kind asks only to drop the planned profile', () => {
+		const shipped = composeProblems(compose, { ...ctx, kindsInBuild: [...kindsInBuild, 'notifications'] }, composeText);
+		expect(shipped).toEqual(['notification-worker: worker kind notifications ships in this build: remove the "planned" profile']);
 		const fixed = clone(compose);
-		delete fixed.services['report-worker'].profiles;
-		expect(composeProblems(fixed, { ...ctx, kindsInBuild: [...kindsInBuild, 'reports'] }, composeText)).toEqual([]);
+		delete fixed.services['notification-worker'].profiles;
+		expect(composeProblems(fixed, { ...ctx, kindsInBuild: [...kindsInBuild, 'notifications'] }, composeText)).toEqual([]);
 	});
 
 	it('every variable has a value in deploy/compose.env.example, and every mounted file exists', () => {
@@ -177,10 +177,10 @@ describe('kustomize base (deploy/k8s/base)', () => {
 	it('fails on a planned kind in the base, a wrong HPA target, a non-setting and a missing secret', () => {
 		const planned = join(root, 'deploy/k8s/planned');
 		const { resources } = readResources(dir, listed);
-		const withPlanned = [...resources, ...readResources(planned, ['report-worker.yaml']).resources];
-		expect(k8sProblems(withPlanned, kctx)).toContain('Deployment report-worker: runs worker kind reports, which this build refuses: keep it in deploy/k8s/planned/');
+		const withPlanned = [...resources, ...readResources(planned, ['notification-worker.yaml']).resources];
+		expect(k8sProblems(withPlanned, kctx)).toContain('Deployment notification-worker: runs worker kind notifications, which this build refuses: keep it in deploy/k8s/planned/');
 		// one line later: with the kind shipped, the planned file joins the base cleanly
-		expect(k8sProblems(withPlanned, { ...kctx, kindsInBuild: [...kindsInBuild, 'reports'] })).toEqual([]);
+		expect(k8sProblems(withPlanned, { ...kctx, kindsInBuild: [...kindsInBuild, 'notifications'] })).toEqual([]);
 		const broken = clone(resources) as unknown as { kind: string; metadata: { name: string }; spec: { scaleTargetRef: { name: string }; template: { spec: { containers: { env?: { name: string; value: string }[] }[] } } }; data?: Record<string, string> }[];
 		broken.find((r) => r.kind === 'HorizontalPodAutoscaler')!.spec.scaleTargetRef.name = 'web';
 		broken.find((r) => r.metadata.name === 'retry-worker')!.spec.template.spec.containers[0].env!.push({ name: 'RETRY_THREADS', value: '4' });
