@@ -79,7 +79,7 @@ describe(`exports of ${COUNT.toLocaleString('en')} rows`, () => {
 		// the seed issues evenly over March: the first half of the month holds the first half of them, give or take one
 		const r = await download('/api/v1/certificates/export?format=csv&from=2025-03-01T00:00:00Z&to=2025-03-16T12:00:00Z', acmeAdmin);
 		expect(r.status).toBe(200);
-		expect(r.first.split('\r\n')[0]).toBe('publicId,proofId,status,issuedAt,revokedAt,revocationReason,deviceType,manufacturer,model,serial,capacityBytes,assetTag,method,result,logIndex,verifyUrl');
+		expect(r.first.split('\r\n')[0]).toBe('publicId,proofId,status,issuedAt,revokedAt,revocationReason,deviceType,manufacturer,model,serial,capacityBytes,assetTag,method,result,logIndex,attestation,attestedBy,verifyUrl');
 		expect(Math.abs(r.lines - 1 - COUNT / 2)).toBeLessThanOrEqual(1);
 		expect(r.growthMb).toBeLessThan(RSS_BOUND_MB);
 	}, 300_000);
