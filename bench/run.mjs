@@ -5,13 +5,17 @@
  * machines are shared and noisy: ratios, not absolute figures, are compared),
  * and writes DIR/results.json — a list of `{name, value, unit, baseline, ratio}`
  * (ratio = value / baseline; a benchmark that cannot run yet says why in
- * `skipped`) — and DIR/results.md. DIR defaults to bench/.
+ * `skipped`) — and DIR/results.md. DIR defaults to bench/ only for a full run
+ * (every benchmark at full size): the committed results change only when such
+ * a run is made on purpose. A `--quick` or `--only` run without `--out` writes
+ * to a new temporary directory and says where.
  *
  * `--quick` uses small sizes (under 3 minutes) and runs in `npm test` so the
  * harness keeps working; it asserts no timings, only that the harness runs and
  * its JSON is well-formed.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
@@ -31,7 +35,8 @@ if (values.help) {
 	process.exit(0);
 }
 const quick = values.quick;
-const outDir = resolve(values.out ?? join(root, 'bench'));
+const fullRun = !quick && !values.only;
+const outDir = resolve(values.out ?? (fullRun ? join(root, 'bench') : mkdtempSync(join(tmpdir(), 'wipecert-bench-'))));
 const log = (message) => process.stderr.write(`[bench] ${message}\n`);
 
 // The app and the agent simulator run from the build: build it when missing or stale (like npm start).

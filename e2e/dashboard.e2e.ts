@@ -1,8 +1,9 @@
 import AxeBuilder from '@axe-core/playwright';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
+import { screenshotDir } from './screenshots';
 
 /**
  * Dashboard and admin console in Chromium against the built app on
@@ -12,8 +13,7 @@ import { expect, test, type Page } from '@playwright/test';
  * Proofs submitted here are random DER: accepted by the API, rejected by the
  * worker (proof_malformed), which is enough to see live status changes.
  */
-const SHOTS = 'admin-docs/static/images/console';
-mkdirSync(SHOTS, { recursive: true });
+const SHOTS = screenshotDir('console');
 const axeFindings: Record<string, { id: string; impact: string | null | undefined; nodes: number }[]> = {};
 
 async function signIn(page: Page, email: string) {

@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import jsQR from 'jsqr';
 import pngjs from 'pngjs';
+import { screenshotDir } from './screenshots';
 
 /**
  * The whole browser journey, in Chromium against the built app
@@ -24,8 +25,7 @@ import pngjs from 'pngjs';
  * so a second run needs a fresh DATA_DIR (Playwright's default).
  * Screenshots illustrate admin-docs/content/console/journey.md.
  */
-const SHOTS = 'admin-docs/static/images/journey';
-mkdirSync(SHOTS, { recursive: true });
+const SHOTS = screenshotDir('journey');
 const { PNG } = pngjs;
 
 const TENANT = { slug: 'northwind', name: 'Northwind Recycling' };

@@ -1,9 +1,10 @@
 import AxeBuilder from '@axe-core/playwright';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
+import { screenshotDir } from './screenshots';
 
 /**
  * A ShredOS station's logs reaching WipeCert through the dashboard: an
@@ -13,8 +14,7 @@ import { expect, test, type Page } from '@playwright/test';
  * from an nwipe log, attested by that operator, and not signed by an enrolled
  * agent. Screenshots for the handbook's ShredOS page (admin-docs/static/images/shredos).
  */
-const SHOTS = 'admin-docs/static/images/shredos';
-mkdirSync(SHOTS, { recursive: true });
+const SHOTS = screenshotDir('shredos');
 const LOG = 'tests/fixtures/nwipe/shredos-0.37-three-drives-one-failed.txt';
 
 async function signIn(page: Page, email: string) {

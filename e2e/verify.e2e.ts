@@ -1,10 +1,11 @@
 import AxeBuilder from '@axe-core/playwright';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test, type Page, type Request } from '@playwright/test';
+import { screenshotDir } from './screenshots';
 
 /**
  * Certificates anyone can verify, in the browser against the built app: the
@@ -15,8 +16,7 @@ import { expect, test, type Page, type Request } from '@playwright/test';
  * valid while the platform cannot be reached. Without JavaScript the form
  * still works (the server checks the upload). Screenshots go to the handbook.
  */
-const SHOTS = 'admin-docs/static/images/verify';
-mkdirSync(SHOTS, { recursive: true });
+const SHOTS = screenshotDir('verify');
 
 async function signIn(page: Page, email: string) {
 	await page.goto('/auth/login');

@@ -22,7 +22,9 @@ export const NOT_SETTINGS = new Set<string>([
 	// adapter-node's own variables (its documentation)
 	'SOCKET_PATH', 'ADDRESS_HEADER', 'XFF_DEPTH', 'LISTEN_PID', 'LISTEN_FDS', 'KEEP_ALIVE_TIMEOUT', 'HEADERS_TIMEOUT',
 	// the verify CLI, the benchmark and the fuzz suite, shell variables of examples
-	'WIPECERT_KEYS', 'BENCH_CPU_PROF', 'SERVICE_TOKEN', 'E2E_PORT', 'FUZZ_SEED', 'FUZZ_CASES', 'OTEL_BSP_SCHEDULE_DELAY', 'NODE_OPTIONS', 'MALLOC_ARENA_MAX', 'NODE_EXTRA_CA_CERTS',
+	'WIPECERT_KEYS', 'BENCH_CPU_PROF', 'SERVICE_TOKEN', 'E2E_PORT', 'FUZZ_SEED', 'FUZZ_CASES',
+	// the tests that retake the handbook's images (npm run screenshots, the PDF example)
+	'UPDATE_SCREENSHOTS', 'WIPECERT_EXAMPLE_DIR', 'OTEL_BSP_SCHEDULE_DELAY', 'NODE_OPTIONS', 'MALLOC_ARENA_MAX', 'NODE_EXTRA_CA_CERTS',
 	// the image's build argument (the commit /api/v1/buildinfo reports)
 	'GIT_COMMIT',
 	// the compose stack's other containers (postgres, minio, keycloak, grafana images)
