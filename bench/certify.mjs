@@ -17,18 +17,21 @@
  * store. The baseline runs the same domain functions (openProof,
  * signer.signBatch, buildCertificatePdf + signPdf, log leaf into an in-memory
  * tree with a signed checkpoint per batch) in one plain loop, no database or
- * queue, on the same keyring and proofs, after the app's run.
+ * queue, on the same keyring and proofs, after the app's run. Last, the crypto
+ * floor (bench/crypto-floor.mjs) at the input sizes the plain loop saw:
+ * `ratio_to_floor` is its CPU per certificate over the run's.
  */
 import { readFileSync } from 'node:fs';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
+import { cryptoFloor } from './crypto-floor.mjs';
 import { enrolmentToken, run } from './ingest.mjs';
 import { MemoryTree, rootOf } from './log.mjs';
 import { cpuMs, embeddedDatabaseUrl, percentile, postgresCpuMs, result, root, skipped, startApp, startWorker } from './lib.mjs';
 
-const names = ['certify.certificates_per_second', 'certify.worker_rss_max', 'certify.worker_rss_growth', 'certify.retry_worker_rss_max', 'certify.web_rss_max'];
+const names = ['certify.certificates_per_second', 'certify.worker_rss_max', 'certify.worker_rss_growth', 'certify.retry_worker_rss_max', 'certify.web_rss_max', 'certify.crypto_floor'];
 const FILES_PER_REQUEST = 500;
 const BATCH = 50; // SIGNER_BATCH_SIZE's default
 
@@ -170,6 +173,11 @@ export async function certifyBenchmark({ quick, support, log, appRoot = root, co
 		log(`certify baseline: the same work on ${Math.min(count, quick ? 100 : 500)} proofs in one loop, no database or queue`);
 		const baseline = await plainLoop(support, app.dataDir, tenant.id, manifest.slice(0, quick ? 100 : 500).map((m) => readFileSync(join(work, m.file))));
 		const rate = done / seconds;
+		log(`certify: crypto floor (bare node:crypto primitives at the sizes the plain loop saw)`);
+		const floor = cryptoFloor({ iterations: quick ? 200 : 1000, batch: BATCH, sizes: baseline.sizes });
+		const systemCpu = cpuPer(cpu0, cpu1, done);
+		// the share of the CPU a certificate costs that the bare primitives account for (1 = at the floor)
+		const toFloor = (ms) => (ms ? Math.round((floor.msPerCertificate / ms) * 1000) / 1000 : null);
 		return [
 			result(names[0], 'cert/s', rate, baseline.rate, {
 				proofs: count,
@@ -179,7 +187,13 @@ export async function certifyBenchmark({ quick, support, log, appRoot = root, co
 				submitSeconds: Math.round(submitSeconds),
 				ratePerTenth: perTenth,
 				// CPU (ms) per certificate by process over the timed window; bench = this process (bulk upload client)
-				cpuMsPerCertificate: cpuPer(cpu0, cpu1, done),
+				cpuMsPerCertificate: systemCpu,
+				// floor CPU ms per certificate / CPU ms per certificate of every process of the run
+				ratio_to_floor: toFloor(systemCpu.total),
+				floorMsPerCertificate: floor.msPerCertificate,
+				baselineCpuMsPerProof: baseline.cpuMsPerProof,
+				baselineRatioToFloor: toFloor(baseline.cpuMsPerProof),
+				loadAverage: loadavg().map((l) => Math.round(l * 100) / 100),
 				certificatesWithPdf: pdfs,
 				certificatesInLog: logged,
 				parts: 'decrypt, verify, schema, hmac, licence, receipt batch signature, log append, PDF render + PAdES sign + store (parts.ts)',
@@ -200,7 +214,17 @@ export async function certifyBenchmark({ quick, support, log, appRoot = root, co
 			}),
 			result(names[2], 'MB', rssPerTenth[9] !== null && rssPerTenth[0] !== null ? rssPerTenth[9] - rssPerTenth[0] : null, null, { meaning: 'mean RSS of the last tenth minus the first', process: mode === 'separate' ? 'proof worker' : 'app' }),
 			rssRow(names[3], 'retry', 'retry worker (node build/worker.js retry)'),
-			rssRow(names[4], 'web', 'web server, WORKERS=none (bulk upload + API)')
+			rssRow(names[4], 'web', 'web server, WORKERS=none (bulk upload + API)'),
+			// value: the bare primitives' CPU per certificate; baseline: the whole run's CPU per certificate; ratio = ratio_to_floor
+			result(names[5], 'ms CPU/cert', floor.msPerCertificate, systemCpu.total || null, {
+				meaning: 'bare node:crypto primitives of one certificate (bench/crypto-floor.mjs), CPU ms, against the CPU ms per certificate of every process in the timed window',
+				certificatesPerCoreSecond: floor.certificatesPerCoreSecond,
+				msPerStep: floor.msPerStep,
+				sizes: floor.sizes,
+				iterations: floor.iterations,
+				plainLoopCpuMsPerProof: baseline.cpuMsPerProof,
+				plainLoopRatioToFloor: toFloor(baseline.cpuMsPerProof)
+			})
 		];
 	} finally {
 		await sql?.end({ timeout: 5 }).catch(() => {});
@@ -225,11 +249,16 @@ async function plainLoop(support, dataDir, tenantId, ders) {
 			steps[step] += performance.now() - t;
 			return out;
 		};
+		const sizes = { proof: 0, report: 0, record: 0, logEntry: 0, pdf: 0 };
 		const t0 = performance.now();
+		// the whole process (GC and libuv's thread pool included): what the loop costs
+		const cpu0 = process.cpuUsage();
 		for (let i = 0; i < ders.length; i += BATCH) {
 			const batch = [];
 			for (const der of ders.slice(i, i + BATCH)) {
 				const opened = await timed('open', () => support.openProof(der, { signer, agentCaPem, receivedAt: new Date() }));
+				sizes.proof += der.length;
+				sizes.report += opened.canonicalReport.length;
 				await timed('hmac', () => signer.hmac(der));
 				// a valid certificate ID (base32 letters) per proof: the log entry names it
 				const publicId = `wc_${[...String(i + batch.length).padStart(26, '0')].map((d) => 'abcdefghij'[Number(d)]).join('')}`;
@@ -243,6 +272,7 @@ async function plainLoop(support, dataDir, tenantId, ders) {
 					report: opened.report
 				};
 				batch.push({ publicId, record, bytes: support.canonicalRecordBytes(record) });
+				sizes.record += batch.at(-1).bytes.length;
 			}
 			await timed('signBatch', () => signer.signBatch(batch.map((b) => ({ id: b.publicId, bytes: b.bytes }))));
 			const tLog = performance.now();
@@ -258,11 +288,17 @@ async function plainLoop(support, dataDir, tenantId, ders) {
 				const hashes = support.rangeHashes(support.inclusionRanges(index, tree.size), tree.node).map((h) => Buffer.from(h).toString('base64'));
 				const bundle = { format: support.BUNDLE_FORMAT, publicId: b.publicId, record: support.canonicalJson(b.record), leafIndex: index, inclusion: { treeSize: tree.size, hashes }, checkpoint: note, verifyUrl: `https://${origin}/verify/${b.publicId}` };
 				const doc = await timed('pdfRender', () => support.buildCertificatePdf({ publicId: b.publicId, locale: 'en', issuerName: 'ACME', logo: null, record: b.record, issuedAt: new Date(), bundle, checkpoint: { treeSize: tree.size, rootHash: Buffer.from(rootHash).toString('base64') } }));
-				await timed('pdfSign', () => support.signPdf(doc, { sign: (d) => signer.signPdfDigest(d), reason: 'Certificate', name: 'WipeCert', location: origin, date: new Date() }));
+				const signed = await timed('pdfSign', () => support.signPdf(doc, { sign: (d) => signer.signPdfDigest(d), reason: 'Certificate', name: 'WipeCert', location: origin, date: new Date() }));
+				sizes.pdf += signed.pdf.length;
+				sizes.logEntry += support.logEntryOf({ publicId: b.publicId, record: b.record }).length;
 			}
 		}
 		const msPerProof = Object.fromEntries(Object.entries(steps).map(([k, v]) => [k, Math.round((v / ders.length) * 100) / 100]));
-		return { rate: ders.length / ((performance.now() - t0) / 1000), proofs: ders.length, msPerProof };
+		const cpu = process.cpuUsage(cpu0);
+		const seconds = (performance.now() - t0) / 1000;
+		// mean input sizes per certificate, for the crypto floor
+		const mean = Object.fromEntries(Object.entries(sizes).map(([k, v]) => [k, Math.round(v / ders.length)]));
+		return { rate: ders.length / seconds, proofs: ders.length, msPerProof, cpuMsPerProof: Math.round(((cpu.user + cpu.system) / 1000 / ders.length) * 100) / 100, sizes: mean };
 	} finally {
 		await signer.close?.();
 	}
