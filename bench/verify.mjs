@@ -32,6 +32,8 @@ import { cpuMs, embeddedDatabaseUrl, percentile, postgresCpuMs, result, root, ro
 
 const CONNECTIONS = 50;
 const POOL = 10;
+/** certificates in the hot set */
+const HOT = 100;
 
 /** public id of seeded certificate g: `wc_` + 26 characters of the base32 alphabet, as newPublicId makes them */
 const publicIdSql = (prefix, g) => `'${prefix}' || substr(translate(md5('${prefix}' || ${g}) || md5('x' || ${g}), '0189', 'wxyz'), 1, 26)`;
@@ -77,6 +79,7 @@ export async function verifyBenchmark({ quick, support, log, appRoot = root }) {
 			const body = await r.json();
 			if (r.status !== 200 || body.publicId !== id || !body.log?.inclusion?.length) throw new Error(`GET /api/v1/public/certificates/${id} answered ${r.status}: ${JSON.stringify(body).slice(0, 300)}\napp output:\n${app.output().slice(-3000)}`);
 		}
+		const per = (a, b, n = ok) => (a === null || b === null || !n ? null : Math.round(((b - a) / n) * 100) / 100);
 		const pick = () => ids[Math.floor(Math.random() * ids.length)];
 		const path = () => `/api/v1/public/certificates/${pick()}`;
 		bare = await startBareServer({ url, origin: app.origin });
@@ -117,11 +120,22 @@ export async function verifyBenchmark({ quick, support, log, appRoot = root }) {
 				}
 			})
 		);
+		// the hot case: the same few certificates asked again and again (QR codes being scanned, monitors polling)
+		const hot = ids.slice(0, HOT);
+		const hotPath = () => `/api/v1/public/certificates/${hot[Math.floor(Math.random() * hot.length)]}`;
+		const closed = async (target) => {
+			const c0 = { server: cpuMs(target.pid), db: postgresCpuMs(app.dataDir) };
+			const r = await autocannon({ url: target.origin, connections: CONNECTIONS, duration: seconds, requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: hotPath() }) }] });
+			const c1 = { server: cpuMs(target.pid), db: postgresCpuMs(app.dataDir) };
+			return { rate: r['2xx'] / seconds, ok: r['2xx'], non2xx: r.non2xx, errors: r.errors, p50: r.latency.p50, p99: r.latency.p99, serverCpuMsPerRequest: per(c0.server, c1.server, r['2xx']), dbCpuMsPerRequest: per(c0.db, c1.db, r['2xx']) };
+		};
+		log(`hot set of ${HOT} certificates: ${CONNECTIONS} connections for ${seconds} s, app, then the bare server`);
+		const hotApp = await closed(app);
+		const hotBare = await closed(bare);
 		const rate = Math.max(1, Math.round(ok / seconds / 2));
 		log(`open loop at ${rate} req/s (half the app's maximum) for ${seconds} s: app, then the bare server`);
 		const openApp = await openLoop({ origin: app.origin, rate, seconds, path });
 		const openBare = await openLoop({ origin: bare.origin, rate, seconds, path });
-		const per = (a, b, n = ok) => (a === null || b === null || !n ? null : Math.round(((b - a) / n) * 100) / 100);
 		const details = {
 			certificates: count,
 			connections: CONNECTIONS,
@@ -160,6 +174,7 @@ export async function verifyBenchmark({ quick, support, log, appRoot = root }) {
 			result('verify.vs_bare_http', 'req/s', ok / seconds, bareOk / seconds, bareDetails),
 			// baseline: the bare server's p99 at the same offered rate
 			result('verify.open_loop_p50', 'ms', openApp.p50, openBare.p50, { rate, app: open(openApp), bare: open(openBare) }),
+			result('verify.hot_requests_per_second', 'req/s', hotApp.rate, hotBare.rate, { certificates: HOT, connections: CONNECTIONS, seconds, app: hotApp, bare: hotBare }),
 			result('verify.open_loop_p99', 'ms', openApp.p99, openBare.p99, { rate, meaning: 'open loop at half the app\'s measured maximum rate; latency from each request\'s scheduled moment' })
 		];
 	} finally {
