@@ -2,9 +2,10 @@
 /**
  * The verify benchmark's second baseline: a bare `node:http` server that
  * answers GET /api/v1/public/certificates/{publicId} with the same public JSON
- * as the app — the same domain function (publicCertificate: the same prepared
- * statement, checkpoint cache and inclusion query) over a postgres.js pool of
- * the same size, the same ETag and Cache-Control, 304 on If-None-Match — but
+ * as the app — the same domain function (publicCertificateAnswer: the same
+ * prepared statement, checkpoint cache, inclusion query, answer cache and ETag)
+ * over a postgres.js pool of the same size, the same Cache-Control, 304 on
+ * If-None-Match — but
  * without SvelteKit, hooks, routing tables or the operation wrapper. What the
  * app spends above it is the web framework and the platform's request
  * plumbing. Run by bench/verify.mjs as its own process (its CPU is read by pid).
@@ -12,7 +13,6 @@
  * Environment: SUPPORT (path of bench/out/support.js), DATABASE_URL, POOL,
  * ORIGIN (for the answer's links). Prints `listening PORT` once ready.
  */
-import { hash } from 'node:crypto';
 import { createServer } from 'node:http';
 
 const support = await import(process.env.SUPPORT);
@@ -35,8 +35,7 @@ const server = createServer(async (req, res) => {
 		return;
 	}
 	try {
-		const body = JSON.stringify(await support.publicCertificate(database, path.slice(PREFIX.length), links));
-		const etag = `"${hash('sha1', body, 'base64url')}"`;
+		const { body, etag } = await support.publicCertificateAnswer(database, path.slice(PREFIX.length), links);
 		if (ifNoneMatch(req.headers['if-none-match'], etag)) {
 			res.writeHead(304, { etag, 'cache-control': CACHE_CONTROL }).end();
 			return;

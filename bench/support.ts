@@ -22,4 +22,4 @@ export { checkpointBody, signedNote } from '#lib/server/log/note';
 export { seedCertifiedMonth } from '../tests/helpers/report-fixtures';
 export { startQueue } from '#lib/server/queue';
 export { createLogger } from '#lib/server/telemetry/logger';
-export { publicCertificate } from '#lib/server/verification';
+export { publicCertificateAnswer } from '#lib/server/verification';

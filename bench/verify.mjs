@@ -152,7 +152,7 @@ export async function verifyBenchmark({ quick, support, log, appRoot = root }) {
 			loadAverage: loadavg().map((l) => round(l, 2))
 		};
 		const bareDetails = {
-			server: 'bare node:http, same domain function (publicCertificate), same pool size, own process (bench/bare-verify-server.mjs)',
+			server: 'bare node:http, same domain function (publicCertificateAnswer), same pool size, own process (bench/bare-verify-server.mjs)',
 			requests: bareLoad.requests.total,
 			ok: bareOk,
 			non2xx: bareLoad.non2xx,

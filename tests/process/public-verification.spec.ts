@@ -242,6 +242,25 @@ describe('public verification', () => {
 		expect(revoked.json()).toMatchObject({ status: 'revoked', revocationReason: 'Issued for the wrong device' });
 		expect(revoked.headers.get('etag')).not.toBe(etag);
 	});
+
+	it('answers a certificate asked again with the same bytes until the log grows, then proves inclusion in the newer checkpoint', async () => {
+		const [c] = await issue('acme', 1, 'CERTIFIED_NO_ANCHOR');
+		const path = `/api/v1/public/certificates/${c.publicId}`;
+		const first = await get(path);
+		const again = await get(path);
+		expect(Buffer.from(again.bytes).equals(Buffer.from(first.bytes))).toBe(true);
+		expect(again.headers.get('etag')).toBe(first.headers.get('etag'));
+		await issue('acme', 2, 'CERTIFIED_NO_ANCHOR');
+		const [{ newest }] = await app.database.sql`select max(tree_size)::int as newest from log_checkpoints`;
+		expect(newest).toBeGreaterThan(first.json().log.treeSize);
+		// the app re-reads the newest checkpoint once its cached one is a second old
+		await new Promise((r) => setTimeout(r, 1100));
+		const later = await get(path);
+		expect(later.json().log).toMatchObject({ leafIndex: first.json().log.leafIndex, treeSize: newest });
+		expect(later.headers.get('etag')).not.toBe(first.headers.get('etag'));
+		const { log } = later.json();
+		expect(verifyInclusion(log.leafIndex, log.treeSize, leafHash(entryOf(c)), log.inclusion.map((h: string) => Buffer.from(h, 'base64')), Buffer.from(log.rootHash, 'base64'))).toBe(true);
+	});
 });
 
 /** canonical JSON of a record (keys sorted at every level), as the log leaf hashes it */

@@ -14,10 +14,13 @@ import { maskSerial, reportView } from '#lib/server/certificates/report-view';
 import { verifyCertificatePdf as verifyPdfOffline, type CheckName, type PdfVerdict, type VerificationKeys } from '#lib/verifier';
 import type { Database, DbOrTx } from '#lib/server/db/client';
 import { ApiError } from '#lib/server/http/errors';
-import { inclusionProofAgainst, recentCheckpoint } from '#lib/server/log';
+import { inclusionProofAgainst, recentCheckpoint, type CheckpointView } from '#lib/server/log';
 import { proofStatusView } from '#lib/server/proofs';
 import { isPublicId } from '#lib/server/records/public-ids';
 import type { ObjectStore } from '#lib/server/storage';
+import { answerOf, cachedAnswer, type PublicAnswer } from './answers';
+
+export type { PublicAnswer } from './answers';
 
 export type PublicCertificate = {
 	publicId: string;
@@ -105,11 +108,11 @@ export type PublicLinks = { origin: string; explorerTxUrl?: string };
  * verifies whichever checkpoint it is.
  */
 
-async function publicView(sql: postgres.Sql, db: DbOrTx, f: PublicCertificateFacts, links: PublicLinks): Promise<PublicCertificate> {
+async function publicView(sql: postgres.Sql, db: DbOrTx, f: PublicCertificateFacts, links: PublicLinks, checkpoint?: CheckpointView | null): Promise<PublicCertificate> {
 	const origin = links.origin;
 	const v = reportView(f.report);
 	let log: PublicCertificate['log'] = null;
-	const cp = f.logIndex !== null ? await recentCheckpoint(db, f.logIndex) : null;
+	const cp = checkpoint !== undefined ? checkpoint : f.logIndex !== null ? await recentCheckpoint(db, f.logIndex) : null;
 	if (f.logIndex !== null && cp && cp.treeSize > f.logIndex) {
 		log = { leafIndex: f.logIndex, treeSize: cp.treeSize, rootHash: cp.rootHash, checkpoint: cp.note, inclusion: await inclusionProofAgainst(sql, f.logIndex, cp) };
 	}
@@ -151,6 +154,27 @@ export async function publicCertificate(database: Pick<Database, 'sql' | 'db'>, 
 	const f = await publicCertificateFacts(database.sql, publicId);
 	if (!f || f.status === 'issuing') throw new ApiError('not_found', NOT_FOUND);
 	return publicView(database.sql, database.db, f, links);
+}
+
+/**
+ * GET /api/v1/public/certificates/{publicId} as bytes and ETag. The
+ * certificate's row is read on every request (one prepared statement: status,
+ * revocation, proof status, PDF, log index) and the checkpoint comes from the
+ * per-process cache as in publicCertificate; the bytes built from them are
+ * reused while both are unchanged (answers.ts). So a revocation shows in the
+ * very next answer and the checkpoint is at most a second old, as without the
+ * cache; a hit saves the inclusion-proof query, the view, the JSON and its hash.
+ * Anchored answers are built every time: their anchor is read by a query of
+ * its own, which the facts do not cover.
+ */
+export async function publicCertificateAnswer(database: Pick<Database, 'sql' | 'db'>, publicId: string, links: PublicLinks): Promise<PublicAnswer> {
+	if (!isPublicId('certificate', publicId)) throw new ApiError('not_found', NOT_FOUND);
+	const f = await publicCertificateFacts(database.sql, publicId);
+	if (!f || f.status === 'issuing') throw new ApiError('not_found', NOT_FOUND);
+	const cp = f.logIndex !== null ? await recentCheckpoint(database.db, f.logIndex) : null;
+	const build = async () => JSON.stringify(await publicView(database.sql, database.db, f, links, cp));
+	if (f.proofStatus && ANCHORING[f.proofStatus] === 'anchored') return answerOf(await build());
+	return cachedAnswer(database, publicId, `${cp?.treeSize ?? ''}\n${links.origin}\n${links.explorerTxUrl ?? ''}\n${JSON.stringify(f)}`, build);
 }
 
 /** GET /api/v1/public/certificates/{publicId}/pdf: the stored signed PDF. */

@@ -1,6 +1,5 @@
-import { hash } from 'node:crypto';
 import { operation } from '#lib/server/route';
-import { publicCertificate } from '#lib/server/verification';
+import { publicCertificateAnswer } from '#lib/server/verification';
 
 /**
  * Shared caches may keep the answer 10 s; then it is revalidated by ETag (RFC
@@ -13,9 +12,8 @@ const CACHE_CONTROL = 'public, max-age=10, must-revalidate';
 export const GET = operation(
 	'getPublicCertificate',
 	async ({ app, event, params }) => {
-		const body = JSON.stringify(await publicCertificate(app.database, params.publicId, { origin: app.config.origin, explorerTxUrl: app.config.CHAIN_EXPLORER_TX_URL }));
-		// a strong validator over the exact bytes: status, revocation and checkpoint all change it
-		const etag = `"${hash('sha1', body, 'base64url')}"`;
+		// the bytes and their strong validator: status, revocation and checkpoint all change it
+		const { body, etag } = await publicCertificateAnswer(app.database, params.publicId, { origin: app.config.origin, explorerTxUrl: app.config.CHAIN_EXPLORER_TX_URL });
 		const headers = { etag, 'cache-control': CACHE_CONTROL };
 		if (ifNoneMatch(event.request.headers.get('if-none-match'), etag)) return new Response(null, { status: 304, headers });
 		return new Response(body, { headers: { ...headers, 'content-type': 'application/json' } });
