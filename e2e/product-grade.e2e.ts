@@ -1,9 +1,10 @@
 import AxeBuilder from '@axe-core/playwright';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test, type Browser, type Page } from '@playwright/test';
+import { screenshotDir } from './screenshots';
 
 /**
  * The dashboard as a new user meets it, role by role: errors that say what
@@ -13,8 +14,7 @@ import { expect, test, type Browser, type Page } from '@playwright/test';
  * layout. Screenshots of the states go to the handbook
  * (admin-docs/static/images/console).
  */
-const SHOTS = 'admin-docs/static/images/console';
-mkdirSync(SHOTS, { recursive: true });
+const SHOTS = screenshotDir('console');
 
 async function signIn(page: Page, email: string, password = 'dev-password') {
 	await page.goto('/auth/login');

@@ -1,10 +1,11 @@
 import AxeBuilder from '@axe-core/playwright';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import postgres from 'postgres';
 import { seedCertifiedMonth } from '../tests/helpers/report-fixtures';
+import { screenshotDir } from './screenshots';
 
 /**
  * Monthly reports in Chromium against the built app (embedded PostgreSQL,
@@ -15,8 +16,7 @@ import { seedCertifiedMonth } from '../tests/helpers/report-fixtures';
  * shows. globex, a tenant since this month only, sees the empty state. Every
  * page passes axe and is screenshotted for the handbook.
  */
-const SHOTS = 'admin-docs/static/images/console';
-mkdirSync(SHOTS, { recursive: true });
+const SHOTS = screenshotDir('console');
 const COUNT = 240;
 const now = new Date();
 const monthStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1));
