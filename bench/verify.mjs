@@ -46,9 +46,11 @@ export async function verifyBenchmark({ quick, support, log, appRoot = root }) {
 	const url = embeddedDatabaseUrl(app.dataDir);
 	const sql = postgres(url, { max: POOL, onnotice: () => {} });
 	const database = support.openDatabase(url, 2);
-	const signer = await support.createKeyringSigner(keys, { keys: 1, batchSize: 10, noteKeyName: 'bench.wipecert.test/log' });
+	let signer;
 	let bare;
+	// everything after startApp is inside the try: a failure (e.g. the keyring refusing to open) must still stop the app
 	try {
+		signer = await support.createKeyringSigner(keys, { keys: 1, batchSize: 10, noteKeyName: 'bench.wipecert.test/log' });
 		const t = performance.now();
 		const [tenant] = await sql`select id from tenants where slug = 'acme'`;
 		const record = support.sampleRecord('wc_placeholder');
@@ -179,7 +181,7 @@ export async function verifyBenchmark({ quick, support, log, appRoot = root }) {
 		];
 	} finally {
 		await bare?.stop();
-		await signer.close?.();
+		await signer?.close?.();
 		await database.close(2);
 		await sql.end({ timeout: 5 });
 		rmSync(keys, { recursive: true, force: true });
