@@ -23,7 +23,7 @@ export type Role = (typeof ROLES)[number];
 export const TENANT_WRITE_ACTIONS: readonly Action[] = ['proofs:write', 'agents:manage', 'certificates:revoke', 'members:manage', 'tenant:settings'];
 
 /** Actions that concern the whole platform, never one tenant. */
-export const PLATFORM_ACTIONS: readonly Action[] = ['licences:grant', 'admin:tenants', 'admin:audit', 'admin:queues'];
+export const PLATFORM_ACTIONS: readonly Action[] = ['licences:grant', 'admin:tenants', 'admin:audit', 'admin:queues', 'admin:notifications'];
 
 const VIEWER: readonly Action[] = ['proofs:read', 'certificates:read', 'agents:read', 'licences:read'];
 const OPERATOR: readonly Action[] = [...VIEWER, 'proofs:write', 'agents:manage'];
@@ -33,7 +33,9 @@ const TENANT_ADMIN: readonly Action[] = [
 	'members:read',
 	'members:manage',
 	'audit:read',
-	'tenant:settings'
+	'tenant:settings',
+	'notifications:read',
+	'notifications:manage'
 ];
 
 /**

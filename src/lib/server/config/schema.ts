@@ -565,10 +565,114 @@ export const settings = {
 		doc: {
 			default: '',
 			example: 'smtps://user:pass@smtp.example.com:465',
-			description: 'Planned: the SMTP relay of the notifications worker, which this build does not ship yet; nothing sends mail today.',
+			description:
+				'SMTP relay the notifications worker sends mail through (user and password in the URL). Unset: an SMTP server inside the notifications worker on a loopback port catches every mail for the console\'s Mail sink page (refused with NODE_ENV=production).',
 			secret: true,
 			requires: 'notifications'
 		}
+	},
+	SMTP_TLS: {
+		schema: optional(z.enum(['none', 'starttls', 'tls'])),
+		doc: {
+			default: '',
+			example: 'starttls',
+			description:
+				'TLS towards SMTP_URL: `tls` (implicit TLS from the first byte, port 465), `starttls` (plain connect, then STARTTLS is required), `none` (no TLS, never upgraded). Unset: `tls` for smtps://, `starttls` for smtp://.'
+		}
+	},
+	SMTP_TLS_CA: {
+		schema: optional(z.string().min(1)),
+		doc: {
+			default: '',
+			example: '/etc/wipecert/tls/smtp-ca.crt',
+			description: 'CA (PEM file, or the PEM itself) the SMTP relay\'s certificate must chain to, for a relay with a private CA. Unset: the system\'s trusted CAs.'
+		}
+	},
+	SMTP_FROM: {
+		schema: optional(z.email('must be an e-mail address')),
+		doc: {
+			default: '',
+			example: 'notifications@wipecert.example.com',
+			description:
+				'Sender address of every mail; the display name is the tenant\'s sender name (Notifications page) or the tenant\'s name. Unset: notifications@<host of ORIGIN>.'
+		}
+	},
+	NOTIFY_MAX_ATTEMPTS: {
+		schema: int(1, 100).default(8),
+		doc: {
+			default: '8',
+			example: '12',
+			description: 'Attempts of one delivery (mail or webhook) before it is dead-lettered; a resend starts a new round of attempts.'
+		}
+	},
+	NOTIFY_RETRY_BASE_DELAY: {
+		schema: int(1, 86400).default(30),
+		doc: {
+			default: '30',
+			example: '10',
+			description: 'Seconds before the second attempt of a failed delivery; each later gap is four times the one before (±20 % jitter), up to NOTIFY_RETRY_MAX_DELAY.'
+		}
+	},
+	NOTIFY_RETRY_MAX_DELAY: {
+		schema: int(1, 7 * 86400).default(43200),
+		doc: { default: '43200', example: '86400', description: 'Longest gap between two attempts of a delivery (seconds).' }
+	},
+	NOTIFY_CONCURRENCY: {
+		schema: int(1, 256).default(8),
+		doc: { default: '8', example: '32', description: 'Deliveries one notifications worker process sends at once.' }
+	},
+	NOTIFY_CONNECT_TIMEOUT: {
+		schema: int(1, 120).default(5),
+		doc: { default: '5', example: '10', description: 'Seconds to open the connection to a webhook endpoint or the SMTP relay before the attempt fails.' }
+	},
+	NOTIFY_SEND_TIMEOUT: {
+		schema: int(1, 600).default(15),
+		doc: {
+			default: '15',
+			example: '30',
+			description:
+				'Seconds one attempt may take in total (webhook: connect, request and response; mail: the SMTP session). A worker that dies mid-attempt leaves the delivery to others NOTIFY_SEND_TIMEOUT + 5 seconds after it started.'
+		}
+	},
+	NOTIFY_DIGEST_HOUR: {
+		schema: int(0, 23).default(7),
+		doc: { default: '7', example: '6', description: 'Hour (UTC) the daily digest of issued certificates is mailed to tenants that chose daily digests.' }
+	},
+	NOTIFY_RETENTION_DAYS: {
+		schema: int(1, 3650).default(30),
+		doc: {
+			default: '30',
+			example: '90',
+			description: 'Days sent and skipped deliveries (with their attempts and payloads) are kept; dead-lettered and waiting ones are kept until sent or resent.'
+		}
+	},
+	WEBHOOK_ALLOWED_HOSTS: {
+		schema: z
+			.string()
+			.regex(/^$|^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}(,(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5})*$/, 'must be a comma-separated list of host:port')
+			.default(''),
+		doc: {
+			default: '',
+			example: 'receiver.internal:8443,127.0.0.1:9000',
+			description:
+				'Exact host:port pairs webhooks may reach although their address is private, loopback or otherwise refused (tests, air-gapped installs). Empty: only public addresses.'
+		}
+	},
+	WEBHOOK_RESPONSE_MAX_BYTES: {
+		schema: int(0, 16 * 1024 * 1024).default(65536),
+		doc: { default: '65536', example: '8192', description: 'Bytes of a webhook response read before the connection is closed (the status decides; the first KiB is kept for the delivery log).' }
+	},
+	WEBHOOK_SECRET_OVERLAP: {
+		schema: int(0, 30 * 86400).default(86400),
+		doc: {
+			default: '86400',
+			example: '604800',
+			description: 'Seconds a rotated webhook secret still signs (a second `v1,` signature next to the new one), so receivers can switch without losing messages.'
+		}
+	},
+	MAIL_SINK_KEEP: {
+		schema: int(10, 1_000_000).default(1000),
+		doc: { default: '1000', example: '200', description: 'Messages the local mail sink keeps (SMTP_URL unset); older ones are dropped as new ones arrive.' }
 	},
 	OTEL_EXPORTER_OTLP_ENDPOINT: {
 		schema: optional(url(['http', 'https'])),

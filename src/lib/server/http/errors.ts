@@ -34,7 +34,11 @@ export const ERROR_CATALOGUE = {
 	// Tenants
 	tenant_suspended: { status: 403, message: 'This tenant is suspended; ask the platform operator to reactivate it.' },
 	// nwipe log import: a log that is not nwipe's, or is damaged (the message names the line)
-	nwipe_log_invalid: { status: 422, message: 'This file is not an nwipe log WipeCert can read; the message names the line.' }
+	nwipe_log_invalid: { status: 422, message: 'This file is not an nwipe log WipeCert can read; the message names the line.' },
+	// Notifications: webhooks and deliveries
+	webhook_url_refused: { status: 400, message: 'WipeCert does not send webhooks to this address (outbound address policy); see details.' },
+	delivery_already_sent: { status: 409, message: 'This delivery was sent already; it is not sent again.' },
+	delivery_not_resendable: { status: 409, message: 'This delivery was skipped (nothing to send it to); change the settings and wait for the next event.' }
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

@@ -17,7 +17,7 @@ export const load: PageServerLoad = async (event) => {
 	if (!tenant.data) failLoad(event, tenant.response?.status, tenant.error);
 	if (!accounts.data) failLoad(event, accounts.response?.status, accounts.error);
 	if (!licences.data) failLoad(event, licences.response?.status, licences.error);
-	return { tenant: tenant.data, accounts: accounts.data.items, licences: licences.data, grantable: zAction.options.filter((a) => !['licences:grant', 'admin:tenants', 'admin:audit', 'admin:queues'].includes(a)) };
+	return { tenant: tenant.data, accounts: accounts.data.items, licences: licences.data, grantable: zAction.options.filter((a) => !['licences:grant', 'admin:tenants', 'admin:audit', 'admin:queues', 'admin:notifications'].includes(a)) };
 };
 
 export const actions: Actions = {
