@@ -2,6 +2,7 @@ import type { WorkerKind } from '#lib/server/queue';
 import type { BuildInfo, JobModule } from '#lib/server/workers/runner';
 import { anchorWorker } from './anchor';
 import { maintenance } from './maintenance';
+import { notifications } from './notifications';
 import { proofWorker } from './proof';
 import { reports } from './reports';
 import { retry } from './retry';
@@ -13,6 +14,7 @@ import { retry } from './retry';
 export const jobModules: Partial<Record<WorkerKind, JobModule>> = {
 	maintenance,
 	retry,
+	notifications,
 	reports,
 	proof: proofWorker,
 	anchor: anchorWorker

@@ -10,6 +10,7 @@ export { requireActor, requireTenant, requireAuthenticated, requireUser, type Ac
 export { describeActor } from './me';
 export { switchSessionTenant } from './switch-tenant';
 export { serviceAccountNames } from './labels';
+export { secretBox } from './token-crypto';
 export { can, ACTIONS, ROLES, ROLE_ACTIONS, PLATFORM_ACTIONS, actionsOf, isAction } from './policy';
 export { identitySettings, DEV_REALM_PATH, type IdentitySettings } from './settings';
 export { beginSignIn, completeSignIn, signOut, safeReturnTo, endSessions, revokeRefreshTokens } from './signin';

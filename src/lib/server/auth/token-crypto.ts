@@ -47,3 +47,12 @@ export function decryptToken(ring: TokenKeyring, keyId: string, data: Buffer, aa
 	decipher.setAuthTag(data.subarray(data.length - 16));
 	return Buffer.concat([decipher.update(data.subarray(12, data.length - 16)), decipher.final()]).toString('utf8');
 }
+
+/**
+ * The same keys for another module's short secrets (webhook signing secrets):
+ * sealed under the current key, opened under any listed one, bound to `aad`.
+ */
+export function secretBox(spec: string): { seal(plaintext: string, aad: string): { keyId: string; data: Buffer }; open(keyId: string, data: Buffer, aad: string): string } {
+	const ring = parseTokenKeys(spec);
+	return { seal: (plaintext, aad) => encryptToken(ring, plaintext, aad), open: (keyId, data, aad) => decryptToken(ring, keyId, data, aad) };
+}

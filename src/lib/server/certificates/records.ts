@@ -5,6 +5,7 @@ import type { Certificate as ApiCertificate } from '#lib/api/types.gen';
 import { recordAudit } from '#lib/server/audit';
 import type { DbOrTx, Tx } from '#lib/server/db/client';
 import { publishEvent } from '#lib/server/events';
+import { certificateRevoked, enqueueNotification } from '#lib/server/notifications';
 import { ApiError } from '#lib/server/http/errors';
 import { newPublicId, recordSha256, type CertificateRecord, type OperatorAttestation } from '#lib/server/records';
 import type { AuditContext } from '#lib/server/tenancy';
@@ -279,6 +280,7 @@ export async function revokeCertificate(tx: Tx, tenantId: string, publicId: stri
 		.where(eq(certificates.id, c.id))
 		.returning();
 	await publishEvent(tx, tenantId, 'certificate.revoked', { publicId });
+	await enqueueNotification(tx, certificateRevoked(updated));
 	await recordAudit(tx, {
 		actor: ctx.actor,
 		tenantId,

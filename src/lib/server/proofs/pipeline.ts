@@ -8,6 +8,7 @@ import { consumeLicences, withLedgerLock } from '#lib/server/licences';
 import { sendInTx, type Queue } from '#lib/server/queue';
 import { SignerUnavailable, type Signer } from '#lib/server/signer';
 import type { ObjectStore } from '#lib/server/storage';
+import { certificateIssued, enqueueNotification, proofRejected } from '#lib/server/notifications';
 import { getTenant } from '#lib/server/tenancy';
 import type { Logger } from '#lib/server/telemetry/logger';
 import { isOperatorAttested, openAttestedProof, certifiedBy, type AttestedProof } from './attestation';
@@ -25,7 +26,7 @@ export type PipelineSettings = {
 	retryLimit: number;
 	/** CHAIN != noop: certificates wait for an anchor (CERTIFIED_PENDING_ANCHOR + certificates.to_anchor) */
 	anchor: boolean;
-	/** a notifications worker is in the build: send notifications.to_send */
+	/** a notifications worker is in the build: write the notification outbox */
 	notify: boolean;
 };
 
@@ -185,6 +186,7 @@ async function reject(tx: Tx, workerId: string, list: { proof: Proof; code: Reje
 		const moved = await moveClaimed(tx, workerId, [r.proof.id], 'REJECTED', { rejectionCode: r.code, rejectionDetail: r.detail ?? null });
 		if (moved.length) changes.push({ proofId: r.proof.id, publicId: r.proof.publicId, tenantId: r.proof.tenantId, from: 'VALIDATING', to: 'REJECTED', code: r.code, detail: r.detail });
 	}
+	await enqueueNotification(tx, list.filter((r) => changes.some((c) => c.proofId === r.proof.id)).map((r) => proofRejected(r.proof, r.code, r.detail)));
 	return changes;
 }
 
@@ -270,8 +272,8 @@ async function issue(ctx: PipelineContext, workerId: string, certs: Certificate[
 			const proof = proofsById.get(c.proofId)!;
 			changes.push({ proofId: proof.id, publicId: proof.publicId, tenantId: proof.tenantId, from: 'VALIDATING', to, detail: `certificate ${c.publicId}` });
 			if (ctx.settings.anchor) await sendInTx(ctx.queue, tx, 'certificates.to_anchor', { certificateId: c.id });
-			if (ctx.settings.notify) await sendInTx(ctx.queue, tx, 'notifications.to_send', { kind: 'certificate.issued', tenantId: c.tenantId, certificateId: c.id });
 		}
+		if (ctx.settings.notify) await enqueueNotification(tx, issued.filter((c) => moved.has(c.proofId)).map(certificateIssued));
 		await recordTransitions(tx, `worker:${workerId}`, changes);
 		return changes;
 	});

@@ -2,6 +2,7 @@ import { and, asc, eq, ne, or, sql } from 'drizzle-orm';
 import { recordAudit } from '#lib/server/audit';
 import type { Db, DbOrTx, Tx } from '#lib/server/db/client';
 import { ApiError } from '#lib/server/http/errors';
+import { enqueueNotification, memberInvited } from '#lib/server/notifications';
 import type { AuditContext } from './audit-context';
 import { decodeKeyset, encodeKeyset } from '#lib/server/http/cursor';
 import { memberships, tenants, users, type MembershipRole } from './schema';
@@ -109,6 +110,7 @@ export async function inviteMember(tx: Tx, tenantId: string, input: { email: str
 		})
 		.returning({ id: memberships.id });
 	await recordAudit(tx, { actor: ctx.actor, correlationId: ctx.correlationId, sourceIp: ctx.sourceIp, tenantId, action: 'member.invite', target: `membership:${row.id}`, result: 'success', details: { role: input.role } });
+	await enqueueNotification(tx, memberInvited(tenantId, { id: row.id, email, role: input.role }));
 	return toMember(await findMember(tx, tenantId, row.id));
 }
 

@@ -1,0 +1,78 @@
+import { z } from 'zod';
+import type { NotificationEvent } from './catalogue';
+
+/**
+ * Builders of catalogue events from the rows their emitters already hold, so
+ * an emitter's change stays one call: `enqueueNotification(tx, certificateIssued(c))`.
+ */
+
+const text = z.string().max(200);
+/** The parts of a certificate record (certificates module, record version 1) a `certificate.issued` event carries; read leniently. */
+const recordView = z.looseObject({
+	issuedAt: z.string(),
+	proof: z.looseObject({ id: z.string() }),
+	report: z
+		.looseObject({
+			device: z
+				.looseObject({
+					type: text.optional(),
+					manufacturer: text.optional(),
+					vendor: text.optional(),
+					model: text.optional(),
+					serial: text.optional(),
+					serialNumber: text.optional(),
+					capacityBytes: z.number().int().nonnegative().optional()
+				})
+				.optional(),
+			assetTag: text.optional(),
+			result: z.union([z.string().max(100), z.looseObject({ status: z.string().max(100).optional() })]).optional()
+		})
+		.optional()
+});
+
+const defined = <T extends Record<string, unknown>>(o: T): T => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+
+/** `certificate.issued` of a certificate row (`{ tenantId, publicId, record }`). */
+export function certificateIssued(c: { tenantId: string; publicId: string; record: unknown }): NotificationEvent {
+	const r = recordView.parse(c.record);
+	const d = r.report?.device;
+	const result = typeof r.report?.result === 'string' ? r.report.result : r.report?.result?.status;
+	const device = d
+		? defined({ type: d.type, manufacturer: d.manufacturer ?? d.vendor, model: d.model, serial: d.serial ?? d.serialNumber, capacityBytes: d.capacityBytes })
+		: undefined;
+	return {
+		type: 'certificate.issued',
+		tenantId: c.tenantId,
+		data: defined({
+			certificateId: c.publicId,
+			proofId: r.proof.id,
+			issuedAt: new Date(r.issuedAt).toISOString(),
+			device: device && Object.keys(device).length ? device : undefined,
+			assetTag: r.report?.assetTag,
+			result
+		})
+	};
+}
+
+/** `certificate.revoked` of a revoked certificate row. */
+export function certificateRevoked(c: { tenantId: string; publicId: string; revokedAt: Date | null; revocationReason: string | null }): NotificationEvent {
+	return {
+		type: 'certificate.revoked',
+		tenantId: c.tenantId,
+		data: { certificateId: c.publicId, revokedAt: (c.revokedAt ?? new Date()).toISOString(), reason: c.revocationReason ?? '' }
+	};
+}
+
+/** `proof.rejected` of a proof that just became REJECTED. */
+export function proofRejected(p: { tenantId: string; publicId: string; receivedAt: Date }, code: string, detail?: string | null): NotificationEvent {
+	return {
+		type: 'proof.rejected',
+		tenantId: p.tenantId,
+		data: { proofId: p.publicId, code, detail: detail ? detail.slice(0, 1000) : null, receivedAt: p.receivedAt.toISOString() }
+	};
+}
+
+/** `member.invited` of a new invitation (the mail goes to the invited address). */
+export function memberInvited(tenantId: string, m: { id: string; email: string | null; role: 'tenant_admin' | 'operator' | 'viewer' }): NotificationEvent[] {
+	return m.email ? [{ type: 'member.invited', tenantId, data: { membershipId: m.id, email: m.email, role: m.role } }] : [];
+}
