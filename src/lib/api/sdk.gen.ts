@@ -4,8 +4,8 @@ import * as z from 'zod';
 
 import { type Client, type ClientMeta, formDataBodySerializer, type Options as Options2, type RequestResult, type ServerSentEventsResult, type TDataShape } from './client';
 import { client } from './client.gen';
-import type { ChangeAgentStatusData, ChangeAgentStatusErrors, ChangeAgentStatusResponses, ChangeMemberRoleData, ChangeMemberRoleErrors, ChangeMemberRoleResponses, ChangePlatformUserData, ChangePlatformUserErrors, ChangePlatformUserResponses, ChangeTenantStatusData, ChangeTenantStatusErrors, ChangeTenantStatusResponses, CreateEnrolmentTokenData, CreateEnrolmentTokenErrors, CreateEnrolmentTokenResponses, CreateTenantData, CreateTenantErrors, CreateTenantResponses, DisableServiceAccountData, DisableServiceAccountErrors, DisableServiceAccountResponses, DiscardDeadLetterData, DiscardDeadLetterErrors, DiscardDeadLetterResponses, DownloadAdminReportData, DownloadAdminReportErrors, DownloadAdminReportResponses, DownloadReportData, DownloadReportErrors, DownloadReportResponses, EnrolAgentData, EnrolAgentErrors, EnrolAgentResponses, ExportAdminAuditEventsData, ExportAdminAuditEventsErrors, ExportAdminAuditEventsResponses, ExportAuditEventsData, ExportAuditEventsErrors, ExportAuditEventsResponses, ExportBillingData, ExportBillingErrors, ExportBillingResponses, ExportCertificatesData, ExportCertificatesErrors, ExportCertificatesResponses, GetAgentData, GetAgentErrors, GetAgentResponses, GetBuildinfoData, GetBuildinfoErrors, GetBuildinfoResponses, GetCertificateData, GetCertificateErrors, GetCertificatePdfData, GetCertificatePdfErrors, GetCertificatePdfResponses, GetCertificateResponses, GetHealthData, GetHealthErrors, GetHealthResponses, GetHealthzData, GetHealthzResponses, GetIngestedProofData, GetIngestedProofErrors, GetIngestedProofResponses, GetLicenceBalanceData, GetLicenceBalanceErrors, GetLicenceBalanceResponses, GetLogCheckpointData, GetLogCheckpointErrors, GetLogCheckpointResponses, GetLogConsistencyProofData, GetLogConsistencyProofErrors, GetLogConsistencyProofResponses, GetLogInclusionProofData, GetLogInclusionProofErrors, GetLogInclusionProofResponses, GetLogTilesCheckpointData, GetLogTilesCheckpointErrors, GetLogTilesCheckpointResponses, GetMaintenanceStatusData, GetMaintenanceStatusErrors, GetMaintenanceStatusResponses, GetMeData, GetMeErrors, GetMeResponses, GetMetricsData, GetMetricsResponses, GetOverviewStatsData, GetOverviewStatsErrors, GetOverviewStatsResponses, GetPolicyData, GetPolicyErrors, GetPolicyResponses, GetProofData, GetProofEncryptionCertificateData, GetProofEncryptionCertificateErrors, GetProofEncryptionCertificateResponses, GetProofErrors, GetProofResponses, GetPublicCertificateData, GetPublicCertificateErrors, GetPublicCertificatePdfData, GetPublicCertificatePdfErrors, GetPublicCertificatePdfResponses, GetPublicCertificateResponses, GetPublicKeysData, GetPublicKeysErrors, GetPublicKeysResponses, GetReadyzData, GetReadyzErrors, GetReadyzResponses, GetReportData, GetReportErrors, GetReportResponses, GetStandaloneVerifierData, GetStandaloneVerifierErrors, GetStandaloneVerifierResponses, GetSystemStatusData, GetSystemStatusErrors, GetSystemStatusResponses, GetTenantData, GetTenantErrors, GetTenantLicencesData, GetTenantLicencesErrors, GetTenantLicencesResponses, GetTenantLogoData, GetTenantLogoErrors, GetTenantLogoResponses, GetTenantResponses, GetTenantSettingsData, GetTenantSettingsErrors, GetTenantSettingsResponses, GrantLicencesData, GrantLicencesErrors, GrantLicencesResponses, ImportNwipeLogsData, ImportNwipeLogsErrors, ImportNwipeLogsResponses, IngestProofData, IngestProofErrors, IngestProofResponses, InviteMemberData, InviteMemberErrors, InviteMemberResponses, InviteTenantMemberData, InviteTenantMemberErrors, InviteTenantMemberResponses, ListAdminAuditEventsData, ListAdminAuditEventsErrors, ListAdminAuditEventsResponses, ListAdminReportsData, ListAdminReportsErrors, ListAdminReportsResponses, ListAgentsData, ListAgentsErrors, ListAgentsResponses, ListAuditEventsData, ListAuditEventsErrors, ListAuditEventsResponses, ListCertificatesData, ListCertificatesErrors, ListCertificatesResponses, ListDeadLettersData, ListDeadLettersErrors, ListDeadLettersResponses, ListLicenceLedgerData, ListLicenceLedgerErrors, ListLicenceLedgerResponses, ListMembersData, ListMembersErrors, ListMembersResponses, ListPlatformUsersData, ListPlatformUsersErrors, ListPlatformUsersResponses, ListProofsData, ListProofsErrors, ListProofsResponses, ListQueuesData, ListQueuesErrors, ListQueuesResponses, ListReportsData, ListReportsErrors, ListReportsResponses, ListServiceAccountsData, ListServiceAccountsErrors, ListServiceAccountsResponses, ListSessionsData, ListSessionsErrors, ListSessionsResponses, ListTenantsData, ListTenantsErrors, ListTenantsResponses, PutTenantLogoData, PutTenantLogoErrors, PutTenantLogoResponses, RefundLicenceData, RefundLicenceErrors, RefundLicenceResponses, RegisterServiceAccountData, RegisterServiceAccountErrors, RegisterServiceAccountResponses, RemoveMemberData, RemoveMemberErrors, RemoveMemberResponses, ReprocessProofData, ReprocessProofErrors, ReprocessProofResponses, RetryDeadLetterData, RetryDeadLetterErrors, RetryDeadLetterResponses, RevokeAllSessionsData, RevokeAllSessionsErrors, RevokeAllSessionsResponses, RevokeCertificateData, RevokeCertificateErrors, RevokeCertificateResponses, RevokeSessionData, RevokeSessionErrors, RevokeSessionResponses, RunReportsData, RunReportsErrors, RunReportsResponses, StreamEventsData, StreamEventsErrors, StreamEventsResponse, StreamEventsResponses, SubmitProofData, SubmitProofErrors, SubmitProofResponses, SubmitProofsBulkData, SubmitProofsBulkErrors, SubmitProofsBulkResponses, SwitchTenantData, SwitchTenantErrors, SwitchTenantResponses, UpdateTenantSettingsData, UpdateTenantSettingsErrors, UpdateTenantSettingsResponses, VerifyCertificatePdfData, VerifyCertificatePdfErrors, VerifyCertificatePdfResponses } from './types.gen';
-import { zChangeAgentStatusBody, zChangeAgentStatusHeaders, zChangeAgentStatusPath, zChangeAgentStatusResponse, zChangeMemberRoleBody, zChangeMemberRoleHeaders, zChangeMemberRolePath, zChangeMemberRoleResponse, zChangePlatformUserBody, zChangePlatformUserHeaders, zChangePlatformUserPath, zChangePlatformUserResponse, zChangeTenantStatusBody, zChangeTenantStatusHeaders, zChangeTenantStatusPath, zChangeTenantStatusResponse, zCreateEnrolmentTokenBody, zCreateEnrolmentTokenHeaders, zCreateEnrolmentTokenResponse, zCreateTenantBody, zCreateTenantHeaders, zCreateTenantResponse, zDisableServiceAccountHeaders, zDisableServiceAccountPath, zDisableServiceAccountResponse, zDiscardDeadLetterHeaders, zDiscardDeadLetterPath, zDiscardDeadLetterResponse, zDownloadAdminReportPath, zDownloadAdminReportResponse, zDownloadReportPath, zDownloadReportResponse, zEnrolAgentBody, zEnrolAgentResponse, zExportAdminAuditEventsQuery, zExportAdminAuditEventsResponse, zExportAuditEventsQuery, zExportAuditEventsResponse, zExportBillingQuery, zExportBillingResponse, zExportCertificatesQuery, zExportCertificatesResponse, zGetAgentPath, zGetAgentResponse, zGetBuildinfoResponse, zGetCertificatePath, zGetCertificatePdfPath, zGetCertificatePdfResponse, zGetCertificateResponse, zGetHealthResponse, zGetHealthzResponse, zGetIngestedProofPath, zGetIngestedProofResponse, zGetLicenceBalanceResponse, zGetLogCheckpointQuery, zGetLogCheckpointResponse, zGetLogConsistencyProofQuery, zGetLogConsistencyProofResponse, zGetLogInclusionProofQuery, zGetLogInclusionProofResponse, zGetLogTilesCheckpointResponse, zGetMaintenanceStatusResponse, zGetMeResponse, zGetMetricsResponse, zGetOverviewStatsQuery, zGetOverviewStatsResponse, zGetPolicyResponse, zGetProofEncryptionCertificateResponse, zGetProofPath, zGetProofResponse, zGetPublicCertificateHeaders, zGetPublicCertificatePath, zGetPublicCertificatePdfPath, zGetPublicCertificatePdfResponse, zGetPublicCertificateResponse, zGetPublicKeysResponse, zGetReadyzResponse, zGetReportPath, zGetReportResponse, zGetStandaloneVerifierResponse, zGetSystemStatusResponse, zGetTenantLicencesPath, zGetTenantLicencesQuery, zGetTenantLicencesResponse, zGetTenantLogoResponse, zGetTenantPath, zGetTenantResponse, zGetTenantSettingsResponse, zGrantLicencesBody, zGrantLicencesHeaders, zGrantLicencesResponse, zImportNwipeLogsBody, zImportNwipeLogsHeaders, zImportNwipeLogsResponse, zIngestProofBody, zIngestProofHeaders, zIngestProofResponse, zInviteMemberBody, zInviteMemberHeaders, zInviteMemberResponse, zInviteTenantMemberBody, zInviteTenantMemberHeaders, zInviteTenantMemberPath, zInviteTenantMemberResponse, zListAdminAuditEventsQuery, zListAdminAuditEventsResponse, zListAdminReportsQuery, zListAdminReportsResponse, zListAgentsQuery, zListAgentsResponse, zListAuditEventsQuery, zListAuditEventsResponse, zListCertificatesQuery, zListCertificatesResponse, zListDeadLettersPath, zListDeadLettersQuery, zListDeadLettersResponse, zListLicenceLedgerQuery, zListLicenceLedgerResponse, zListMembersQuery, zListMembersResponse, zListPlatformUsersQuery, zListPlatformUsersResponse, zListProofsQuery, zListProofsResponse, zListQueuesResponse, zListReportsQuery, zListReportsResponse, zListServiceAccountsPath, zListServiceAccountsResponse, zListSessionsResponse, zListTenantsQuery, zListTenantsResponse, zPutTenantLogoBody, zPutTenantLogoHeaders, zPutTenantLogoResponse, zRefundLicenceBody, zRefundLicenceHeaders, zRefundLicenceResponse, zRegisterServiceAccountBody, zRegisterServiceAccountHeaders, zRegisterServiceAccountPath, zRegisterServiceAccountResponse, zRemoveMemberHeaders, zRemoveMemberPath, zRemoveMemberResponse, zReprocessProofHeaders, zReprocessProofPath, zReprocessProofResponse, zRetryDeadLetterHeaders, zRetryDeadLetterPath, zRetryDeadLetterResponse, zRevokeAllSessionsHeaders, zRevokeAllSessionsResponse, zRevokeCertificateBody, zRevokeCertificateHeaders, zRevokeCertificatePath, zRevokeCertificateResponse, zRevokeSessionHeaders, zRevokeSessionPath, zRevokeSessionResponse, zRunReportsBody, zRunReportsHeaders, zRunReportsResponse, zStreamEventsHeaders, zStreamEventsResponse, zSubmitProofBody, zSubmitProofHeaders, zSubmitProofResponse, zSubmitProofsBulkBody, zSubmitProofsBulkHeaders, zSubmitProofsBulkResponse, zSwitchTenantBody, zSwitchTenantHeaders, zSwitchTenantResponse, zUpdateTenantSettingsBody, zUpdateTenantSettingsHeaders, zUpdateTenantSettingsResponse, zVerifyCertificatePdfBody, zVerifyCertificatePdfHeaders, zVerifyCertificatePdfResponse } from './zod.gen';
+import type { ChangeAgentStatusData, ChangeAgentStatusErrors, ChangeAgentStatusResponses, ChangeMemberRoleData, ChangeMemberRoleErrors, ChangeMemberRoleResponses, ChangePlatformUserData, ChangePlatformUserErrors, ChangePlatformUserResponses, ChangeTenantStatusData, ChangeTenantStatusErrors, ChangeTenantStatusResponses, CreateEnrolmentTokenData, CreateEnrolmentTokenErrors, CreateEnrolmentTokenResponses, CreateTenantData, CreateTenantErrors, CreateTenantResponses, CreateWebhookData, CreateWebhookErrors, CreateWebhookResponses, DeleteWebhookData, DeleteWebhookErrors, DeleteWebhookResponses, DisableServiceAccountData, DisableServiceAccountErrors, DisableServiceAccountResponses, DiscardDeadLetterData, DiscardDeadLetterErrors, DiscardDeadLetterResponses, DownloadAdminReportData, DownloadAdminReportErrors, DownloadAdminReportResponses, DownloadReportData, DownloadReportErrors, DownloadReportResponses, EnrolAgentData, EnrolAgentErrors, EnrolAgentResponses, ExportAdminAuditEventsData, ExportAdminAuditEventsErrors, ExportAdminAuditEventsResponses, ExportAuditEventsData, ExportAuditEventsErrors, ExportAuditEventsResponses, ExportBillingData, ExportBillingErrors, ExportBillingResponses, ExportCertificatesData, ExportCertificatesErrors, ExportCertificatesResponses, GetAdminDeliveryData, GetAdminDeliveryErrors, GetAdminDeliveryResponses, GetAgentData, GetAgentErrors, GetAgentResponses, GetBuildinfoData, GetBuildinfoErrors, GetBuildinfoResponses, GetCertificateData, GetCertificateErrors, GetCertificatePdfData, GetCertificatePdfErrors, GetCertificatePdfResponses, GetCertificateResponses, GetDeliveryData, GetDeliveryErrors, GetDeliveryResponses, GetHealthData, GetHealthErrors, GetHealthResponses, GetHealthzData, GetHealthzResponses, GetIngestedProofData, GetIngestedProofErrors, GetIngestedProofResponses, GetLicenceBalanceData, GetLicenceBalanceErrors, GetLicenceBalanceResponses, GetLogCheckpointData, GetLogCheckpointErrors, GetLogCheckpointResponses, GetLogConsistencyProofData, GetLogConsistencyProofErrors, GetLogConsistencyProofResponses, GetLogInclusionProofData, GetLogInclusionProofErrors, GetLogInclusionProofResponses, GetLogTilesCheckpointData, GetLogTilesCheckpointErrors, GetLogTilesCheckpointResponses, GetMailData, GetMailErrors, GetMailResponses, GetMaintenanceStatusData, GetMaintenanceStatusErrors, GetMaintenanceStatusResponses, GetMeData, GetMeErrors, GetMeResponses, GetMetricsData, GetMetricsResponses, GetNotificationSettingsData, GetNotificationSettingsErrors, GetNotificationSettingsResponses, GetOverviewStatsData, GetOverviewStatsErrors, GetOverviewStatsResponses, GetPlatformNotificationSettingsData, GetPlatformNotificationSettingsErrors, GetPlatformNotificationSettingsResponses, GetPolicyData, GetPolicyErrors, GetPolicyResponses, GetProofData, GetProofEncryptionCertificateData, GetProofEncryptionCertificateErrors, GetProofEncryptionCertificateResponses, GetProofErrors, GetProofResponses, GetPublicCertificateData, GetPublicCertificateErrors, GetPublicCertificatePdfData, GetPublicCertificatePdfErrors, GetPublicCertificatePdfResponses, GetPublicCertificateResponses, GetPublicKeysData, GetPublicKeysErrors, GetPublicKeysResponses, GetReadyzData, GetReadyzErrors, GetReadyzResponses, GetReportData, GetReportErrors, GetReportResponses, GetStandaloneVerifierData, GetStandaloneVerifierErrors, GetStandaloneVerifierResponses, GetSystemStatusData, GetSystemStatusErrors, GetSystemStatusResponses, GetTenantData, GetTenantErrors, GetTenantLicencesData, GetTenantLicencesErrors, GetTenantLicencesResponses, GetTenantLogoData, GetTenantLogoErrors, GetTenantLogoResponses, GetTenantResponses, GetTenantSettingsData, GetTenantSettingsErrors, GetTenantSettingsResponses, GetWebhookData, GetWebhookErrors, GetWebhookResponses, GrantLicencesData, GrantLicencesErrors, GrantLicencesResponses, ImportNwipeLogsData, ImportNwipeLogsErrors, ImportNwipeLogsResponses, IngestProofData, IngestProofErrors, IngestProofResponses, InviteMemberData, InviteMemberErrors, InviteMemberResponses, InviteTenantMemberData, InviteTenantMemberErrors, InviteTenantMemberResponses, ListAdminAuditEventsData, ListAdminAuditEventsErrors, ListAdminAuditEventsResponses, ListAdminDeliveriesData, ListAdminDeliveriesErrors, ListAdminDeliveriesResponses, ListAdminReportsData, ListAdminReportsErrors, ListAdminReportsResponses, ListAgentsData, ListAgentsErrors, ListAgentsResponses, ListAuditEventsData, ListAuditEventsErrors, ListAuditEventsResponses, ListCertificatesData, ListCertificatesErrors, ListCertificatesResponses, ListDeadLettersData, ListDeadLettersErrors, ListDeadLettersResponses, ListDeliveriesData, ListDeliveriesErrors, ListDeliveriesResponses, ListLicenceLedgerData, ListLicenceLedgerErrors, ListLicenceLedgerResponses, ListMailData, ListMailErrors, ListMailResponses, ListMembersData, ListMembersErrors, ListMembersResponses, ListPlatformUsersData, ListPlatformUsersErrors, ListPlatformUsersResponses, ListProofsData, ListProofsErrors, ListProofsResponses, ListQueuesData, ListQueuesErrors, ListQueuesResponses, ListReportsData, ListReportsErrors, ListReportsResponses, ListServiceAccountsData, ListServiceAccountsErrors, ListServiceAccountsResponses, ListSessionsData, ListSessionsErrors, ListSessionsResponses, ListTenantsData, ListTenantsErrors, ListTenantsResponses, ListWebhooksData, ListWebhooksErrors, ListWebhooksResponses, PutTenantLogoData, PutTenantLogoErrors, PutTenantLogoResponses, RefundLicenceData, RefundLicenceErrors, RefundLicenceResponses, RegisterServiceAccountData, RegisterServiceAccountErrors, RegisterServiceAccountResponses, RemoveMemberData, RemoveMemberErrors, RemoveMemberResponses, ReprocessProofData, ReprocessProofErrors, ReprocessProofResponses, ResendAdminDeliveryData, ResendAdminDeliveryErrors, ResendAdminDeliveryResponses, ResendDeliveryData, ResendDeliveryErrors, ResendDeliveryResponses, RetryDeadLetterData, RetryDeadLetterErrors, RetryDeadLetterResponses, RevokeAllSessionsData, RevokeAllSessionsErrors, RevokeAllSessionsResponses, RevokeCertificateData, RevokeCertificateErrors, RevokeCertificateResponses, RevokeSessionData, RevokeSessionErrors, RevokeSessionResponses, RotateWebhookSecretData, RotateWebhookSecretErrors, RotateWebhookSecretResponses, RunReportsData, RunReportsErrors, RunReportsResponses, StreamEventsData, StreamEventsErrors, StreamEventsResponse, StreamEventsResponses, SubmitProofData, SubmitProofErrors, SubmitProofResponses, SubmitProofsBulkData, SubmitProofsBulkErrors, SubmitProofsBulkResponses, SwitchTenantData, SwitchTenantErrors, SwitchTenantResponses, TestWebhookData, TestWebhookErrors, TestWebhookResponses, UpdateNotificationSettingsData, UpdateNotificationSettingsErrors, UpdateNotificationSettingsResponses, UpdatePlatformNotificationSettingsData, UpdatePlatformNotificationSettingsErrors, UpdatePlatformNotificationSettingsResponses, UpdateTenantSettingsData, UpdateTenantSettingsErrors, UpdateTenantSettingsResponses, UpdateWebhookData, UpdateWebhookErrors, UpdateWebhookResponses, VerifyCertificatePdfData, VerifyCertificatePdfErrors, VerifyCertificatePdfResponses } from './types.gen';
+import { zChangeAgentStatusBody, zChangeAgentStatusHeaders, zChangeAgentStatusPath, zChangeAgentStatusResponse, zChangeMemberRoleBody, zChangeMemberRoleHeaders, zChangeMemberRolePath, zChangeMemberRoleResponse, zChangePlatformUserBody, zChangePlatformUserHeaders, zChangePlatformUserPath, zChangePlatformUserResponse, zChangeTenantStatusBody, zChangeTenantStatusHeaders, zChangeTenantStatusPath, zChangeTenantStatusResponse, zCreateEnrolmentTokenBody, zCreateEnrolmentTokenHeaders, zCreateEnrolmentTokenResponse, zCreateTenantBody, zCreateTenantHeaders, zCreateTenantResponse, zCreateWebhookBody, zCreateWebhookHeaders, zCreateWebhookResponse, zDeleteWebhookHeaders, zDeleteWebhookPath, zDeleteWebhookResponse, zDisableServiceAccountHeaders, zDisableServiceAccountPath, zDisableServiceAccountResponse, zDiscardDeadLetterHeaders, zDiscardDeadLetterPath, zDiscardDeadLetterResponse, zDownloadAdminReportPath, zDownloadAdminReportResponse, zDownloadReportPath, zDownloadReportResponse, zEnrolAgentBody, zEnrolAgentResponse, zExportAdminAuditEventsQuery, zExportAdminAuditEventsResponse, zExportAuditEventsQuery, zExportAuditEventsResponse, zExportBillingQuery, zExportBillingResponse, zExportCertificatesQuery, zExportCertificatesResponse, zGetAdminDeliveryPath, zGetAdminDeliveryResponse, zGetAgentPath, zGetAgentResponse, zGetBuildinfoResponse, zGetCertificatePath, zGetCertificatePdfPath, zGetCertificatePdfResponse, zGetCertificateResponse, zGetDeliveryPath, zGetDeliveryResponse, zGetHealthResponse, zGetHealthzResponse, zGetIngestedProofPath, zGetIngestedProofResponse, zGetLicenceBalanceResponse, zGetLogCheckpointQuery, zGetLogCheckpointResponse, zGetLogConsistencyProofQuery, zGetLogConsistencyProofResponse, zGetLogInclusionProofQuery, zGetLogInclusionProofResponse, zGetLogTilesCheckpointResponse, zGetMailPath, zGetMailResponse, zGetMaintenanceStatusResponse, zGetMeResponse, zGetMetricsResponse, zGetNotificationSettingsResponse, zGetOverviewStatsQuery, zGetOverviewStatsResponse, zGetPlatformNotificationSettingsResponse, zGetPolicyResponse, zGetProofEncryptionCertificateResponse, zGetProofPath, zGetProofResponse, zGetPublicCertificateHeaders, zGetPublicCertificatePath, zGetPublicCertificatePdfPath, zGetPublicCertificatePdfResponse, zGetPublicCertificateResponse, zGetPublicKeysResponse, zGetReadyzResponse, zGetReportPath, zGetReportResponse, zGetStandaloneVerifierResponse, zGetSystemStatusResponse, zGetTenantLicencesPath, zGetTenantLicencesQuery, zGetTenantLicencesResponse, zGetTenantLogoResponse, zGetTenantPath, zGetTenantResponse, zGetTenantSettingsResponse, zGetWebhookPath, zGetWebhookResponse, zGrantLicencesBody, zGrantLicencesHeaders, zGrantLicencesResponse, zImportNwipeLogsBody, zImportNwipeLogsHeaders, zImportNwipeLogsResponse, zIngestProofBody, zIngestProofHeaders, zIngestProofResponse, zInviteMemberBody, zInviteMemberHeaders, zInviteMemberResponse, zInviteTenantMemberBody, zInviteTenantMemberHeaders, zInviteTenantMemberPath, zInviteTenantMemberResponse, zListAdminAuditEventsQuery, zListAdminAuditEventsResponse, zListAdminDeliveriesQuery, zListAdminDeliveriesResponse, zListAdminReportsQuery, zListAdminReportsResponse, zListAgentsQuery, zListAgentsResponse, zListAuditEventsQuery, zListAuditEventsResponse, zListCertificatesQuery, zListCertificatesResponse, zListDeadLettersPath, zListDeadLettersQuery, zListDeadLettersResponse, zListDeliveriesQuery, zListDeliveriesResponse, zListLicenceLedgerQuery, zListLicenceLedgerResponse, zListMailQuery, zListMailResponse, zListMembersQuery, zListMembersResponse, zListPlatformUsersQuery, zListPlatformUsersResponse, zListProofsQuery, zListProofsResponse, zListQueuesResponse, zListReportsQuery, zListReportsResponse, zListServiceAccountsPath, zListServiceAccountsResponse, zListSessionsResponse, zListTenantsQuery, zListTenantsResponse, zListWebhooksQuery, zListWebhooksResponse, zPutTenantLogoBody, zPutTenantLogoHeaders, zPutTenantLogoResponse, zRefundLicenceBody, zRefundLicenceHeaders, zRefundLicenceResponse, zRegisterServiceAccountBody, zRegisterServiceAccountHeaders, zRegisterServiceAccountPath, zRegisterServiceAccountResponse, zRemoveMemberHeaders, zRemoveMemberPath, zRemoveMemberResponse, zReprocessProofHeaders, zReprocessProofPath, zReprocessProofResponse, zResendAdminDeliveryHeaders, zResendAdminDeliveryPath, zResendAdminDeliveryResponse, zResendDeliveryHeaders, zResendDeliveryPath, zResendDeliveryResponse, zRetryDeadLetterHeaders, zRetryDeadLetterPath, zRetryDeadLetterResponse, zRevokeAllSessionsHeaders, zRevokeAllSessionsResponse, zRevokeCertificateBody, zRevokeCertificateHeaders, zRevokeCertificatePath, zRevokeCertificateResponse, zRevokeSessionHeaders, zRevokeSessionPath, zRevokeSessionResponse, zRotateWebhookSecretHeaders, zRotateWebhookSecretPath, zRotateWebhookSecretResponse, zRunReportsBody, zRunReportsHeaders, zRunReportsResponse, zStreamEventsHeaders, zStreamEventsResponse, zSubmitProofBody, zSubmitProofHeaders, zSubmitProofResponse, zSubmitProofsBulkBody, zSubmitProofsBulkHeaders, zSubmitProofsBulkResponse, zSwitchTenantBody, zSwitchTenantHeaders, zSwitchTenantResponse, zTestWebhookHeaders, zTestWebhookPath, zTestWebhookResponse, zUpdateNotificationSettingsBody, zUpdateNotificationSettingsHeaders, zUpdateNotificationSettingsResponse, zUpdatePlatformNotificationSettingsBody, zUpdatePlatformNotificationSettingsHeaders, zUpdatePlatformNotificationSettingsResponse, zUpdateTenantSettingsBody, zUpdateTenantSettingsHeaders, zUpdateTenantSettingsResponse, zUpdateWebhookBody, zUpdateWebhookHeaders, zUpdateWebhookPath, zUpdateWebhookResponse, zVerifyCertificatePdfBody, zVerifyCertificatePdfHeaders, zVerifyCertificatePdfResponse } from './zod.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -2054,5 +2054,480 @@ export const getIngestedProof = <ThrowOnError extends boolean = false>(options: 
     responseValidator: async (data) => await zGetIngestedProofResponse.parseAsync(data),
     security: [{ name: 'Signature', type: 'apiKey' }],
     url: '/ingest/v1/proofs/{id}',
+    ...options
+});
+
+/**
+ * Webhook endpoints of my tenant
+ */
+export const listWebhooks = <ThrowOnError extends boolean = false>(options?: Options<ListWebhooksData, ThrowOnError>): RequestResult<ListWebhooksResponses, ListWebhooksErrors, ThrowOnError> => (options?.client ?? client).get<ListWebhooksResponses, ListWebhooksErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: z.never().optional(),
+        query: zListWebhooksQuery.optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zListWebhooksResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }, {
+            key: 'bearerAuth',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/api/v1/webhooks',
+    ...options
+});
+
+/**
+ * Register a webhook endpoint
+ *
+ * The URL must pass the outbound address policy (400 `webhook_url_refused`
+ * with the reason): https only in production, no credentials in the URL,
+ * and every address the host resolves to must be a public unicast one
+ * (loopback, private, link-local and cloud metadata, carrier-grade NAT,
+ * multicast, unique-local IPv6, IPv4-mapped IPv6 and other special ranges
+ * are refused) unless its host:port is in WEBHOOK_ALLOWED_HOSTS. The answer
+ * carries the Standard Webhooks signing secret (`whsec_…`) once; it is
+ * never shown again. Audited.
+ *
+ */
+export const createWebhook = <ThrowOnError extends boolean = false>(options: Options<CreateWebhookData, ThrowOnError>): RequestResult<CreateWebhookResponses, CreateWebhookErrors, ThrowOnError> => (options.client ?? client).post<CreateWebhookResponses, CreateWebhookErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: zCreateWebhookBody,
+        headers: zCreateWebhookHeaders.optional(),
+        path: z.never().optional(),
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zCreateWebhookResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }, {
+            key: 'bearerAuth',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/api/v1/webhooks',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Delete a webhook endpoint
+ *
+ * Its deliveries stay in the log; those still waiting are skipped. Audited.
+ */
+export const deleteWebhook = <ThrowOnError extends boolean = false>(options: Options<DeleteWebhookData, ThrowOnError>): RequestResult<DeleteWebhookResponses, DeleteWebhookErrors, ThrowOnError> => (options.client ?? client).delete<DeleteWebhookResponses, DeleteWebhookErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        headers: zDeleteWebhookHeaders.optional(),
+        path: zDeleteWebhookPath,
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zDeleteWebhookResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }, {
+            key: 'bearerAuth',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/api/v1/webhooks/{id}',
+    ...options
+});
+
+/**
+ * One webhook endpoint
+ */
+export const getWebhook = <ThrowOnError extends boolean = false>(options: Options<GetWebhookData, ThrowOnError>): RequestResult<GetWebhookResponses, GetWebhookErrors, ThrowOnError> => (options.client ?? client).get<GetWebhookResponses, GetWebhookErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: zGetWebhookPath,
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zGetWebhookResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }, {
+            key: 'bearerAuth',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/api/v1/webhooks/{id}',
+    ...options
+});
+
+/**
+ * Change a webhook endpoint
+ *
+ * A new URL is checked like a new endpoint's. Enabling an endpoint the platform disabled (410 Gone) clears the note. Audited.
+ */
+export const updateWebhook = <ThrowOnError extends boolean = false>(options: Options<UpdateWebhookData, ThrowOnError>): RequestResult<UpdateWebhookResponses, UpdateWebhookErrors, ThrowOnError> => (options.client ?? client).patch<UpdateWebhookResponses, UpdateWebhookErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: zUpdateWebhookBody,
+        headers: zUpdateWebhookHeaders.optional(),
+        path: zUpdateWebhookPath,
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zUpdateWebhookResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }, {
+            key: 'bearerAuth',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/api/v1/webhooks/{id}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Send a test event
+ *
+ * Queues a signed `webhook.test` message to this endpoint; follow it in the delivery log. A disabled endpoint answers 409.
+ */
+export const testWebhook = <ThrowOnError extends boolean = false>(options: Options<TestWebhookData, ThrowOnError>): RequestResult<TestWebhookResponses, TestWebhookErrors, ThrowOnError> => (options.client ?? client).post<TestWebhookResponses, TestWebhookErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        headers: zTestWebhookHeaders.optional(),
+        path: zTestWebhookPath,
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zTestWebhookResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }, {
+            key: 'bearerAuth',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/api/v1/webhooks/{id}/test',
+    ...options
+});
+
+/**
+ * Rotate the signing secret
+ *
+ * A new secret, shown once. The previous one keeps signing next to it for
+ * WEBHOOK_SECRET_OVERLAP seconds (the `webhook-signature` header then holds
+ * two `v1,` signatures, space-separated), so the receiver can switch without
+ * rejecting a message. Audited.
+ *
+ */
+export const rotateWebhookSecret = <ThrowOnError extends boolean = false>(options: Options<RotateWebhookSecretData, ThrowOnError>): RequestResult<RotateWebhookSecretResponses, RotateWebhookSecretErrors, ThrowOnError> => (options.client ?? client).post<RotateWebhookSecretResponses, RotateWebhookSecretErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        headers: zRotateWebhookSecretHeaders.optional(),
+        path: zRotateWebhookSecretPath,
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zRotateWebhookSecretResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }, {
+            key: 'bearerAuth',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/api/v1/webhooks/{id}/secret',
+    ...options
+});
+
+/**
+ * Delivery log of my tenant
+ *
+ * Every mail and webhook delivery of the tenant's events, newest first.
+ */
+export const listDeliveries = <ThrowOnError extends boolean = false>(options?: Options<ListDeliveriesData, ThrowOnError>): RequestResult<ListDeliveriesResponses, ListDeliveriesErrors, ThrowOnError> => (options?.client ?? client).get<ListDeliveriesResponses, ListDeliveriesErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: z.never().optional(),
+        query: zListDeliveriesQuery.optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zListDeliveriesResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }, {
+            key: 'bearerAuth',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/api/v1/deliveries',
+    ...options
+});
+
+/**
+ * One delivery with its payload and attempts
+ */
+export const getDelivery = <ThrowOnError extends boolean = false>(options: Options<GetDeliveryData, ThrowOnError>): RequestResult<GetDeliveryResponses, GetDeliveryErrors, ThrowOnError> => (options.client ?? client).get<GetDeliveryResponses, GetDeliveryErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: zGetDeliveryPath,
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zGetDeliveryResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }, {
+            key: 'bearerAuth',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/api/v1/deliveries/{id}',
+    ...options
+});
+
+/**
+ * Send a delivery again
+ *
+ * From `pending`, `retrying` or `dead_lettered`: due at once with its kept
+ * payload and a fresh round of NOTIFY_MAX_ATTEMPTS attempts (attempt numbers
+ * keep counting; the `webhook-id` stays the same). A sent delivery answers
+ * 409 `delivery_already_sent`, a skipped one 409 `delivery_not_resendable`.
+ * Audited.
+ *
+ */
+export const resendDelivery = <ThrowOnError extends boolean = false>(options: Options<ResendDeliveryData, ThrowOnError>): RequestResult<ResendDeliveryResponses, ResendDeliveryErrors, ThrowOnError> => (options.client ?? client).post<ResendDeliveryResponses, ResendDeliveryErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        headers: zResendDeliveryHeaders.optional(),
+        path: zResendDeliveryPath,
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zResendDeliveryResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }, {
+            key: 'bearerAuth',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/api/v1/deliveries/{id}/resend',
+    ...options
+});
+
+/**
+ * Who gets which mail in my tenant
+ */
+export const getNotificationSettings = <ThrowOnError extends boolean = false>(options?: Options<GetNotificationSettingsData, ThrowOnError>): RequestResult<GetNotificationSettingsResponses, GetNotificationSettingsErrors, ThrowOnError> => (options?.client ?? client).get<GetNotificationSettingsResponses, GetNotificationSettingsErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: z.never().optional(),
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zGetNotificationSettingsResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }, {
+            key: 'bearerAuth',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/api/v1/notification-settings',
+    ...options
+});
+
+/**
+ * Change who gets which mail
+ *
+ * Fields left out keep their value; events left out keep their recipients. Audited.
+ */
+export const updateNotificationSettings = <ThrowOnError extends boolean = false>(options: Options<UpdateNotificationSettingsData, ThrowOnError>): RequestResult<UpdateNotificationSettingsResponses, UpdateNotificationSettingsErrors, ThrowOnError> => (options.client ?? client).put<UpdateNotificationSettingsResponses, UpdateNotificationSettingsErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: zUpdateNotificationSettingsBody,
+        headers: zUpdateNotificationSettingsHeaders.optional(),
+        path: z.never().optional(),
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zUpdateNotificationSettingsResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }, {
+            key: 'bearerAuth',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/api/v1/notification-settings',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Deliveries of all tenants and of the platform
+ *
+ * For the dead letters of every tenant ask `?status=dead_lettered`.
+ */
+export const listAdminDeliveries = <ThrowOnError extends boolean = false>(options?: Options<ListAdminDeliveriesData, ThrowOnError>): RequestResult<ListAdminDeliveriesResponses, ListAdminDeliveriesErrors, ThrowOnError> => (options?.client ?? client).get<ListAdminDeliveriesResponses, ListAdminDeliveriesErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: z.never().optional(),
+        query: zListAdminDeliveriesQuery.optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zListAdminDeliveriesResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/deliveries',
+    ...options
+});
+
+/**
+ * Any delivery with its payload and attempts
+ */
+export const getAdminDelivery = <ThrowOnError extends boolean = false>(options: Options<GetAdminDeliveryData, ThrowOnError>): RequestResult<GetAdminDeliveryResponses, GetAdminDeliveryErrors, ThrowOnError> => (options.client ?? client).get<GetAdminDeliveryResponses, GetAdminDeliveryErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: zGetAdminDeliveryPath,
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zGetAdminDeliveryResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/deliveries/{id}',
+    ...options
+});
+
+/**
+ * Send any tenant's delivery again
+ *
+ * The same rules as the tenant's resend (409 `delivery_already_sent`, `delivery_not_resendable`). Audited on the delivery's tenant.
+ */
+export const resendAdminDelivery = <ThrowOnError extends boolean = false>(options: Options<ResendAdminDeliveryData, ThrowOnError>): RequestResult<ResendAdminDeliveryResponses, ResendAdminDeliveryErrors, ThrowOnError> => (options.client ?? client).post<ResendAdminDeliveryResponses, ResendAdminDeliveryErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        headers: zResendAdminDeliveryHeaders.optional(),
+        path: zResendAdminDeliveryPath,
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zResendAdminDeliveryResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/deliveries/{id}/resend',
+    ...options
+});
+
+/**
+ * Who gets the platform's system mails
+ */
+export const getPlatformNotificationSettings = <ThrowOnError extends boolean = false>(options?: Options<GetPlatformNotificationSettingsData, ThrowOnError>): RequestResult<GetPlatformNotificationSettingsResponses, GetPlatformNotificationSettingsErrors, ThrowOnError> => (options?.client ?? client).get<GetPlatformNotificationSettingsResponses, GetPlatformNotificationSettingsErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: z.never().optional(),
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zGetPlatformNotificationSettingsResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/notification-settings',
+    ...options
+});
+
+/**
+ * Change who gets the platform's system mails
+ *
+ * Audited on the platform chain.
+ */
+export const updatePlatformNotificationSettings = <ThrowOnError extends boolean = false>(options: Options<UpdatePlatformNotificationSettingsData, ThrowOnError>): RequestResult<UpdatePlatformNotificationSettingsResponses, UpdatePlatformNotificationSettingsErrors, ThrowOnError> => (options.client ?? client).put<UpdatePlatformNotificationSettingsResponses, UpdatePlatformNotificationSettingsErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: zUpdatePlatformNotificationSettingsBody,
+        headers: zUpdatePlatformNotificationSettingsHeaders.optional(),
+        path: z.never().optional(),
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zUpdatePlatformNotificationSettingsResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/notification-settings',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Mail caught by the local sink
+ *
+ * When SMTP_URL is unset, the notifications worker delivers every mail to an SMTP server of its own on a loopback port, which keeps it here (the newest MAIL_SINK_KEEP). Empty when mail goes to a relay.
+ */
+export const listMail = <ThrowOnError extends boolean = false>(options?: Options<ListMailData, ThrowOnError>): RequestResult<ListMailResponses, ListMailErrors, ThrowOnError> => (options?.client ?? client).get<ListMailResponses, ListMailErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: z.never().optional(),
+        query: zListMailQuery.optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zListMailResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/mail',
+    ...options
+});
+
+/**
+ * One caught message with its HTML, text, headers and raw source
+ */
+export const getMail = <ThrowOnError extends boolean = false>(options: Options<GetMailData, ThrowOnError>): RequestResult<GetMailResponses, GetMailErrors, ThrowOnError> => (options.client ?? client).get<GetMailResponses, GetMailErrors, ThrowOnError>({
+    requestValidator: async (data) => await z.object({
+        body: z.never().optional(),
+        path: zGetMailPath,
+        query: z.never().optional()
+    }).parseAsync(data),
+    responseValidator: async (data) => await zGetMailResponse.parseAsync(data),
+    security: [{
+            in: 'cookie',
+            name: 'wipecert_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/admin/mail/{id}',
     ...options
 });

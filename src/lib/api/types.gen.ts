@@ -4,6 +4,8 @@ export type ClientOptions = {
     baseUrl: `${string}://${string}` | (string & {});
 };
 
+export type Webhooks = WebhookCertificateIssuedWebhookRequest | WebhookCertificateAnchoredWebhookRequest | WebhookCertificateRevokedWebhookRequest | WebhookProofRejectedWebhookRequest | WebhookLicencesLowWebhookRequest | WebhookLicencesExhaustedWebhookRequest | WebhookMemberInvitedWebhookRequest | WebhookReportReadyWebhookRequest | WebhookWebhookTestWebhookRequest;
+
 export type DayCount = {
     day: string;
     count: number;
@@ -303,10 +305,10 @@ export type PolicySetting = {
  * rate_limited 429, headers_too_large 431, internal_error 500, service_unavailable 503,
  * agent_signature_invalid 401, agent_signature_expired 401, agent_signature_replayed 401, agent_suspended 403,
  * agent_revoked 401, enrolment_token_invalid 401, content_digest_mismatch 400, proof_not_der 415, tenant_suspended 403,
- * nwipe_log_invalid 422.
+ * nwipe_log_invalid 422, webhook_url_refused 400, delivery_already_sent 409, delivery_not_resendable 409.
  *
  */
-export type ErrorCode = 'bad_request' | 'unauthenticated' | 'forbidden' | 'not_found' | 'method_not_allowed' | 'conflict' | 'idempotency_key_reused' | 'payload_too_large' | 'unsupported_media_type' | 'validation_failed' | 'rate_limited' | 'headers_too_large' | 'internal_error' | 'service_unavailable' | 'agent_signature_invalid' | 'agent_signature_expired' | 'agent_signature_replayed' | 'agent_suspended' | 'agent_revoked' | 'enrolment_token_invalid' | 'content_digest_mismatch' | 'proof_not_der' | 'tenant_suspended' | 'nwipe_log_invalid';
+export type ErrorCode = 'bad_request' | 'unauthenticated' | 'forbidden' | 'not_found' | 'method_not_allowed' | 'conflict' | 'idempotency_key_reused' | 'payload_too_large' | 'unsupported_media_type' | 'validation_failed' | 'rate_limited' | 'headers_too_large' | 'internal_error' | 'service_unavailable' | 'agent_signature_invalid' | 'agent_signature_expired' | 'agent_signature_replayed' | 'agent_suspended' | 'agent_revoked' | 'enrolment_token_invalid' | 'content_digest_mismatch' | 'proof_not_der' | 'tenant_suspended' | 'nwipe_log_invalid' | 'webhook_url_refused' | 'delivery_already_sent' | 'delivery_not_resendable';
 
 export type Error = {
     error: {
@@ -358,7 +360,7 @@ export type TenantRole = 'tenant_admin' | 'operator' | 'viewer';
 /**
  * What a role or a service account's scope allows.
  */
-export type Action = 'proofs:read' | 'proofs:write' | 'certificates:read' | 'certificates:revoke' | 'agents:read' | 'agents:manage' | 'licences:read' | 'licences:grant' | 'members:read' | 'members:manage' | 'audit:read' | 'tenant:settings' | 'admin:tenants' | 'admin:audit' | 'admin:queues';
+export type Action = 'proofs:read' | 'proofs:write' | 'certificates:read' | 'certificates:revoke' | 'agents:read' | 'agents:manage' | 'licences:read' | 'licences:grant' | 'members:read' | 'members:manage' | 'audit:read' | 'tenant:settings' | 'admin:tenants' | 'admin:audit' | 'admin:queues' | 'notifications:read' | 'notifications:manage' | 'admin:notifications';
 
 export type TenantRef = {
     id: string;
@@ -1380,6 +1382,336 @@ export type BillingExportRow = {
     createdAt: string;
 };
 
+/**
+ * The catalogue of notification events. `system.*` events are the
+ * platform's (mail to the recipients platform admins choose); the others
+ * are a tenant's (mail recipients per event, and webhook endpoints that
+ * subscribe). `member.invited` mail always goes to the invited address.
+ *
+ */
+export type NotificationEventType = 'certificate.issued' | 'certificate.anchored' | 'certificate.revoked' | 'proof.rejected' | 'licences.low' | 'licences.exhausted' | 'member.invited' | 'report.ready' | 'system.chain_failed' | 'system.audit_chain_broken';
+
+/**
+ * The events a tenant's webhook endpoint can subscribe to.
+ */
+export type WebhookEventType = 'certificate.issued' | 'certificate.anchored' | 'certificate.revoked' | 'proof.rejected' | 'licences.low' | 'licences.exhausted' | 'member.invited' | 'report.ready';
+
+/**
+ * `pending` (waiting for its first attempt), `retrying` (an attempt failed;
+ * the next is at `nextAttemptAt`), `sent`, `dead_lettered` (the round's last
+ * attempt failed, or the failure was permanent: resend it), `skipped` (no
+ * address was configured for the event, or the endpoint was deleted or disabled).
+ *
+ */
+export type DeliveryStatus = 'pending' | 'retrying' | 'sent' | 'dead_lettered' | 'skipped';
+
+export type WebhookEndpoint = {
+    id: string;
+    url: string;
+    description: string;
+    events: Array<WebhookEventType>;
+    enabled: boolean;
+    /**
+     * Why the platform disabled it (the receiver answered 410 Gone).
+     */
+    disabledReason: string | null;
+    secretRotatedAt: string | null;
+    /**
+     * Until then the previous secret signs too.
+     */
+    previousSecretExpiresAt: string | null;
+    createdAt: string;
+    updatedAt: string;
+};
+
+export type WebhookEndpointCreated = {
+    id: string;
+    url: string;
+    description: string;
+    events: Array<WebhookEventType>;
+    enabled: boolean;
+    disabledReason: string | null;
+    secretRotatedAt: string | null;
+    previousSecretExpiresAt: string | null;
+    createdAt: string;
+    updatedAt: string;
+    /**
+     * The Standard Webhooks signing secret (`whsec_` + base64 of 32 bytes). Shown once.
+     */
+    secret: string;
+};
+
+export type WebhookEndpointCreate = {
+    url: string;
+    events: Array<WebhookEventType>;
+    description?: string;
+    enabled?: boolean;
+};
+
+export type WebhookEndpointUpdate = {
+    url?: string;
+    events?: Array<WebhookEventType>;
+    description?: string;
+    enabled?: boolean;
+};
+
+export type WebhookEndpointList = {
+    items: Array<WebhookEndpoint>;
+    nextCursor: string | null;
+};
+
+export type WebhookSecret = {
+    secret: string;
+    previousSecretExpiresAt: string | null;
+};
+
+export type Delivery = {
+    id: string;
+    /**
+     * null for the platform's `system.*` mails.
+     */
+    tenantId: string | null;
+    /**
+     * A `NotificationEventType`, or `webhook.test`.
+     */
+    event: string;
+    /**
+     * `<channel>:<event>`; a digest of issued certificates is `mail:certificate.issued.digest`.
+     */
+    template: string;
+    channel: 'mail' | 'webhook';
+    status: DeliveryStatus;
+    /**
+     * The mail address (mail).
+     */
+    recipient: string | null;
+    endpointId: string | null;
+    /**
+     * The endpoint's URL when the event happened (webhook).
+     */
+    endpointUrl: string | null;
+    attemptCount: number;
+    nextAttemptAt: string | null;
+    lastError: string | null;
+    /**
+     * HTTP status (webhook) or SMTP reply code (mail) of the last attempt.
+     */
+    lastResponseCode: number | null;
+    skipReason: string | null;
+    createdAt: string;
+    updatedAt: string;
+    sentAt: string | null;
+};
+
+export type DeliveryAttempt = {
+    /**
+     * 1, 2, … across resends; never reused.
+     */
+    attemptNo: number;
+    /**
+     * `interrupted`: the worker stopped during the attempt; the next attempt sends the same message again.
+     */
+    status: 'in_progress' | 'succeeded' | 'failed' | 'interrupted';
+    startedAt: string;
+    finishedAt: string | null;
+    responseCode: number | null;
+    latencyMs: number | null;
+    error: string | null;
+    /**
+     * The first KiB of the response.
+     */
+    responseExcerpt: string | null;
+};
+
+export type DeliveryDetail = {
+    id: string;
+    tenantId: string | null;
+    event: string;
+    template: string;
+    channel: 'mail' | 'webhook';
+    status: DeliveryStatus;
+    recipient: string | null;
+    endpointId: string | null;
+    endpointUrl: string | null;
+    attemptCount: number;
+    nextAttemptAt: string | null;
+    lastError: string | null;
+    lastResponseCode: number | null;
+    skipReason: string | null;
+    createdAt: string;
+    updatedAt: string;
+    sentAt: string | null;
+    occurredAt: string;
+    /**
+     * The event's `data`, kept for retries and resends (the webhook body adds absolute links).
+     */
+    payload: {
+        [key: string]: unknown;
+    };
+    attempts: Array<DeliveryAttempt>;
+};
+
+export type DeliveryList = {
+    items: Array<Delivery>;
+    nextCursor: string | null;
+};
+
+export type EventRecipients = {
+    event: NotificationEventType;
+    recipients: Array<string>;
+};
+
+export type NotificationSettings = {
+    /**
+     * Display name of the From header (the address is SMTP_FROM); null uses the tenant's name.
+     */
+    senderName: string | null;
+    /**
+     * `certificate.issued` mail one by one (`off`), or as a digest every hour or once a day (NOTIFY_DIGEST_HOUR, UTC). Webhooks are never batched.
+     */
+    digest: 'off' | 'hourly' | 'daily';
+    /**
+     * `licences.low` when the balance falls below this (0: never).
+     */
+    licenceLowThreshold: number;
+    events: Array<EventRecipients>;
+};
+
+export type NotificationSettingsUpdate = {
+    senderName?: string | null;
+    digest?: 'off' | 'hourly' | 'daily';
+    licenceLowThreshold?: number;
+    events?: Array<EventRecipients>;
+};
+
+export type PlatformNotificationSettings = {
+    events: Array<EventRecipients>;
+};
+
+export type MailMessageSummary = {
+    id: number;
+    receivedAt: string;
+    /**
+     * The SMTP envelope sender.
+     */
+    from: string | null;
+    to: Array<string>;
+    subject: string | null;
+    /**
+     * Bytes of the raw message.
+     */
+    size: number;
+};
+
+export type MailMessageList = {
+    items: Array<MailMessageSummary>;
+    nextCursor: string | null;
+};
+
+export type MailMessage = {
+    id: number;
+    receivedAt: string;
+    from: string | null;
+    to: Array<string>;
+    subject: string | null;
+    size: number;
+    messageId: string | null;
+    html: string | null;
+    text: string | null;
+    headers: Array<{
+        name: string;
+        value: string;
+    }>;
+    /**
+     * The message as it came over SMTP (RFC 5322).
+     */
+    raw: string;
+    /**
+     * Whether the SMTP session was encrypted (the sink speaks plain SMTP on loopback).
+     */
+    secure: boolean;
+};
+
+export type CertificateIssuedData = {
+    certificateId: string;
+    proofId: string;
+    issuedAt: string;
+    device?: {
+        type?: string;
+        manufacturer?: string;
+        model?: string;
+        serial?: string;
+        capacityBytes?: number;
+    };
+    assetTag?: string;
+    result?: string;
+    verifyUrl: string;
+    certificateUrl: string;
+};
+
+export type CertificateAnchoredData = {
+    certificateId: string;
+    chainId: number;
+    txHash: string;
+    blockNumber: number;
+    anchoredAt: string;
+    verifyUrl: string;
+    certificateUrl: string;
+};
+
+export type CertificateRevokedData = {
+    certificateId: string;
+    revokedAt: string;
+    reason: string;
+    verifyUrl: string;
+    certificateUrl: string;
+};
+
+export type ProofRejectedData = {
+    proofId: string;
+    /**
+     * The rejection code (handbook, agents/rejection-codes).
+     */
+    code: string;
+    detail: string | null;
+    receivedAt: string;
+    proofUrl: string;
+};
+
+export type LicencesLowData = {
+    balance: number;
+    threshold: number;
+    /**
+     * The ledger row that took the balance below the threshold.
+     */
+    ledgerEntryId: number;
+    licencesUrl: string;
+};
+
+export type LicencesExhaustedData = {
+    balance: 0;
+    ledgerEntryId: number;
+    licencesUrl: string;
+};
+
+export type MemberInvitedData = {
+    membershipId: string;
+    email: string;
+    role: TenantRole;
+    signInUrl: string;
+};
+
+export type ReportReadyData = {
+    reportId: string;
+    month: string;
+    reportsUrl: string;
+};
+
+export type WebhookTestData = {
+    message: string;
+    endpointId: string;
+};
+
 export type AgentId = string;
 
 /**
@@ -1494,6 +1826,21 @@ export type AuditTo = string;
  * Rows of one request (its X-Request-Id / error correlationId).
  */
 export type AuditCorrelationId = string;
+
+export type WebhookId = string;
+
+export type DeliveryId = string;
+
+export type MailId = string;
+
+export type DeliveryStatusFilter = DeliveryStatus;
+
+export type DeliveryChannelFilter = 'mail' | 'webhook';
+
+/**
+ * Deliveries to this webhook endpoint.
+ */
+export type DeliveryEndpointFilter = string;
 
 export type GetHealthzData = {
     body?: never;
@@ -5124,3 +5471,988 @@ export type GetIngestedProofResponses = {
 };
 
 export type GetIngestedProofResponse = GetIngestedProofResponses[keyof GetIngestedProofResponses];
+
+export type ListWebhooksData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * The `nextCursor` of the previous page.
+         */
+        cursor?: string;
+        limit?: number;
+    };
+    url: '/api/v1/webhooks';
+};
+
+export type ListWebhooksErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type ListWebhooksError = ListWebhooksErrors[keyof ListWebhooksErrors];
+
+export type ListWebhooksResponses = {
+    /**
+     * Endpoints, newest first.
+     */
+    200: WebhookEndpointList;
+};
+
+export type ListWebhooksResponse = ListWebhooksResponses[keyof ListWebhooksResponses];
+
+export type CreateWebhookData = {
+    body: WebhookEndpointCreate;
+    headers?: {
+        /**
+         * Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header):
+         * the first request with a key runs and its answer is stored with the change, in
+         * one transaction; the same key and request within IDEMPOTENCY_TTL gets the stored
+         * answer again with `Idempotent-Replayed: true`; the same key with another request
+         * is 409 `idempotency_key_reused`; while the first is still running, a duplicate
+         * waits, then gets its answer (or 409 `conflict` with Retry-After after
+         * IDEMPOTENCY_WAIT_TIMEOUT). Keys are per caller. A UUID v4 is a good key.
+         *
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/webhooks';
+};
+
+export type CreateWebhookErrors = {
+    /**
+     * An error in the one envelope.
+     */
+    400: Error;
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * An error in the one envelope.
+     */
+    422: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type CreateWebhookError = CreateWebhookErrors[keyof CreateWebhookErrors];
+
+export type CreateWebhookResponses = {
+    /**
+     * Registered; the secret is in this answer only.
+     */
+    201: WebhookEndpointCreated;
+};
+
+export type CreateWebhookResponse = CreateWebhookResponses[keyof CreateWebhookResponses];
+
+export type DeleteWebhookData = {
+    body?: never;
+    headers?: {
+        /**
+         * Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header):
+         * the first request with a key runs and its answer is stored with the change, in
+         * one transaction; the same key and request within IDEMPOTENCY_TTL gets the stored
+         * answer again with `Idempotent-Replayed: true`; the same key with another request
+         * is 409 `idempotency_key_reused`; while the first is still running, a duplicate
+         * waits, then gets its answer (or 409 `conflict` with Retry-After after
+         * IDEMPOTENCY_WAIT_TIMEOUT). Keys are per caller. A UUID v4 is a good key.
+         *
+         */
+        'Idempotency-Key'?: string;
+    };
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/webhooks/{id}';
+};
+
+export type DeleteWebhookErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * Nothing with this id in the caller's tenant (`not_found`); another tenant's object answers the same.
+     */
+    404: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type DeleteWebhookError = DeleteWebhookErrors[keyof DeleteWebhookErrors];
+
+export type DeleteWebhookResponses = {
+    /**
+     * Deleted.
+     */
+    204: void;
+};
+
+export type DeleteWebhookResponse = DeleteWebhookResponses[keyof DeleteWebhookResponses];
+
+export type GetWebhookData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/webhooks/{id}';
+};
+
+export type GetWebhookErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * Nothing with this id in the caller's tenant (`not_found`); another tenant's object answers the same.
+     */
+    404: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type GetWebhookError = GetWebhookErrors[keyof GetWebhookErrors];
+
+export type GetWebhookResponses = {
+    /**
+     * The endpoint (never its secret).
+     */
+    200: WebhookEndpoint;
+};
+
+export type GetWebhookResponse = GetWebhookResponses[keyof GetWebhookResponses];
+
+export type UpdateWebhookData = {
+    body: WebhookEndpointUpdate;
+    headers?: {
+        /**
+         * Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header):
+         * the first request with a key runs and its answer is stored with the change, in
+         * one transaction; the same key and request within IDEMPOTENCY_TTL gets the stored
+         * answer again with `Idempotent-Replayed: true`; the same key with another request
+         * is 409 `idempotency_key_reused`; while the first is still running, a duplicate
+         * waits, then gets its answer (or 409 `conflict` with Retry-After after
+         * IDEMPOTENCY_WAIT_TIMEOUT). Keys are per caller. A UUID v4 is a good key.
+         *
+         */
+        'Idempotency-Key'?: string;
+    };
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/webhooks/{id}';
+};
+
+export type UpdateWebhookErrors = {
+    /**
+     * An error in the one envelope.
+     */
+    400: Error;
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * Nothing with this id in the caller's tenant (`not_found`); another tenant's object answers the same.
+     */
+    404: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type UpdateWebhookError = UpdateWebhookErrors[keyof UpdateWebhookErrors];
+
+export type UpdateWebhookResponses = {
+    /**
+     * The changed endpoint.
+     */
+    200: WebhookEndpoint;
+};
+
+export type UpdateWebhookResponse = UpdateWebhookResponses[keyof UpdateWebhookResponses];
+
+export type TestWebhookData = {
+    body?: never;
+    headers?: {
+        /**
+         * Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header):
+         * the first request with a key runs and its answer is stored with the change, in
+         * one transaction; the same key and request within IDEMPOTENCY_TTL gets the stored
+         * answer again with `Idempotent-Replayed: true`; the same key with another request
+         * is 409 `idempotency_key_reused`; while the first is still running, a duplicate
+         * waits, then gets its answer (or 409 `conflict` with Retry-After after
+         * IDEMPOTENCY_WAIT_TIMEOUT). Keys are per caller. A UUID v4 is a good key.
+         *
+         */
+        'Idempotency-Key'?: string;
+    };
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/webhooks/{id}/test';
+};
+
+export type TestWebhookErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * Nothing with this id in the caller's tenant (`not_found`); another tenant's object answers the same.
+     */
+    404: Error;
+    /**
+     * The change conflicts with the current state (`conflict`).
+     */
+    409: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type TestWebhookError = TestWebhookErrors[keyof TestWebhookErrors];
+
+export type TestWebhookResponses = {
+    /**
+     * Queued.
+     */
+    202: Delivery;
+};
+
+export type TestWebhookResponse = TestWebhookResponses[keyof TestWebhookResponses];
+
+export type RotateWebhookSecretData = {
+    body?: never;
+    headers?: {
+        /**
+         * Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header):
+         * the first request with a key runs and its answer is stored with the change, in
+         * one transaction; the same key and request within IDEMPOTENCY_TTL gets the stored
+         * answer again with `Idempotent-Replayed: true`; the same key with another request
+         * is 409 `idempotency_key_reused`; while the first is still running, a duplicate
+         * waits, then gets its answer (or 409 `conflict` with Retry-After after
+         * IDEMPOTENCY_WAIT_TIMEOUT). Keys are per caller. A UUID v4 is a good key.
+         *
+         */
+        'Idempotency-Key'?: string;
+    };
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/webhooks/{id}/secret';
+};
+
+export type RotateWebhookSecretErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * Nothing with this id in the caller's tenant (`not_found`); another tenant's object answers the same.
+     */
+    404: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type RotateWebhookSecretError = RotateWebhookSecretErrors[keyof RotateWebhookSecretErrors];
+
+export type RotateWebhookSecretResponses = {
+    /**
+     * The new secret.
+     */
+    200: WebhookSecret;
+};
+
+export type RotateWebhookSecretResponse = RotateWebhookSecretResponses[keyof RotateWebhookSecretResponses];
+
+export type ListDeliveriesData = {
+    body?: never;
+    path?: never;
+    query?: {
+        status?: DeliveryStatus;
+        channel?: 'mail' | 'webhook';
+        /**
+         * Deliveries to this webhook endpoint.
+         */
+        endpointId?: string;
+        /**
+         * The `nextCursor` of the previous page.
+         */
+        cursor?: string;
+        limit?: number;
+    };
+    url: '/api/v1/deliveries';
+};
+
+export type ListDeliveriesErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type ListDeliveriesError = ListDeliveriesErrors[keyof ListDeliveriesErrors];
+
+export type ListDeliveriesResponses = {
+    /**
+     * Deliveries, newest first.
+     */
+    200: DeliveryList;
+};
+
+export type ListDeliveriesResponse = ListDeliveriesResponses[keyof ListDeliveriesResponses];
+
+export type GetDeliveryData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/deliveries/{id}';
+};
+
+export type GetDeliveryErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * Nothing with this id in the caller's tenant (`not_found`); another tenant's object answers the same.
+     */
+    404: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type GetDeliveryError = GetDeliveryErrors[keyof GetDeliveryErrors];
+
+export type GetDeliveryResponses = {
+    /**
+     * The delivery.
+     */
+    200: DeliveryDetail;
+};
+
+export type GetDeliveryResponse = GetDeliveryResponses[keyof GetDeliveryResponses];
+
+export type ResendDeliveryData = {
+    body?: never;
+    headers?: {
+        /**
+         * Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header):
+         * the first request with a key runs and its answer is stored with the change, in
+         * one transaction; the same key and request within IDEMPOTENCY_TTL gets the stored
+         * answer again with `Idempotent-Replayed: true`; the same key with another request
+         * is 409 `idempotency_key_reused`; while the first is still running, a duplicate
+         * waits, then gets its answer (or 409 `conflict` with Retry-After after
+         * IDEMPOTENCY_WAIT_TIMEOUT). Keys are per caller. A UUID v4 is a good key.
+         *
+         */
+        'Idempotency-Key'?: string;
+    };
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/deliveries/{id}/resend';
+};
+
+export type ResendDeliveryErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * Nothing with this id in the caller's tenant (`not_found`); another tenant's object answers the same.
+     */
+    404: Error;
+    /**
+     * An error in the one envelope.
+     */
+    409: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type ResendDeliveryError = ResendDeliveryErrors[keyof ResendDeliveryErrors];
+
+export type ResendDeliveryResponses = {
+    /**
+     * Due again.
+     */
+    202: Delivery;
+};
+
+export type ResendDeliveryResponse = ResendDeliveryResponses[keyof ResendDeliveryResponses];
+
+export type GetNotificationSettingsData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/notification-settings';
+};
+
+export type GetNotificationSettingsErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type GetNotificationSettingsError = GetNotificationSettingsErrors[keyof GetNotificationSettingsErrors];
+
+export type GetNotificationSettingsResponses = {
+    /**
+     * The settings (recipients per event, sender name, digest, low-balance threshold).
+     */
+    200: NotificationSettings;
+};
+
+export type GetNotificationSettingsResponse = GetNotificationSettingsResponses[keyof GetNotificationSettingsResponses];
+
+export type UpdateNotificationSettingsData = {
+    body: NotificationSettingsUpdate;
+    headers?: {
+        /**
+         * Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header):
+         * the first request with a key runs and its answer is stored with the change, in
+         * one transaction; the same key and request within IDEMPOTENCY_TTL gets the stored
+         * answer again with `Idempotent-Replayed: true`; the same key with another request
+         * is 409 `idempotency_key_reused`; while the first is still running, a duplicate
+         * waits, then gets its answer (or 409 `conflict` with Retry-After after
+         * IDEMPOTENCY_WAIT_TIMEOUT). Keys are per caller. A UUID v4 is a good key.
+         *
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/notification-settings';
+};
+
+export type UpdateNotificationSettingsErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * An error in the one envelope.
+     */
+    422: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type UpdateNotificationSettingsError = UpdateNotificationSettingsErrors[keyof UpdateNotificationSettingsErrors];
+
+export type UpdateNotificationSettingsResponses = {
+    /**
+     * The settings now.
+     */
+    200: NotificationSettings;
+};
+
+export type UpdateNotificationSettingsResponse = UpdateNotificationSettingsResponses[keyof UpdateNotificationSettingsResponses];
+
+export type ListAdminDeliveriesData = {
+    body?: never;
+    path?: never;
+    query?: {
+        status?: DeliveryStatus;
+        channel?: 'mail' | 'webhook';
+        /**
+         * The `nextCursor` of the previous page.
+         */
+        cursor?: string;
+        limit?: number;
+    };
+    url: '/api/v1/admin/deliveries';
+};
+
+export type ListAdminDeliveriesErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type ListAdminDeliveriesError = ListAdminDeliveriesErrors[keyof ListAdminDeliveriesErrors];
+
+export type ListAdminDeliveriesResponses = {
+    /**
+     * Deliveries, newest first.
+     */
+    200: DeliveryList;
+};
+
+export type ListAdminDeliveriesResponse = ListAdminDeliveriesResponses[keyof ListAdminDeliveriesResponses];
+
+export type GetAdminDeliveryData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/deliveries/{id}';
+};
+
+export type GetAdminDeliveryErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * Nothing with this id in the caller's tenant (`not_found`); another tenant's object answers the same.
+     */
+    404: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type GetAdminDeliveryError = GetAdminDeliveryErrors[keyof GetAdminDeliveryErrors];
+
+export type GetAdminDeliveryResponses = {
+    /**
+     * The delivery.
+     */
+    200: DeliveryDetail;
+};
+
+export type GetAdminDeliveryResponse = GetAdminDeliveryResponses[keyof GetAdminDeliveryResponses];
+
+export type ResendAdminDeliveryData = {
+    body?: never;
+    headers?: {
+        /**
+         * Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header):
+         * the first request with a key runs and its answer is stored with the change, in
+         * one transaction; the same key and request within IDEMPOTENCY_TTL gets the stored
+         * answer again with `Idempotent-Replayed: true`; the same key with another request
+         * is 409 `idempotency_key_reused`; while the first is still running, a duplicate
+         * waits, then gets its answer (or 409 `conflict` with Retry-After after
+         * IDEMPOTENCY_WAIT_TIMEOUT). Keys are per caller. A UUID v4 is a good key.
+         *
+         */
+        'Idempotency-Key'?: string;
+    };
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/deliveries/{id}/resend';
+};
+
+export type ResendAdminDeliveryErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * Nothing with this id in the caller's tenant (`not_found`); another tenant's object answers the same.
+     */
+    404: Error;
+    /**
+     * An error in the one envelope.
+     */
+    409: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type ResendAdminDeliveryError = ResendAdminDeliveryErrors[keyof ResendAdminDeliveryErrors];
+
+export type ResendAdminDeliveryResponses = {
+    /**
+     * Due again.
+     */
+    202: Delivery;
+};
+
+export type ResendAdminDeliveryResponse = ResendAdminDeliveryResponses[keyof ResendAdminDeliveryResponses];
+
+export type GetPlatformNotificationSettingsData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/admin/notification-settings';
+};
+
+export type GetPlatformNotificationSettingsErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type GetPlatformNotificationSettingsError = GetPlatformNotificationSettingsErrors[keyof GetPlatformNotificationSettingsErrors];
+
+export type GetPlatformNotificationSettingsResponses = {
+    /**
+     * Recipients of `system.chain_failed` and `system.audit_chain_broken`.
+     */
+    200: PlatformNotificationSettings;
+};
+
+export type GetPlatformNotificationSettingsResponse = GetPlatformNotificationSettingsResponses[keyof GetPlatformNotificationSettingsResponses];
+
+export type UpdatePlatformNotificationSettingsData = {
+    body: PlatformNotificationSettings;
+    headers?: {
+        /**
+         * Makes a retry of this request safe (draft-ietf-httpapi-idempotency-key-header):
+         * the first request with a key runs and its answer is stored with the change, in
+         * one transaction; the same key and request within IDEMPOTENCY_TTL gets the stored
+         * answer again with `Idempotent-Replayed: true`; the same key with another request
+         * is 409 `idempotency_key_reused`; while the first is still running, a duplicate
+         * waits, then gets its answer (or 409 `conflict` with Retry-After after
+         * IDEMPOTENCY_WAIT_TIMEOUT). Keys are per caller. A UUID v4 is a good key.
+         *
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/admin/notification-settings';
+};
+
+export type UpdatePlatformNotificationSettingsErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * An error in the one envelope.
+     */
+    422: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type UpdatePlatformNotificationSettingsError = UpdatePlatformNotificationSettingsErrors[keyof UpdatePlatformNotificationSettingsErrors];
+
+export type UpdatePlatformNotificationSettingsResponses = {
+    /**
+     * The settings now.
+     */
+    200: PlatformNotificationSettings;
+};
+
+export type UpdatePlatformNotificationSettingsResponse = UpdatePlatformNotificationSettingsResponses[keyof UpdatePlatformNotificationSettingsResponses];
+
+export type ListMailData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * The `nextCursor` of the previous page.
+         */
+        cursor?: string;
+        limit?: number;
+    };
+    url: '/api/v1/admin/mail';
+};
+
+export type ListMailErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type ListMailError = ListMailErrors[keyof ListMailErrors];
+
+export type ListMailResponses = {
+    /**
+     * Messages, newest first.
+     */
+    200: MailMessageList;
+};
+
+export type ListMailResponse = ListMailResponses[keyof ListMailResponses];
+
+export type GetMailData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/admin/mail/{id}';
+};
+
+export type GetMailErrors = {
+    /**
+     * No credentials, or credentials this operation does not accept (`unauthenticated`).
+     */
+    401: Error;
+    /**
+     * The caller's role or scopes do not allow this (`forbidden`).
+     */
+    403: Error;
+    /**
+     * Nothing with this id in the caller's tenant (`not_found`); another tenant's object answers the same.
+     */
+    404: Error;
+    /**
+     * An error in the one envelope.
+     */
+    default: Error;
+};
+
+export type GetMailError = GetMailErrors[keyof GetMailErrors];
+
+export type GetMailResponses = {
+    /**
+     * The message.
+     */
+    200: MailMessage;
+};
+
+export type GetMailResponse = GetMailResponses[keyof GetMailResponses];
+
+export type WebhookCertificateIssuedWebhookPayload = {
+    type: 'certificate.issued';
+    timestamp: string;
+    data: CertificateIssuedData;
+};
+
+export type WebhookCertificateIssuedWebhookRequest = {
+    body: WebhookCertificateIssuedWebhookPayload;
+    key: 'certificate.issued';
+    path?: never;
+    query?: never;
+};
+
+export type WebhookCertificateAnchoredWebhookPayload = {
+    type: 'certificate.anchored';
+    timestamp: string;
+    data: CertificateAnchoredData;
+};
+
+export type WebhookCertificateAnchoredWebhookRequest = {
+    body: WebhookCertificateAnchoredWebhookPayload;
+    key: 'certificate.anchored';
+    path?: never;
+    query?: never;
+};
+
+export type WebhookCertificateRevokedWebhookPayload = {
+    type: 'certificate.revoked';
+    timestamp: string;
+    data: CertificateRevokedData;
+};
+
+export type WebhookCertificateRevokedWebhookRequest = {
+    body: WebhookCertificateRevokedWebhookPayload;
+    key: 'certificate.revoked';
+    path?: never;
+    query?: never;
+};
+
+export type WebhookProofRejectedWebhookPayload = {
+    type: 'proof.rejected';
+    timestamp: string;
+    data: ProofRejectedData;
+};
+
+export type WebhookProofRejectedWebhookRequest = {
+    body: WebhookProofRejectedWebhookPayload;
+    key: 'proof.rejected';
+    path?: never;
+    query?: never;
+};
+
+export type WebhookLicencesLowWebhookPayload = {
+    type: 'licences.low';
+    timestamp: string;
+    data: LicencesLowData;
+};
+
+export type WebhookLicencesLowWebhookRequest = {
+    body: WebhookLicencesLowWebhookPayload;
+    key: 'licences.low';
+    path?: never;
+    query?: never;
+};
+
+export type WebhookLicencesExhaustedWebhookPayload = {
+    type: 'licences.exhausted';
+    timestamp: string;
+    data: LicencesExhaustedData;
+};
+
+export type WebhookLicencesExhaustedWebhookRequest = {
+    body: WebhookLicencesExhaustedWebhookPayload;
+    key: 'licences.exhausted';
+    path?: never;
+    query?: never;
+};
+
+export type WebhookMemberInvitedWebhookPayload = {
+    type: 'member.invited';
+    timestamp: string;
+    data: MemberInvitedData;
+};
+
+export type WebhookMemberInvitedWebhookRequest = {
+    body: WebhookMemberInvitedWebhookPayload;
+    key: 'member.invited';
+    path?: never;
+    query?: never;
+};
+
+export type WebhookReportReadyWebhookPayload = {
+    type: 'report.ready';
+    timestamp: string;
+    data: ReportReadyData;
+};
+
+export type WebhookReportReadyWebhookRequest = {
+    body: WebhookReportReadyWebhookPayload;
+    key: 'report.ready';
+    path?: never;
+    query?: never;
+};
+
+export type WebhookWebhookTestWebhookPayload = {
+    type: 'webhook.test';
+    timestamp: string;
+    data: WebhookTestData;
+};
+
+export type WebhookWebhookTestWebhookRequest = {
+    body: WebhookWebhookTestWebhookPayload;
+    key: 'webhook.test';
+    path?: never;
+    query?: never;
+};

@@ -220,7 +220,7 @@ export const zPolicy = z.object({
  * rate_limited 429, headers_too_large 431, internal_error 500, service_unavailable 503,
  * agent_signature_invalid 401, agent_signature_expired 401, agent_signature_replayed 401, agent_suspended 403,
  * agent_revoked 401, enrolment_token_invalid 401, content_digest_mismatch 400, proof_not_der 415, tenant_suspended 403,
- * nwipe_log_invalid 422.
+ * nwipe_log_invalid 422, webhook_url_refused 400, delivery_already_sent 409, delivery_not_resendable 409.
  *
  */
 export const zErrorCode = z.enum([
@@ -247,7 +247,10 @@ export const zErrorCode = z.enum([
     'content_digest_mismatch',
     'proof_not_der',
     'tenant_suspended',
-    'nwipe_log_invalid'
+    'nwipe_log_invalid',
+    'webhook_url_refused',
+    'delivery_already_sent',
+    'delivery_not_resendable'
 ]);
 
 export const zError = z.object({
@@ -357,7 +360,10 @@ export const zAction = z.enum([
     'tenant:settings',
     'admin:tenants',
     'admin:audit',
-    'admin:queues'
+    'admin:queues',
+    'notifications:read',
+    'notifications:manage',
+    'admin:notifications'
 ]);
 
 export const zTenantRef = z.object({
@@ -1183,6 +1189,307 @@ export const zBillingExportRow = z.object({
     createdAt: z.iso.datetime()
 });
 
+/**
+ * The catalogue of notification events. `system.*` events are the
+ * platform's (mail to the recipients platform admins choose); the others
+ * are a tenant's (mail recipients per event, and webhook endpoints that
+ * subscribe). `member.invited` mail always goes to the invited address.
+ *
+ */
+export const zNotificationEventType = z.enum([
+    'certificate.issued',
+    'certificate.anchored',
+    'certificate.revoked',
+    'proof.rejected',
+    'licences.low',
+    'licences.exhausted',
+    'member.invited',
+    'report.ready',
+    'system.chain_failed',
+    'system.audit_chain_broken'
+]);
+
+/**
+ * The events a tenant's webhook endpoint can subscribe to.
+ */
+export const zWebhookEventType = z.enum([
+    'certificate.issued',
+    'certificate.anchored',
+    'certificate.revoked',
+    'proof.rejected',
+    'licences.low',
+    'licences.exhausted',
+    'member.invited',
+    'report.ready'
+]);
+
+/**
+ * `pending` (waiting for its first attempt), `retrying` (an attempt failed;
+ * the next is at `nextAttemptAt`), `sent`, `dead_lettered` (the round's last
+ * attempt failed, or the failure was permanent: resend it), `skipped` (no
+ * address was configured for the event, or the endpoint was deleted or disabled).
+ *
+ */
+export const zDeliveryStatus = z.enum([
+    'pending',
+    'retrying',
+    'sent',
+    'dead_lettered',
+    'skipped'
+]);
+
+export const zWebhookEndpoint = z.object({
+    id: z.uuid(),
+    url: z.string(),
+    description: z.string(),
+    events: z.array(zWebhookEventType),
+    enabled: z.boolean(),
+    disabledReason: z.string().nullable(),
+    secretRotatedAt: z.iso.datetime().nullable(),
+    previousSecretExpiresAt: z.iso.datetime().nullable(),
+    createdAt: z.iso.datetime(),
+    updatedAt: z.iso.datetime()
+});
+
+export const zWebhookEndpointCreated = z.object({
+    id: z.uuid(),
+    url: z.string(),
+    description: z.string(),
+    events: z.array(zWebhookEventType),
+    enabled: z.boolean(),
+    disabledReason: z.string().nullable(),
+    secretRotatedAt: z.iso.datetime().nullable(),
+    previousSecretExpiresAt: z.iso.datetime().nullable(),
+    createdAt: z.iso.datetime(),
+    updatedAt: z.iso.datetime(),
+    secret: z.string()
+});
+
+export const zWebhookEndpointCreate = z.object({
+    url: z.string().min(8).max(2048),
+    events: z.array(zWebhookEventType).min(1).max(8),
+    description: z.string().max(200).optional(),
+    enabled: z.boolean().optional().default(true)
+});
+
+export const zWebhookEndpointUpdate = z.object({
+    url: z.string().min(8).max(2048).optional(),
+    events: z.array(zWebhookEventType).min(1).max(8).optional(),
+    description: z.string().max(200).optional(),
+    enabled: z.boolean().optional()
+});
+
+export const zWebhookEndpointList = z.object({
+    items: z.array(zWebhookEndpoint),
+    nextCursor: z.string().nullable()
+});
+
+export const zWebhookSecret = z.object({
+    secret: z.string(),
+    previousSecretExpiresAt: z.iso.datetime().nullable()
+});
+
+export const zDelivery = z.object({
+    id: z.uuid(),
+    tenantId: z.uuid().nullable(),
+    event: z.string(),
+    template: z.string(),
+    channel: z.enum(['mail', 'webhook']),
+    status: zDeliveryStatus,
+    recipient: z.string().nullable(),
+    endpointId: z.uuid().nullable(),
+    endpointUrl: z.string().nullable(),
+    attemptCount: z.int().gte(0),
+    nextAttemptAt: z.iso.datetime().nullable(),
+    lastError: z.string().nullable(),
+    lastResponseCode: z.int().nullable(),
+    skipReason: z.string().nullable(),
+    createdAt: z.iso.datetime(),
+    updatedAt: z.iso.datetime(),
+    sentAt: z.iso.datetime().nullable()
+});
+
+export const zDeliveryAttempt = z.object({
+    attemptNo: z.int().gte(1),
+    status: z.enum([
+        'in_progress',
+        'succeeded',
+        'failed',
+        'interrupted'
+    ]),
+    startedAt: z.iso.datetime(),
+    finishedAt: z.iso.datetime().nullable(),
+    responseCode: z.int().nullable(),
+    latencyMs: z.int().nullable(),
+    error: z.string().nullable(),
+    responseExcerpt: z.string().nullable()
+});
+
+export const zDeliveryDetail = z.object({
+    id: z.uuid(),
+    tenantId: z.uuid().nullable(),
+    event: z.string(),
+    template: z.string(),
+    channel: z.enum(['mail', 'webhook']),
+    status: zDeliveryStatus,
+    recipient: z.string().nullable(),
+    endpointId: z.uuid().nullable(),
+    endpointUrl: z.string().nullable(),
+    attemptCount: z.int().gte(0),
+    nextAttemptAt: z.iso.datetime().nullable(),
+    lastError: z.string().nullable(),
+    lastResponseCode: z.int().nullable(),
+    skipReason: z.string().nullable(),
+    createdAt: z.iso.datetime(),
+    updatedAt: z.iso.datetime(),
+    sentAt: z.iso.datetime().nullable(),
+    occurredAt: z.iso.datetime(),
+    payload: z.record(z.string(), z.unknown()),
+    attempts: z.array(zDeliveryAttempt)
+});
+
+export const zDeliveryList = z.object({
+    items: z.array(zDelivery),
+    nextCursor: z.string().nullable()
+});
+
+export const zEventRecipients = z.object({
+    event: zNotificationEventType,
+    recipients: z.array(z.email().max(254)).max(20)
+});
+
+export const zNotificationSettings = z.object({
+    senderName: z.string().nullable(),
+    digest: z.enum([
+        'off',
+        'hourly',
+        'daily'
+    ]),
+    licenceLowThreshold: z.int().gte(0),
+    events: z.array(zEventRecipients)
+});
+
+export const zNotificationSettingsUpdate = z.object({
+    senderName: z.string().max(100).nullish(),
+    digest: z.enum([
+        'off',
+        'hourly',
+        'daily'
+    ]).optional(),
+    licenceLowThreshold: z.int().gte(0).lte(1000000).optional(),
+    events: z.array(zEventRecipients).max(10).optional()
+});
+
+export const zPlatformNotificationSettings = z.object({
+    events: z.array(zEventRecipients).max(10)
+});
+
+export const zMailMessageSummary = z.object({
+    id: z.int(),
+    receivedAt: z.iso.datetime(),
+    from: z.string().nullable(),
+    to: z.array(z.string()),
+    subject: z.string().nullable(),
+    size: z.int()
+});
+
+export const zMailMessageList = z.object({
+    items: z.array(zMailMessageSummary),
+    nextCursor: z.string().nullable()
+});
+
+export const zMailMessage = z.object({
+    id: z.int(),
+    receivedAt: z.iso.datetime(),
+    from: z.string().nullable(),
+    to: z.array(z.string()),
+    subject: z.string().nullable(),
+    size: z.int(),
+    messageId: z.string().nullable(),
+    html: z.string().nullable(),
+    text: z.string().nullable(),
+    headers: z.array(z.object({
+        name: z.string(),
+        value: z.string()
+    })),
+    raw: z.string(),
+    secure: z.boolean()
+});
+
+export const zCertificateIssuedData = z.object({
+    certificateId: z.string(),
+    proofId: z.string(),
+    issuedAt: z.iso.datetime(),
+    device: z.object({
+        type: z.string().optional(),
+        manufacturer: z.string().optional(),
+        model: z.string().optional(),
+        serial: z.string().optional(),
+        capacityBytes: z.int().optional()
+    }).optional(),
+    assetTag: z.string().optional(),
+    result: z.string().optional(),
+    verifyUrl: z.string(),
+    certificateUrl: z.string()
+});
+
+export const zCertificateAnchoredData = z.object({
+    certificateId: z.string(),
+    chainId: z.int(),
+    txHash: z.string(),
+    blockNumber: z.int(),
+    anchoredAt: z.iso.datetime(),
+    verifyUrl: z.string(),
+    certificateUrl: z.string()
+});
+
+export const zCertificateRevokedData = z.object({
+    certificateId: z.string(),
+    revokedAt: z.iso.datetime(),
+    reason: z.string(),
+    verifyUrl: z.string(),
+    certificateUrl: z.string()
+});
+
+export const zProofRejectedData = z.object({
+    proofId: z.string(),
+    code: z.string(),
+    detail: z.string().nullable(),
+    receivedAt: z.iso.datetime(),
+    proofUrl: z.string()
+});
+
+export const zLicencesLowData = z.object({
+    balance: z.int(),
+    threshold: z.int(),
+    ledgerEntryId: z.int(),
+    licencesUrl: z.string()
+});
+
+export const zLicencesExhaustedData = z.object({
+    balance: z.literal(0),
+    ledgerEntryId: z.int(),
+    licencesUrl: z.string()
+});
+
+export const zMemberInvitedData = z.object({
+    membershipId: z.uuid(),
+    email: z.email(),
+    role: zTenantRole,
+    signInUrl: z.string()
+});
+
+export const zReportReadyData = z.object({
+    reportId: z.string(),
+    month: z.string().regex(/^\d{4}-\d{2}$/),
+    reportsUrl: z.string()
+});
+
+export const zWebhookTestData = z.object({
+    message: z.string(),
+    endpointId: z.uuid()
+});
+
 export const zAgentId = z.uuid();
 
 /**
@@ -1309,6 +1616,21 @@ export const zAuditTo = z.iso.datetime();
  * Rows of one request (its X-Request-Id / error correlationId).
  */
 export const zAuditCorrelationId = z.string().max(200);
+
+export const zWebhookId = z.uuid();
+
+export const zDeliveryId = z.uuid();
+
+export const zMailId = z.string().regex(/^[1-9][0-9]{0,17}$/);
+
+export const zDeliveryStatusFilter = zDeliveryStatus;
+
+export const zDeliveryChannelFilter = z.enum(['mail', 'webhook']);
+
+/**
+ * Deliveries to this webhook endpoint.
+ */
+export const zDeliveryEndpointFilter = z.uuid();
 
 /**
  * The process is alive.
@@ -2170,3 +2492,297 @@ export const zGetIngestedProofPath = z.object({
  * The proof's status.
  */
 export const zGetIngestedProofResponse = zProofStatusView;
+
+export const zListWebhooksQuery = z.object({
+    cursor: z.string().max(512).optional(),
+    limit: z.int().gte(1).lte(200).optional().default(50)
+});
+
+/**
+ * Endpoints, newest first.
+ */
+export const zListWebhooksResponse = zWebhookEndpointList;
+
+export const zCreateWebhookBody = zWebhookEndpointCreate;
+
+export const zCreateWebhookHeaders = z.object({
+    'Idempotency-Key': z.string().min(1).max(255).regex(/^[\x20-\x7E]+$/).optional()
+});
+
+/**
+ * Registered; the secret is in this answer only.
+ */
+export const zCreateWebhookResponse = zWebhookEndpointCreated;
+
+export const zDeleteWebhookHeaders = z.object({
+    'Idempotency-Key': z.string().min(1).max(255).regex(/^[\x20-\x7E]+$/).optional()
+});
+
+export const zDeleteWebhookPath = z.object({
+    id: z.uuid()
+});
+
+/**
+ * Deleted.
+ */
+export const zDeleteWebhookResponse = z.void();
+
+export const zGetWebhookPath = z.object({
+    id: z.uuid()
+});
+
+/**
+ * The endpoint (never its secret).
+ */
+export const zGetWebhookResponse = zWebhookEndpoint;
+
+export const zUpdateWebhookBody = zWebhookEndpointUpdate;
+
+export const zUpdateWebhookHeaders = z.object({
+    'Idempotency-Key': z.string().min(1).max(255).regex(/^[\x20-\x7E]+$/).optional()
+});
+
+export const zUpdateWebhookPath = z.object({
+    id: z.uuid()
+});
+
+/**
+ * The changed endpoint.
+ */
+export const zUpdateWebhookResponse = zWebhookEndpoint;
+
+export const zTestWebhookHeaders = z.object({
+    'Idempotency-Key': z.string().min(1).max(255).regex(/^[\x20-\x7E]+$/).optional()
+});
+
+export const zTestWebhookPath = z.object({
+    id: z.uuid()
+});
+
+/**
+ * Queued.
+ */
+export const zTestWebhookResponse = zDelivery;
+
+export const zRotateWebhookSecretHeaders = z.object({
+    'Idempotency-Key': z.string().min(1).max(255).regex(/^[\x20-\x7E]+$/).optional()
+});
+
+export const zRotateWebhookSecretPath = z.object({
+    id: z.uuid()
+});
+
+/**
+ * The new secret.
+ */
+export const zRotateWebhookSecretResponse = zWebhookSecret;
+
+export const zListDeliveriesQuery = z.object({
+    status: zDeliveryStatus.optional(),
+    channel: z.enum(['mail', 'webhook']).optional(),
+    endpointId: z.uuid().optional(),
+    cursor: z.string().max(512).optional(),
+    limit: z.int().gte(1).lte(200).optional().default(50)
+});
+
+/**
+ * Deliveries, newest first.
+ */
+export const zListDeliveriesResponse = zDeliveryList;
+
+export const zGetDeliveryPath = z.object({
+    id: z.uuid()
+});
+
+/**
+ * The delivery.
+ */
+export const zGetDeliveryResponse = zDeliveryDetail;
+
+export const zResendDeliveryHeaders = z.object({
+    'Idempotency-Key': z.string().min(1).max(255).regex(/^[\x20-\x7E]+$/).optional()
+});
+
+export const zResendDeliveryPath = z.object({
+    id: z.uuid()
+});
+
+/**
+ * Due again.
+ */
+export const zResendDeliveryResponse = zDelivery;
+
+/**
+ * The settings (recipients per event, sender name, digest, low-balance threshold).
+ */
+export const zGetNotificationSettingsResponse = zNotificationSettings;
+
+export const zUpdateNotificationSettingsBody = zNotificationSettingsUpdate;
+
+export const zUpdateNotificationSettingsHeaders = z.object({
+    'Idempotency-Key': z.string().min(1).max(255).regex(/^[\x20-\x7E]+$/).optional()
+});
+
+/**
+ * The settings now.
+ */
+export const zUpdateNotificationSettingsResponse = zNotificationSettings;
+
+export const zListAdminDeliveriesQuery = z.object({
+    status: zDeliveryStatus.optional(),
+    channel: z.enum(['mail', 'webhook']).optional(),
+    cursor: z.string().max(512).optional(),
+    limit: z.int().gte(1).lte(200).optional().default(50)
+});
+
+/**
+ * Deliveries, newest first.
+ */
+export const zListAdminDeliveriesResponse = zDeliveryList;
+
+export const zGetAdminDeliveryPath = z.object({
+    id: z.uuid()
+});
+
+/**
+ * The delivery.
+ */
+export const zGetAdminDeliveryResponse = zDeliveryDetail;
+
+export const zResendAdminDeliveryHeaders = z.object({
+    'Idempotency-Key': z.string().min(1).max(255).regex(/^[\x20-\x7E]+$/).optional()
+});
+
+export const zResendAdminDeliveryPath = z.object({
+    id: z.uuid()
+});
+
+/**
+ * Due again.
+ */
+export const zResendAdminDeliveryResponse = zDelivery;
+
+/**
+ * Recipients of `system.chain_failed` and `system.audit_chain_broken`.
+ */
+export const zGetPlatformNotificationSettingsResponse = zPlatformNotificationSettings;
+
+export const zUpdatePlatformNotificationSettingsBody = zPlatformNotificationSettings;
+
+export const zUpdatePlatformNotificationSettingsHeaders = z.object({
+    'Idempotency-Key': z.string().min(1).max(255).regex(/^[\x20-\x7E]+$/).optional()
+});
+
+/**
+ * The settings now.
+ */
+export const zUpdatePlatformNotificationSettingsResponse = zPlatformNotificationSettings;
+
+export const zListMailQuery = z.object({
+    cursor: z.string().max(512).optional(),
+    limit: z.int().gte(1).lte(200).optional().default(50)
+});
+
+/**
+ * Messages, newest first.
+ */
+export const zListMailResponse = zMailMessageList;
+
+export const zGetMailPath = z.object({
+    id: z.string().regex(/^[1-9][0-9]{0,17}$/)
+});
+
+/**
+ * The message.
+ */
+export const zGetMailResponse = zMailMessage;
+
+export const zWebhookCertificateIssuedWebhookRequest = z.object({
+    body: z.object({
+        type: z.literal('certificate.issued'),
+        timestamp: z.iso.datetime(),
+        data: zCertificateIssuedData
+    }),
+    path: z.never().optional(),
+    query: z.never().optional()
+});
+
+export const zWebhookCertificateAnchoredWebhookRequest = z.object({
+    body: z.object({
+        type: z.literal('certificate.anchored'),
+        timestamp: z.iso.datetime(),
+        data: zCertificateAnchoredData
+    }),
+    path: z.never().optional(),
+    query: z.never().optional()
+});
+
+export const zWebhookCertificateRevokedWebhookRequest = z.object({
+    body: z.object({
+        type: z.literal('certificate.revoked'),
+        timestamp: z.iso.datetime(),
+        data: zCertificateRevokedData
+    }),
+    path: z.never().optional(),
+    query: z.never().optional()
+});
+
+export const zWebhookProofRejectedWebhookRequest = z.object({
+    body: z.object({
+        type: z.literal('proof.rejected'),
+        timestamp: z.iso.datetime(),
+        data: zProofRejectedData
+    }),
+    path: z.never().optional(),
+    query: z.never().optional()
+});
+
+export const zWebhookLicencesLowWebhookRequest = z.object({
+    body: z.object({
+        type: z.literal('licences.low'),
+        timestamp: z.iso.datetime(),
+        data: zLicencesLowData
+    }),
+    path: z.never().optional(),
+    query: z.never().optional()
+});
+
+export const zWebhookLicencesExhaustedWebhookRequest = z.object({
+    body: z.object({
+        type: z.literal('licences.exhausted'),
+        timestamp: z.iso.datetime(),
+        data: zLicencesExhaustedData
+    }),
+    path: z.never().optional(),
+    query: z.never().optional()
+});
+
+export const zWebhookMemberInvitedWebhookRequest = z.object({
+    body: z.object({
+        type: z.literal('member.invited'),
+        timestamp: z.iso.datetime(),
+        data: zMemberInvitedData
+    }),
+    path: z.never().optional(),
+    query: z.never().optional()
+});
+
+export const zWebhookReportReadyWebhookRequest = z.object({
+    body: z.object({
+        type: z.literal('report.ready'),
+        timestamp: z.iso.datetime(),
+        data: zReportReadyData
+    }),
+    path: z.never().optional(),
+    query: z.never().optional()
+});
+
+export const zWebhookWebhookTestWebhookRequest = z.object({
+    body: z.object({
+        type: z.literal('webhook.test'),
+        timestamp: z.iso.datetime(),
+        data: zWebhookTestData
+    }),
+    path: z.never().optional(),
+    query: z.never().optional()
+});
