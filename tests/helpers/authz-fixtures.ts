@@ -48,6 +48,25 @@ async function proof(ctx: FixtureContext, jar: CookieJar): Promise<string> {
 	return ((await r.json()) as { publicId: string }).publicId;
 }
 
+/** A webhook endpoint of the jar's tenant, on a public address (registration resolves nothing for a literal IP; nothing is sent in the matrix). */
+async function webhook(ctx: FixtureContext, jar: CookieJar): Promise<string> {
+	const body = await json(
+		await fetch(`${ctx.origin}/api/v1/webhooks`, {
+			method: 'POST',
+			headers: { cookie: jar.header(), origin: ctx.origin, 'content-type': 'application/json' },
+			body: JSON.stringify({ url: 'http://93.184.215.14/hook', events: ['licences.low'] })
+		})
+	);
+	return body.id;
+}
+
+/** A delivery of the jar's tenant: the test event of a new endpoint. */
+async function delivery(ctx: FixtureContext, jar: CookieJar): Promise<string> {
+	const id = await webhook(ctx, jar);
+	const body = await json(await fetch(`${ctx.origin}/api/v1/webhooks/${id}/test`, { method: 'POST', headers: { cookie: jar.header(), origin: ctx.origin } }));
+	return body.id;
+}
+
 export const fixtures: Record<string, (ctx: FixtureContext) => Promise<Fixture>> = {
 	// proofs by public ID, and a tenant's licences in the console
 	'/api/v1/proofs/{id}': async (ctx) => ({ own: await proof(ctx, ctx.jars.operator), other: await proof(ctx, ctx.jars.globex_admin) }),
@@ -63,6 +82,15 @@ export const fixtures: Record<string, (ctx: FixtureContext) => Promise<Fixture>>
 	},
 	'/api/v1/admin/tenants/{id}': async (ctx) => ({ own: ctx.tenants.acme, other: ctx.tenants.globex }),
 	'/api/v1/admin/tenants/{id}/service-accounts': async (ctx) => ({ own: ctx.tenants.acme, other: ctx.tenants.globex }),
+	// notifications: webhook endpoints and their deliveries (a test event queues one)
+	'/api/v1/webhooks/{id}': async (ctx) => ({ own: await webhook(ctx, ctx.jars.tenant_admin), other: await webhook(ctx, ctx.jars.globex_admin) }),
+	'/api/v1/webhooks/{id}/test': async (ctx) => ({ own: await webhook(ctx, ctx.jars.tenant_admin), other: await webhook(ctx, ctx.jars.globex_admin) }),
+	'/api/v1/webhooks/{id}/secret': async (ctx) => ({ own: await webhook(ctx, ctx.jars.tenant_admin), other: await webhook(ctx, ctx.jars.globex_admin) }),
+	'/api/v1/deliveries/{id}': async (ctx) => ({ own: await delivery(ctx, ctx.jars.tenant_admin), other: await delivery(ctx, ctx.jars.globex_admin) }),
+	'/api/v1/deliveries/{id}/resend': async (ctx) => ({ own: await delivery(ctx, ctx.jars.tenant_admin), other: await delivery(ctx, ctx.jars.globex_admin) }),
+	// platform-wide: every tenant's delivery is the platform admin's to see
+	'/api/v1/admin/deliveries/{id}': async (ctx) => ({ own: await delivery(ctx, ctx.jars.tenant_admin), other: await delivery(ctx, ctx.jars.globex_admin) }),
+	'/api/v1/admin/deliveries/{id}/resend': async (ctx) => ({ own: await delivery(ctx, ctx.jars.tenant_admin), other: await delivery(ctx, ctx.jars.globex_admin) }),
 	// A platform-wide action: the "other" tenant is a real one the platform admin may invite to (201);
 	// every other caller must be refused (401/403) before the tenant is looked at.
 	'/api/v1/admin/tenants/{id}/invitations': async (ctx) => ({ own: ctx.tenants.acme, other: ctx.tenants.globex })
