@@ -54,7 +54,9 @@ export default defineConfig({
 			ORIGIN: origin,
 			DATA_DIR: dataDir,
 			BODY_SIZE_LIMIT: 'Infinity',
-			LOG_LEVEL: 'warn'
+			LOG_LEVEL: 'warn',
+			// e2e/notifications.e2e.ts runs a webhook receiver on the next port
+			WEBHOOK_ALLOWED_HOSTS: `127.0.0.1:${port + 1}`
 		}
 	}
 });

@@ -61,6 +61,7 @@ export class LiveEvents {
 			} else this.state = 'connecting';
 		};
 		source.addEventListener('proofs.status', (e) => this.handle('proofs.status', e));
+		source.addEventListener('deliveries.status', (e) => this.handle('deliveries.status', e));
 		source.onmessage = (e) => this.handle('message', e);
 	}
 

@@ -1,5 +1,6 @@
 import type { Component } from 'svelte';
 import Activity from '@lucide/svelte/icons/activity';
+import Bell from '@lucide/svelte/icons/bell';
 import Building from '@lucide/svelte/icons/building';
 import Cpu from '@lucide/svelte/icons/cpu';
 import FileCheck from '@lucide/svelte/icons/file-check';
@@ -7,8 +8,10 @@ import FileSpreadsheet from '@lucide/svelte/icons/file-spreadsheet';
 import Inbox from '@lucide/svelte/icons/inbox';
 import Layers from '@lucide/svelte/icons/layers';
 import LayoutDashboard from '@lucide/svelte/icons/layout-dashboard';
+import Mail from '@lucide/svelte/icons/mail';
 import Receipt from '@lucide/svelte/icons/receipt';
 import ScrollText from '@lucide/svelte/icons/scroll-text';
+import Send from '@lucide/svelte/icons/send';
 import Server from '@lucide/svelte/icons/server';
 import Settings from '@lucide/svelte/icons/settings';
 import SlidersHorizontal from '@lucide/svelte/icons/sliders-horizontal';
@@ -49,6 +52,7 @@ export const NAV: NavGroup[] = [
 			{ href: '/reports', label: () => m.nav_reports(), icon: FileSpreadsheet, action: 'licences:read' },
 			{ href: '/activity', label: () => m.nav_activity(), icon: Activity, action: 'audit:read' },
 			{ href: '/members', label: () => m.nav_members(), icon: Users, action: 'members:read' },
+			{ href: '/notifications', label: () => m.nav_notifications(), icon: Bell, action: 'notifications:read' },
 			{ href: '/settings', label: () => m.nav_settings(), icon: Settings, action: 'tenant:settings' }
 		]
 	},
@@ -61,6 +65,8 @@ export const NAV: NavGroup[] = [
 			{ href: '/admin/queues', label: () => m.nav_admin_queues(), icon: Layers, action: 'admin:queues' },
 			{ href: '/admin/system', label: () => m.nav_admin_system(), icon: Server, action: 'admin:queues' },
 			{ href: '/admin/policy', label: () => m.nav_admin_policy(), icon: SlidersHorizontal, action: 'admin:queues' },
+			{ href: '/admin/deliveries', label: () => m.nav_admin_deliveries(), icon: Send, action: 'admin:notifications' },
+			{ href: '/admin/mail', label: () => m.nav_admin_mail(), icon: Mail, action: 'admin:notifications' },
 			{ href: '/admin/audit', label: () => m.nav_admin_audit(), icon: ScrollText, action: 'admin:audit' },
 			{ href: '/admin/billing', label: () => m.nav_admin_billing(), icon: Receipt, action: 'licences:grant' }
 		]
