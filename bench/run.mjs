@@ -22,6 +22,7 @@ import { z } from 'zod';
 import { ingestBenchmark } from './ingest.mjs';
 import { certifyBenchmark } from './certify.mjs';
 import { logBenchmark } from './log.mjs';
+import { notifyBenchmark } from './notify.mjs';
 import { verifyBenchmark } from './verify.mjs';
 import { reportsBenchmark } from './reports.mjs';
 import { root, skipped, snapshotBuild } from './lib.mjs';
@@ -31,7 +32,7 @@ const { values } = parseArgs({
 	strict: true
 });
 if (values.help) {
-	process.stdout.write('usage: npm run bench -- [--quick] [--out DIR] [--only ingest,certify,verify,log,reports] [--certify-proofs N] [--certify-workers separate|embedded] [--proof-workers N (default: cores)]\n');
+	process.stdout.write('usage: npm run bench -- [--quick] [--out DIR] [--only ingest,certify,verify,log,reports,notify] [--certify-proofs N] [--certify-workers separate|embedded] [--proof-workers N (default: cores)]\n');
 	process.exit(0);
 }
 const quick = values.quick;
@@ -52,7 +53,8 @@ const BENCHMARKS = {
 	certify: () => certifyBenchmark({ quick, support, log, appRoot, count: values['certify-proofs'] ? Number(values['certify-proofs']) : undefined, workers: values['certify-workers'], proofWorkers: values['proof-workers'] ? Number(values['proof-workers']) : undefined }),
 	verify: () => verifyBenchmark({ quick, support, log, appRoot }),
 	log: () => logBenchmark({ quick, support, log, appRoot }),
-	reports: () => reportsBenchmark({ quick, support, log, appRoot })
+	reports: () => reportsBenchmark({ quick, support, log, appRoot }),
+	notify: () => notifyBenchmark({ quick, support, log, appRoot })
 };
 const only = values.only ? values.only.split(',') : Object.keys(BENCHMARKS);
 for (const name of only) if (!(name in BENCHMARKS)) throw new Error(`unknown benchmark "${name}"; known: ${Object.keys(BENCHMARKS).join(', ')}`);

@@ -23,3 +23,5 @@ export { seedCertifiedMonth } from '../tests/helpers/report-fixtures';
 export { startQueue } from '#lib/server/queue';
 export { createLogger } from '#lib/server/telemetry/logger';
 export { publicCertificateAnswer } from '#lib/server/verification';
+export { enqueueNotification } from '#lib/server/notifications';
+export { signatureHeaders, messageId } from '#lib/server/notifications/signing';
