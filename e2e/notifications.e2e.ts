@@ -130,6 +130,9 @@ test('a platform admin finds a dead letter, resends it, and reads the caught mai
 	await scan(page, 'admin-deliveries');
 	await shot(page, 'admin-deliveries');
 	await page.getByTestId('deliveries').locator(`[data-delivery="${deliveryId}"]`).getByRole('link').click();
+	await expect(page.getByRole('heading', { level: 1, name: 'Delivery' })).toBeVisible();
+	// the page is hydrated (its form enhanced) before the click: a busy machine is slow to load the client code
+	await page.waitForLoadState('networkidle');
 	await page.getByRole('button', { name: 'Resend' }).click();
 	await expect(page.getByText('Queued again')).toBeVisible();
 	await scan(page, 'admin-delivery');
