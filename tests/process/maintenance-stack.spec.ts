@@ -17,7 +17,8 @@ import { startStack, type Stack } from '../helpers/pipeline-stack';
  * after which every certificate still verifies with the built CLI; then a
  * tampered audit row and a tampered log leaf, found by the scheduled
  * integrity task in one run of the built maintenance worker — an error log
- * line, the run stored as `broken`, the metric and the console's verdict.
+ * line, the run stored as `broken` with its alert mail in the outbox, the
+ * metric and the console's verdict.
  */
 let stack: Stack;
 const DAY = 86_400_000;
@@ -67,8 +68,13 @@ describe('scheduled integrity check', () => {
 
 	it('passes on untouched data, then finds a tampered audit row and a tampered log leaf in one run', async () => {
 		const sql = stack.database.sql;
+		await sql`insert into notification_settings (tenant_id, recipients) values (null, ${JSON.stringify({ 'system.audit_chain_broken': ['oncall@wipecert.test'] })}::jsonb)
+			on conflict on constraint notification_settings_tenant_key do update set recipients = excluded.recipients`;
+		const alerts = () => sql<{ recipient: string; chain: string }[]>`
+			select recipient, payload->'data'->>'chain' as chain from notification_deliveries where event_type = 'system.audit_chain_broken' order by 2`;
 		const first = await integrityRun(await send());
 		expect(first.row).toMatchObject({ outcome: 'ok', result: { ok: true, audit: { ok: true }, receipts: { ok: true }, log: { ok: true } } });
+		expect(await alerts()).toEqual([]);
 
 		const [audit] = await sql`select id, action from audit_events order by id limit 1`;
 		const [leaf] = await sql`select hash from log_nodes where level = 0 and idx = 1`;
@@ -87,6 +93,10 @@ describe('scheduled integrity check', () => {
 		const line = second.output.split('\n').find((l) => l.includes('integrity check found a break'));
 		expect(line).toBeDefined();
 		expect(JSON.parse(line!)).toMatchObject({ level: 'error', alert: 'system.audit_chain_broken', worker: 'maintenance' });
+		// the alert mail to the platform's recipients committed with the run: one per broken part
+		const raised = await alerts();
+		expect(raised.map((a) => a.recipient)).toEqual(['oncall@wipecert.test', 'oncall@wipecert.test', 'oncall@wipecert.test']);
+		expect(raised.map((a) => a.chain.split(':')[0])).toEqual(['audit', 'log', 'receipts']);
 
 		const metrics = await (await fetch(`${stack.origin}/metrics`)).text();
 		expect(metrics).toMatch(/^wipecert_integrity_broken 1$/m);

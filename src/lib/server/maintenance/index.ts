@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { purgeRequestNonces } from '#lib/server/agents';
 import { purgeExpiredSessions } from '#lib/server/auth';
 import type { Config } from '#lib/server/config';
-import type { Db } from '#lib/server/db/client';
+import type { Db, DbOrTx } from '#lib/server/db/client';
 import { purgeEvents } from '#lib/server/events';
 import { purgeIdempotencyKeys } from '#lib/server/idempotency';
 import { purgeExpiredArtifacts } from '#lib/server/idp';
@@ -100,7 +100,7 @@ export type MaintenanceDeps = {
 };
 
 /** Records a run (once per job id: a retried job records once) for the console's "last run". */
-async function recordRun(db: Db, run: { task: string; jobId: string; startedAt: Date; outcome?: 'ok' | 'broken'; result?: unknown }) {
+async function recordRun(db: DbOrTx, run: { task: string; jobId: string; startedAt: Date; outcome?: 'ok' | 'broken'; result?: unknown }) {
 	await db
 		.insert(maintenanceRuns)
 		.values({ task: run.task, jobId: run.jobId, workerPid: process.pid, startedAt: run.startedAt, outcome: run.outcome ?? 'ok', result: run.result ?? null })
@@ -112,7 +112,11 @@ export async function runMaintenanceTask(db: Db, jobId: string, input: unknown, 
 	const startedAt = new Date();
 	const result = await runTask(db, jobId, input, signal, settings, deps);
 	const { task, ...rest } = result;
-	await recordRun(db, { task, jobId, startedAt, outcome: 'ok' in rest && rest.ok === false ? 'broken' : 'ok', result: rest });
+	await db.transaction(async (tx) => {
+		await recordRun(tx, { task, jobId, startedAt, outcome: 'ok' in rest && rest.ok === false ? 'broken' : 'ok', result: rest });
+		// the alert commits with the run that found the break; its key makes a retried job or the next run's same finding notify once
+		if (result.task === 'verify_integrity' && !result.ok && deps) await raiseIntegrityBreak(tx, deps.log, result);
+	});
 	return result;
 }
 
@@ -149,7 +153,6 @@ async function runTask(db: Db, jobId: string, input: unknown, signal?: AbortSign
 			return { task: task.task, ...(await applyAnonymisation({ db, now, days: settings.ANONYMISE_AFTER_DAYS })) };
 		case 'verify_integrity': {
 			const report = await verifyIntegrity({ db, keys: await deps.publishedKeys(), logOrigin: deps.logOrigin, signal });
-			if (!report.ok) raiseIntegrityBreak(deps.log, report);
 			return { task: task.task, ...report };
 		}
 	}

@@ -1,7 +1,8 @@
 import { verifyAuditChain } from '#lib/server/audit';
 import { checkIssuedCertificate, issuedCertificatesPage, receiptKeys, type ReceiptFinding } from '#lib/server/certificates';
-import type { Db } from '#lib/server/db/client';
+import type { Db, DbOrTx } from '#lib/server/db/client';
 import { leafHashesAt, verifyLog, type LogFinding } from '#lib/server/log';
+import { enqueueNotification, type NotificationEvent } from '#lib/server/notifications';
 import type { PublishedKeys } from '#lib/server/signer';
 import type { Logger } from '#lib/server/telemetry/logger';
 
@@ -49,13 +50,37 @@ export async function verifyIntegrity(deps: { db: Db; keys: Pick<PublishedKeys, 
 	};
 }
 
+/** The `system.audit_chain_broken` events of a report: one per broken part, keyed by its first finding so a break found again by the next run notifies once. */
+export function integrityBreakEvents(report: IntegrityReport): NotificationEvent[] {
+	const events: NotificationEvent[] = [];
+	const event = (chain: string, seq: number, detail: string): NotificationEvent => ({
+		type: 'system.audit_chain_broken',
+		data: { chain: chain.slice(0, 200), seq, detail: detail.slice(0, 2000) }
+	});
+	if (!report.audit.ok)
+		events.push(event(`audit:${report.audit.chain ?? 'unknown'}`, report.audit.firstBadSeq ?? 0, report.audit.problem ?? 'the audit hash chain does not recompute'));
+	const receipt = report.receipts.findings[0];
+	if (!report.receipts.ok && receipt)
+		events.push(event(`receipts:${receipt.publicId}`, 0, report.receipts.findings.map((f) => `${f.publicId}: ${f.problem}`).join('; ')));
+	const entry = report.log.findings[0];
+	if (!report.log.ok && entry)
+		events.push(
+			event(
+				'log',
+				'index' in entry ? entry.index : entry.treeSize,
+				report.log.findings.map((f) => ('index' in f ? `${f.problem} at ${f.index}` : `${f.problem} at tree size ${f.treeSize}${f.detail ? `: ${f.detail}` : ''}`)).join('; ')
+			)
+		);
+	return events;
+}
+
 /**
- * The one place a broken chain is raised: the error log line here, the metric
- * and the admin-console banner from the stored run (`outcome = 'broken'`).
- * The `system.audit_chain_broken` notification is to be sent from this
- * function too, once the notifications module ships.
+ * The one place a broken chain is raised: the error log line here, the
+ * `system.audit_chain_broken` notification in the caller's transaction (the
+ * one that stores the run, so alert and run commit together), the metric and
+ * the admin-console banner from the stored run (`outcome = 'broken'`).
  */
-export function raiseIntegrityBreak(log: Logger, report: IntegrityReport): void {
+export async function raiseIntegrityBreak(tx: DbOrTx, log: Logger, report: IntegrityReport): Promise<void> {
 	log.error(
 		{
 			alert: 'system.audit_chain_broken',
@@ -65,4 +90,5 @@ export function raiseIntegrityBreak(log: Logger, report: IntegrityReport): void 
 		},
 		'integrity check found a break: audit chain, signed receipts or transparency log'
 	);
+	await enqueueNotification(tx, integrityBreakEvents(report));
 }
