@@ -25,6 +25,8 @@ export const NOT_SETTINGS = new Set<string>([
 	'WIPECERT_KEYS', 'BENCH_CPU_PROF', 'SERVICE_TOKEN', 'E2E_PORT', 'FUZZ_SEED', 'FUZZ_CASES',
 	// the tests that retake the handbook's images (npm run screenshots, the PDF example)
 	'UPDATE_SCREENSHOTS', 'WIPECERT_EXAMPLE_DIR', 'OTEL_BSP_SCHEDULE_DELAY', 'NODE_OPTIONS', 'MALLOC_ARENA_MAX', 'NODE_EXTRA_CA_CERTS',
+	// the handbook's webhook receiver examples (the receiver's own environment)
+	'WIPECERT_WEBHOOK_SECRET',
 	// the image's build argument (the commit /api/v1/buildinfo reports)
 	'GIT_COMMIT',
 	// the compose stack's other containers (postgres, minio, keycloak, grafana images)
