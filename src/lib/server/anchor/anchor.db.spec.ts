@@ -30,6 +30,11 @@ async function untilCertified(ids: string[], maxPasses = 30): Promise<number> {
 	}
 	throw new Error(`not CERTIFIED after ${maxPasses} passes: ${(await statuses(ids)).join(', ')}`);
 }
+/** Notifications the outbox holds of one event type: how many per certificate (or per failure), with the data. */
+const notified = async (type: string) =>
+	sql()<{ data: { certificateId?: string; chainId: number; txHash?: string; error?: string; pendingCertificates?: number } }[]>`
+		select payload->'data' as data from notification_deliveries where event_type = ${type} order by created_at, id`;
+
 /** Anchored events of the contract on the canonical chain, per tree size. */
 async function anchoredOnChain(): Promise<Map<number, number>> {
 	const logs = await deps.client.getLogs({ address: deps.settings.contract, fromBlock: 0n, toBlock: 'latest' });
@@ -64,6 +69,11 @@ describe('anchor worker on the embedded node', () => {
 		expect(a).toMatchObject({ status: 'confirmed', tree_size: '20', reorgs: 0 });
 		expect(Number(a.gas_used)).toBeGreaterThan(21_000);
 		console.info(`[anchor] one transaction for 20 certificates: gas used ${a.gas_used}, fee ${a.fee_wei} wei`);
+		// certificate.anchored in the outbox, committed with the anchoring: one per certificate, with the transaction
+		const anchored = await notified('certificate.anchored');
+		const publicIds = (await sql()<{ public_id: string }[]>`select public_id from certificates where id in ${sql()(certs.map((c) => c.id))}`).map((r) => r.public_id);
+		expect(anchored.map((d) => d.data.certificateId).sort()).toEqual(publicIds.sort());
+		expect(new Set(anchored.map((d) => `${d.data.chainId} ${d.data.txHash}`))).toEqual(new Set([`1337 ${a.tx_hash}`]));
 		// every certificate stores the inclusion proof of its leaf to the anchored root
 		const rows = await sql()<{ inclusion: string[]; leaf_index: string; public_id: string; record_sha256: string }[]>`
 			select ac.inclusion, ac.leaf_index, c.public_id, c.record_sha256 from anchor_certificates ac join certificates c on c.id = ac.certificate_id where ac.anchor_id = ${a.id}`;
@@ -133,6 +143,9 @@ describe('anchor worker on the embedded node', () => {
 		const onChain = await anchoredOnChain();
 		expect([...onChain.values()].every((n) => n === 1)).toBe(true);
 		expect(onChain.get(29)).toBe(1);
+		// anchored twice, notified once per certificate
+		const publicIds = (await sql()<{ public_id: string }[]>`select public_id from certificates where id in ${sql()(certs.map((c) => c.id))}`).map((r) => r.public_id);
+		expect((await notified('certificate.anchored')).filter((d) => publicIds.includes(d.data.certificateId!))).toHaveLength(5);
 	});
 
 	it('node stopped mid-run (after the anchor was included): passes fail and are recorded, certificates stay pending; node back from its state → anchored, nothing lost', async () => {
@@ -144,6 +157,11 @@ describe('anchor worker on the embedded node', () => {
 		const [state] = await sql()`select last_error, failures from anchor_state`;
 		expect(state.failures).toBeGreaterThan(0);
 		expect(state.last_error).toBeTruthy();
+		// the platform admins hear of it once, whatever the number of failed passes
+		await expect(anchorTick(deps)).rejects.toThrow();
+		const failed = await notified('system.chain_failed');
+		expect(failed).toHaveLength(1);
+		expect(failed[0].data).toMatchObject({ chainId: 1337, error: state.last_error, pendingCertificates: 3 });
 		expect(new Set(await statuses(certs.map((c) => c.id)))).toEqual(new Set(['CERTIFIED_PENDING_ANCHOR']));
 		await f.restartChain();
 		await untilCertified(certs.map((c) => c.id));
@@ -160,6 +178,8 @@ describe('anchor worker on the embedded node', () => {
 		const certs = await f.certify(2);
 		await enqueue(certs);
 		await expect(anchorTick(deps)).rejects.toThrow(/insufficient funds|funds/i);
+		// a new run of failures after the node came back: a second alert
+		expect((await notified('system.chain_failed')).map((d) => d.data.error)).toEqual([expect.stringMatching(/HTTP request failed|fetch failed|block number/), expect.stringMatching(/funds/i)]);
 		expect(new Set(await statuses(certs.map((c) => c.id)))).toEqual(new Set(['CERTIFIED_PENDING_ANCHOR']));
 		await f.rpc('evm_setAccountBalance', [account, `0x${balance.toString(16)}`]);
 		await untilCertified(certs.map((c) => c.id));

@@ -1,6 +1,8 @@
 import { and, isNull, lt, sql } from 'drizzle-orm';
 import type { Tx } from '#lib/server/db/client';
+import { certificatesForAnchoring } from '#lib/server/certificates';
 import { checkpointAt, inclusionProof } from '#lib/server/log';
+import { certificateAnchored, enqueueNotification } from '#lib/server/notifications';
 import { setAnchoring } from '#lib/server/proofs';
 import { anchorCertificates, type Anchor } from './schema';
 
@@ -9,8 +11,10 @@ const txLink = (a: Pick<Anchor, 'txHash' | 'chainId'>) => `tx ${a.txHash} on cha
 /**
  * Certificates waiting for an anchor whose leaf this confirmed anchor's tree
  * covers get it, with the inclusion proof of their leaf to its root, and their
- * proofs become CERTIFIED (timeline). Certificates covered already keep their
- * anchor: each is anchored once. Runs when an anchor is confirmed, and for
+ * proofs become CERTIFIED (timeline) and `certificate.anchored` goes out for
+ * each valid one (outbox, same transaction; keyed by certificate, so a
+ * certificate anchored again after a reorganisation notifies once).
+ * Certificates covered already keep their anchor: each is anchored once. Runs when an anchor is confirmed, and for
  * certificates whose job arrived after their anchor was.
  */
 export async function coverWaiting(tx: Tx, actor: string, a: Anchor): Promise<number> {
@@ -34,6 +38,9 @@ export async function coverWaiting(tx: Tx, actor: string, a: Anchor): Promise<nu
 		`anchored: ${txLink(a)}, block ${a.blockNumber}, log tree size ${a.treeSize}`,
 		actor
 	);
+	const anchoredAt = new Date();
+	const facts = await certificatesForAnchoring(tx, waiting.map((w) => w.id));
+	await enqueueNotification(tx, facts.filter((c) => c.status === 'valid').map((c) => certificateAnchored(c, a, anchoredAt)));
 	return waiting.length;
 }
 

@@ -1,6 +1,7 @@
 import { and, eq, inArray, isNotNull, sql } from 'drizzle-orm';
 import { getAddress, type Hex } from 'viem';
 import { reissueAnchoredPdfs, type BundleAnchor } from '#lib/server/certificates';
+import { chainFailed, enqueueNotification } from '#lib/server/notifications';
 import { anchorFailures, anchorsSent } from '#lib/server/telemetry/metrics';
 import { chainMessage, originHash, rpc } from './chain';
 import type { AnchorDeps } from './deps';
@@ -85,7 +86,8 @@ async function nextWake(deps: AnchorDeps, morePdfs: boolean): Promise<{ at: Date
  * schedule the next wake-up while anything is open or waiting. One pass at a
  * time across processes (advisory lock); a pass that finds the lock taken
  * leaves the work to the one holding it. A chain failure is recorded for the
- * console and metrics and rethrown: the job fails and pg-boss retries it with
+ * console and metrics (the first of a run also as `system.chain_failed`) and
+ * rethrown: the job fails and pg-boss retries it with
  * backoff, while certificates stay valid and CERTIFIED_PENDING_ANCHOR.
  */
 export async function anchorTick(deps: AnchorDeps): Promise<TickResult> {
@@ -107,10 +109,17 @@ export async function anchorTick(deps: AnchorDeps): Promise<TickResult> {
 			return { skipped: false, watch, adopted, submit, pdfs: pdfs.rendered } as const;
 		} catch (error) {
 			anchorFailures.inc({ reason: error instanceof Error ? error.name : 'Error' });
-			await deps.db
-				.update(anchorState)
-				.set({ lastError: chainMessage(error).slice(0, 1000), lastErrorAt: sql`now()`, failures: sql`${anchorState.failures} + 1` })
-				.where(eq(anchorState.id, 1));
+			const message = chainMessage(error).slice(0, 1000);
+			await deps.db.transaction(async (tx) => {
+				const [state] = await tx
+					.update(anchorState)
+					.set({ lastError: message, lastErrorAt: sql`now()`, failures: sql`${anchorState.failures} + 1` })
+					.where(eq(anchorState.id, 1))
+					.returning({ failures: anchorState.failures, lastErrorAt: anchorState.lastErrorAt });
+				// the platform admins hear of a run of failures once, at its first failed pass (pg-boss retries the rest with backoff)
+				if (state?.failures === 1)
+					await enqueueNotification(tx, chainFailed(`anchor:${deps.settings.chainId}:${state.lastErrorAt?.toISOString()}`, deps.settings.chainId, message, await waitingCount(tx)));
+			});
 			deps.log.warn({ err: error }, 'anchor pass failed; the job retries with backoff');
 			throw error;
 		}

@@ -6,12 +6,12 @@ import { batchReads, issueCertificatePdf, type AnchoredRender, type PdfDeps } fr
 import { certificates } from './schema';
 
 /** What anchoring needs to know of a certificate: its proof (the state to move) and its log leaf (which anchor covers it). */
-export type AnchoringFacts = { id: string; publicId: string; proofId: string; logIndex: number | null; status: (typeof certificates.$inferSelect)['status'] };
+export type AnchoringFacts = { id: string; tenantId: string; publicId: string; proofId: string; logIndex: number | null; status: (typeof certificates.$inferSelect)['status'] };
 
 export async function certificatesForAnchoring(db: DbOrTx, ids: string[]): Promise<AnchoringFacts[]> {
 	if (!ids.length) return [];
 	return db
-		.select({ id: certificates.id, publicId: certificates.publicId, proofId: certificates.proofId, logIndex: certificates.logIndex, status: certificates.status })
+		.select({ id: certificates.id, tenantId: certificates.tenantId, publicId: certificates.publicId, proofId: certificates.proofId, logIndex: certificates.logIndex, status: certificates.status })
 		.from(certificates)
 		.where(inArray(certificates.id, ids));
 }

@@ -54,6 +54,24 @@ export function certificateIssued(c: { tenantId: string; publicId: string; recor
 	};
 }
 
+/** `certificate.anchored` of a certificate whose log leaf a confirmed anchor covers. */
+export function certificateAnchored(
+	c: { tenantId: string; publicId: string },
+	a: { chainId: number; txHash: string; blockNumber: number | null },
+	anchoredAt: Date
+): NotificationEvent {
+	return {
+		type: 'certificate.anchored',
+		tenantId: c.tenantId,
+		data: { certificateId: c.publicId, chainId: a.chainId, txHash: a.txHash, blockNumber: a.blockNumber ?? 0, anchoredAt: anchoredAt.toISOString() }
+	};
+}
+
+/** `system.chain_failed` of the first failed anchor pass after a good one (`failureId` names that run of failures). */
+export function chainFailed(failureId: string, chainId: number | null, error: string, pendingCertificates?: number): NotificationEvent {
+	return { type: 'system.chain_failed', data: { failureId, chainId, error: error.slice(0, 2000) || 'unknown error', pendingCertificates } };
+}
+
 /** `certificate.revoked` of a revoked certificate row. */
 export function certificateRevoked(c: { tenantId: string; publicId: string; revokedAt: Date | null; revocationReason: string | null }): NotificationEvent {
 	return {
