@@ -8,6 +8,9 @@
  * `sent` (first attempt started to last attempt finished), with the worker's
  * CPU per delivery.
  *
+ * Then the latency of single events, one after another, from the commit of
+ * the event to its arrival at the receiver (the worker idle, woken by NOTIFY).
+ *
  * Baseline, same run, same receiver: a plain loop in this process sending the
  * same number of Standard Webhooks-signed POSTs at the same concurrency over
  * keep-alive connections — no database, no attempt records.
@@ -21,16 +24,41 @@ const CONCURRENCY = Number(process.env.NOTIFY_CONCURRENCY ?? 8);
 
 async function receiver() {
 	const ids = new Map();
+	let arrived = null;
 	const server = createServer((req, res) => {
 		req.resume();
 		req.on('end', () => {
 			const id = String(req.headers['webhook-id'] ?? '');
 			ids.set(id, (ids.get(id) ?? 0) + 1);
 			res.writeHead(204).end();
+			arrived?.();
+			arrived = null;
 		});
 	});
 	await new Promise((r) => server.listen(0, '127.0.0.1', r));
-	return { port: server.address().port, ids, stop: () => new Promise((r) => server.close(r)) };
+	return {
+		port: server.address().port,
+		ids,
+		/** resolves when the next message has arrived */
+		next: () => new Promise((r) => (arrived = r)),
+		stop: () => new Promise((r) => server.close(r))
+	};
+}
+
+/** Commit to arrival of single events sent one after another to an idle, listening worker (the NOTIFY wake-up path). */
+async function latencies(support, database, hook, tenantId, count) {
+	const ms = [];
+	for (let i = 0; i < count; i++) {
+		const arrived = hook.next();
+		const t = performance.now();
+		const event = { type: 'certificate.issued', tenantId, data: { certificateId: `wc_latency${String(i).padStart(6, '0')}`, proofId: `prf_latency${i}`, issuedAt: new Date().toISOString() } };
+		await database.db.transaction((tx) => support.enqueueNotification(tx, [event]));
+		await arrived;
+		ms.push(performance.now() - t);
+	}
+	ms.sort((a, b) => a - b);
+	const at = (q) => Number(ms[Math.min(ms.length - 1, Math.floor(q * ms.length))].toFixed(1));
+	return { p50: at(0.5), p95: at(0.95), max: Number(ms[ms.length - 1].toFixed(1)) };
 }
 
 async function baseline(support, port, n, secret) {
@@ -103,7 +131,9 @@ export async function notifyBenchmark({ quick, support, log, appRoot = root }) {
 		const unique = [...hook.ids.keys()].filter((k) => k.startsWith('msg_')).length;
 		if (unique !== n) throw new Error(`the receiver saw ${unique} distinct webhook-ids for ${n} deliveries`);
 		const [{ attempts }] = await database.sql`select count(*)::int as attempts from notification_attempts`;
-		log(`notify: worker sent ${n} in ${seconds.toFixed(1)} s; baseline loop`);
+		log(`notify: worker sent ${n} in ${seconds.toFixed(1)} s; latency of single events`);
+		const latency = await latencies(support, database, hook, tenantId, quick ? 10 : 50);
+		log(`notify: commit to arrival p50 ${latency.p50} ms, p95 ${latency.p95} ms; baseline loop`);
 		const base = await baseline(support, hook.port, n, secret);
 		return [
 			result('notify.webhooks_per_s', 'deliveries/s', n / seconds, base, {
@@ -115,7 +145,10 @@ export async function notifyBenchmark({ quick, support, log, appRoot = root }) {
 				enqueuePerS: Math.round(n / (enqueueMs / 1000)),
 				uniqueWebhookIds: unique,
 				attempts,
-				note: 'first attempt started to last attempt finished, one worker process draining a backlog; CPU of the worker from its ready line to the end; baseline: signed POSTs from a plain loop, same receiver and concurrency'
+				latencyMsP50: latency.p50,
+				latencyMsP95: latency.p95,
+				latencyMsMax: latency.max,
+				note: 'first attempt started to last attempt finished, one worker process draining a backlog; CPU of the worker from its ready line to the end; latency: commit of one event to its arrival at the receiver, the worker idle and listening (NOTIFY), one event at a time; baseline: signed POSTs from a plain loop, same receiver and concurrency'
 			})
 		];
 	} finally {
