@@ -357,9 +357,9 @@ test('the public answer’s issuedAt is the signed record’s', async ({ browser
 test('every page passes axe in light, dark, on a phone and in German', async ({ browser, baseURL }) => {
 	test.setTimeout(600_000);
 	const pages: [string, string[]][] = [
-		['admin@acme.test', ['/overview', '/proofs', '/certificates', '/agents', '/licences', '/activity', '/members', '/settings', '/account', '/no-such-page']],
+		['admin@acme.test', ['/overview', '/proofs', '/certificates', '/agents', '/licences', '/activity', '/members', '/notifications', '/settings', '/account', '/no-such-page']],
 		['viewer@acme.test', ['/members']],
-		['admin@wipecert.test', ['/admin/tenants', '/admin/users', '/admin/queues', '/admin/system', '/admin/policy', '/admin/audit']],
+		['admin@wipecert.test', ['/admin/tenants', '/admin/users', '/admin/queues', '/admin/system', '/admin/policy', '/admin/deliveries', '/admin/mail', '/admin/audit']],
 		['', ['/', '/verify', '/verify/wc_aaaaaaaaaaaaaaaaaaaaaaaaaa']]
 	];
 	const modes = [

@@ -31,11 +31,20 @@ export const CATALOGUE_DE: Record<ErrorCode, string> = {
 	content_digest_mismatch: 'Der Inhalt passt nicht zu seinem Content-Digest (RFC 9530).',
 	proof_not_der: 'Der Inhalt ist kein DER-kodierter CMS-Nachweis (er muss mit einer DER-SEQUENCE beginnen).',
 	tenant_suspended: 'Dieser Mandant ist gesperrt; bitten Sie den Plattformbetreiber, ihn wieder freizugeben.',
-	nwipe_log_invalid: 'Diese Datei ist kein nwipe-Protokoll, das WipeCert lesen kann; die Meldung nennt die Zeile.'
+	nwipe_log_invalid: 'Diese Datei ist kein nwipe-Protokoll, das WipeCert lesen kann; die Meldung nennt die Zeile.',
+	webhook_url_refused: 'An diese Adresse sendet WipeCert keine Webhooks (Regeln für ausgehende Adressen); siehe Details.',
+	delivery_already_sent: 'Diese Zustellung wurde bereits gesendet; sie wird nicht erneut gesendet.',
+	delivery_not_resendable: 'Diese Zustellung wurde übersprungen (kein Ziel konfiguriert); ändern Sie die Einstellungen und warten Sie auf das nächste Ereignis.'
 };
 
 /** Specific messages and detail problems, English → German. */
 const LITERAL_DE: Record<string, string> = {
+	'No delivery with this id in your tenant.': 'Keine Zustellung mit dieser ID in Ihrem Mandanten.',
+	'No delivery with this id.': 'Keine Zustellung mit dieser ID.',
+	'No webhook endpoint with this id in your tenant.': 'Kein Webhook-Endpunkt mit dieser ID in Ihrem Mandanten.',
+	'No message with this id in the mail sink.': 'Keine Nachricht mit dieser ID in der Mail-Senke.',
+	'This endpoint is disabled; enable it to send it a test message.': 'Dieser Endpunkt ist deaktiviert; aktivieren Sie ihn, um ihm eine Testnachricht zu senden.',
+	'choose at least one event': 'wählen Sie mindestens ein Ereignis',
 	'The log has no such tile (a full tile exists once its 256 hashes do; a partial one only up to the tree size).': 'Diese Kachel hat das Protokoll nicht (eine volle Kachel gibt es, sobald ihre 256 Hashes existieren; eine teilweise nur bis zur Baumgröße).',
 	'This entry bundle covers leaves appended before the log published its entries; their data is not served.': 'Dieses Eintragsbündel umfasst Blätter, die angehängt wurden, bevor das Protokoll seine Einträge veröffentlichte; ihre Daten werden nicht ausgeliefert.',
 	'The upload could not be spooled to disk; retry later.': 'Der Upload konnte nicht auf die Festplatte zwischengespeichert werden; versuchen Sie es später erneut.',
