@@ -69,12 +69,10 @@ CREATE TABLE "notification_settings" (
 	"tenant_id" uuid,
 	"sender_name" text,
 	"digest" text DEFAULT 'off' NOT NULL,
-	"licence_low_threshold" integer DEFAULT 50 NOT NULL,
 	"recipients" jsonb DEFAULT '{}'::jsonb NOT NULL,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
 	CONSTRAINT "notification_settings_tenant_key" UNIQUE NULLS NOT DISTINCT("tenant_id"),
-	CONSTRAINT "notification_settings_digest_check" CHECK ("notification_settings"."digest" in ('off', 'hourly', 'daily')),
-	CONSTRAINT "notification_settings_threshold_check" CHECK ("notification_settings"."licence_low_threshold" >= 0)
+	CONSTRAINT "notification_settings_digest_check" CHECK ("notification_settings"."digest" in ('off', 'hourly', 'daily'))
 );
 --> statement-breakpoint
 CREATE TABLE "webhook_endpoints" (

@@ -1570,17 +1570,12 @@ export type NotificationSettings = {
      * `certificate.issued` mail one by one (`off`), or as a digest every hour or once a day (NOTIFY_DIGEST_HOUR, UTC). Webhooks are never batched.
      */
     digest: 'off' | 'hourly' | 'daily';
-    /**
-     * `licences.low` when the balance falls below this (0: never).
-     */
-    licenceLowThreshold: number;
     events: Array<EventRecipients>;
 };
 
 export type NotificationSettingsUpdate = {
     senderName?: string | null;
     digest?: 'off' | 'hourly' | 'daily';
-    licenceLowThreshold?: number;
     events?: Array<EventRecipients>;
 };
 

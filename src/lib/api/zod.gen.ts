@@ -1365,7 +1365,6 @@ export const zNotificationSettings = z.object({
         'hourly',
         'daily'
     ]),
-    licenceLowThreshold: z.int().gte(0),
     events: z.array(zEventRecipients)
 });
 
@@ -1376,7 +1375,6 @@ export const zNotificationSettingsUpdate = z.object({
         'hourly',
         'daily'
     ]).optional(),
-    licenceLowThreshold: z.int().gte(0).lte(1000000).optional(),
     events: z.array(zEventRecipients).max(10).optional()
 });
 

@@ -1,6 +1,7 @@
 import { desc, eq } from 'drizzle-orm';
 import type { DbOrTx } from '#lib/server/db/client';
 import { publishEvent } from '#lib/server/events';
+import { enqueueNotification, licenceAlert } from '#lib/server/notifications';
 import { getTenant } from '#lib/server/tenancy';
 import { licenceAlerts, licenceLedger, type LicenceAlertKind } from './schema';
 
@@ -22,13 +23,14 @@ export type LicenceAlert = { tenantId: string; kind: LicenceAlertKind; ledgerEnt
  * crossing (unique per tenant, kind and crossing ledger row, so a retried
  * batch or a refusal at a balance that is zero already raises nothing new),
  * then published as the live event `licences.low` / `licences.exhausted` in
- * the same transaction. This build sends no mail or webhook for them; a
- * notification of these events belongs here and nowhere else.
+ * the same transaction, with its notification (mail and webhooks as the
+ * tenant chose, through the outbox).
  */
 export async function raiseLicenceAlert(tx: DbOrTx, alert: LicenceAlert): Promise<boolean> {
 	const [row] = await tx.insert(licenceAlerts).values(alert).onConflictDoNothing().returning({ id: licenceAlerts.id });
 	if (!row) return false;
 	await publishEvent(tx, alert.tenantId, `licences.${alert.kind}`, { balance: alert.balance, threshold: alert.threshold, ledgerEntryId: alert.ledgerEntryId });
+	await enqueueNotification(tx, licenceAlert(alert));
 	return true;
 }
 

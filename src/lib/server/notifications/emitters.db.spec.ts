@@ -9,7 +9,7 @@ import type { Container } from '#lib/server/container';
 import { newPublicId } from '#lib/server/records';
 import { proofs } from '#lib/server/proofs/schema';
 import { registerProof, storeProof } from '#lib/server/proofs/submission';
-import { createTenant, inviteMember } from '#lib/server/tenancy';
+import { createTenant, inviteMember, updateTenantSettings } from '#lib/server/tenancy';
 import { notificationDeliveries } from './schema';
 import { updateNotificationSettings } from './settings';
 
@@ -25,14 +25,11 @@ beforeAll(async () => {
 	env = await startTestContainer({ env: { SMTP_URL: 'smtp://127.0.0.1:9' } });
 	p = env.app;
 	tenantId = (await p.database.db.transaction((tx) => createTenant(tx, { slug: `n-${randomBytes(3).toString('hex')}`, name: 'Notify Test' }, actorCtx))).id;
-	await p.database.db.transaction((tx) =>
-		updateNotificationSettings(
-			tx,
-			tenantId,
-			{ licenceLowThreshold: 5, events: ['licences.low', 'licences.exhausted', 'certificate.revoked'].map((event) => ({ event, recipients: ['ops@notify.test'] })) },
-			actorCtx
-		)
-	);
+	await p.database.db.transaction(async (tx) => {
+		// the low-balance threshold is the tenant's setting; the licence ledger raises the alert, the outbox mails it
+		await updateTenantSettings(tx, tenantId, { lowBalanceThreshold: 5 }, actorCtx);
+		await updateNotificationSettings(tx, tenantId, { events: ['licences.low', 'licences.exhausted', 'certificate.revoked', 'report.ready'].map((event) => ({ event, recipients: ['ops@notify.test'] })) }, actorCtx);
+	});
 });
 afterAll(async () => env?.stop());
 
@@ -67,7 +64,7 @@ describe('emitters', () => {
 
 	it('licences.low once when the balance falls below the threshold, licences.exhausted once at zero', async () => {
 		const { db } = p.database;
-		await db.transaction((tx) => grantLicences(tx, { tenantId, kind: 'grant', amount: 7, reason: 'test pool' }, actorCtx));
+		await db.transaction((tx) => grantLicences(tx, p.queue, { tenantId, kind: 'grant', amount: 7, reason: 'test pool' }, actorCtx));
 		const ps: Awaited<ReturnType<typeof proof>>[] = [];
 		for (let i = 0; i < 9; i++) ps.push(await proof());
 		// 7 → 5: not below 5 yet
@@ -90,7 +87,7 @@ describe('emitters', () => {
 		expect(exhausted).toHaveLength(1);
 		expect(exhausted[0]).toMatchObject({ recipient: 'ops@notify.test', status: 'pending' });
 		// a top-up and a new fall alert again
-		await db.transaction((tx) => grantLicences(tx, { tenantId, kind: 'top_up', amount: 6, reason: 'top-up' }, actorCtx));
+		await db.transaction((tx) => grantLicences(tx, p.queue, { tenantId, kind: 'top_up', amount: 6, reason: 'top-up' }, actorCtx));
 		const more = [await proof(), await proof()];
 		await db.transaction((tx) => consumeLicences(tx, tenantId, more));
 		expect(await deliveries('licences.low')).toHaveLength(2);
@@ -98,7 +95,7 @@ describe('emitters', () => {
 
 	it('certificate.revoked with the reason', async () => {
 		const { db } = p.database;
-		await db.transaction((tx) => grantLicences(tx, { tenantId, kind: 'top_up', amount: 1, reason: 'one more' }, actorCtx));
+		await db.transaction((tx) => grantLicences(tx, p.queue, { tenantId, kind: 'top_up', amount: 1, reason: 'one more' }, actorCtx));
 		const pr = await proof();
 		await db.transaction((tx) => consumeLicences(tx, tenantId, [pr]));
 		const publicId = newPublicId('certificate');

@@ -72,6 +72,18 @@ export function chainFailed(failureId: string, chainId: number | null, error: st
 	return { type: 'system.chain_failed', data: { failureId, chainId, error: error.slice(0, 2000) || 'unknown error', pendingCertificates } };
 }
 
+/** `licences.low` / `licences.exhausted` of a licence alert the ledger raised (once per crossing). */
+export function licenceAlert(a: { tenantId: string; kind: 'low' | 'exhausted'; ledgerEntryId: number; balance: number; threshold: number | null }): NotificationEvent {
+	return a.kind === 'low'
+		? { type: 'licences.low', tenantId: a.tenantId, data: { balance: a.balance, threshold: a.threshold ?? 0, ledgerEntryId: a.ledgerEntryId } }
+		: { type: 'licences.exhausted', tenantId: a.tenantId, data: { balance: 0, ledgerEntryId: a.ledgerEntryId } };
+}
+
+/** `report.ready` of a tenant's report version that was just published. */
+export function reportReadyEvent(r: { id: string; tenantId: string; month: string }): NotificationEvent {
+	return { type: 'report.ready', tenantId: r.tenantId, data: { reportId: r.id, month: r.month } };
+}
+
 /** `certificate.revoked` of a revoked certificate row. */
 export function certificateRevoked(c: { tenantId: string; publicId: string; revokedAt: Date | null; revocationReason: string | null }): NotificationEvent {
 	return {

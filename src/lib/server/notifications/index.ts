@@ -7,8 +7,7 @@
  * the `tenantProfile` function its worker entry passes in.
  */
 export { enqueueNotification } from './outbox';
-export { certificateIssued, certificateAnchored, certificateRevoked, proofRejected, memberInvited, chainFailed } from './events';
-export { notifyLicenceBalance } from './licences';
+export { certificateIssued, certificateAnchored, certificateRevoked, proofRejected, memberInvited, chainFailed, licenceAlert, reportReadyEvent } from './events';
 export { CATALOGUE, EVENT_TYPES, TENANT_EVENT_TYPES, SYSTEM_EVENT_TYPES, TEST_EVENT, type EventType, type NotificationEvent } from './catalogue';
 export { listEndpoints, getEndpoint, createEndpoint, updateEndpoint, deleteEndpoint, rotateSecret, sendTestEvent, type WebhookEndpointView, type EndpointDeps, type Actor } from './endpoints';
 export { listDeliveries, getDelivery, resendDelivery, deliveryCounts, type DeliveryView, type DeliveryDetail, type DeliveryFilter } from './deliveries';

@@ -12,8 +12,6 @@ export const ATTEMPT_STATUSES = ['in_progress', 'succeeded', 'failed', 'interrup
 export type AttemptStatus = (typeof ATTEMPT_STATUSES)[number];
 export const DIGEST_MODES = ['off', 'hourly', 'daily'] as const;
 export type DigestMode = (typeof DIGEST_MODES)[number];
-/** `licences.low` threshold of a tenant that never changed it */
-export const DEFAULT_LOW_THRESHOLD = 50;
 
 /**
  * Who gets which notification: one row per tenant, and one for the platform
@@ -30,15 +28,12 @@ export const notificationSettings = pgTable(
 		senderName: text('sender_name'),
 		/** `certificate.issued` mail one by one, or as an hourly or daily digest */
 		digest: text('digest', { enum: DIGEST_MODES }).notNull().default('off'),
-		/** `licences.low` when the balance falls below this */
-		licenceLowThreshold: integer('licence_low_threshold').notNull().default(DEFAULT_LOW_THRESHOLD),
 		recipients: jsonb('recipients').notNull().default({}),
 		updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow()
 	},
 	(t) => [
 		unique('notification_settings_tenant_key').on(t.tenantId).nullsNotDistinct(),
-		check('notification_settings_digest_check', sql`${t.digest} in ('off', 'hourly', 'daily')`),
-		check('notification_settings_threshold_check', sql`${t.licenceLowThreshold} >= 0`)
+		check('notification_settings_digest_check', sql`${t.digest} in ('off', 'hourly', 'daily')`)
 	]
 );
 

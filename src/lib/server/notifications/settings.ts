@@ -5,7 +5,7 @@ import { ApiError } from '#lib/server/http/errors';
 import { SYSTEM_EVENT_TYPES, TENANT_EVENT_TYPES, type EventType } from './catalogue';
 import type { Actor } from './endpoints';
 import { readRecipients } from './outbox';
-import { DEFAULT_LOW_THRESHOLD, notificationSettings, type DigestMode } from './schema';
+import { notificationSettings, type DigestMode } from './schema';
 
 /** Events whose mail recipients a tenant chooses (the invitation always goes to the invited address). */
 export const TENANT_MAIL_EVENTS = TENANT_EVENT_TYPES.filter((t) => t !== 'member.invited');
@@ -15,7 +15,6 @@ const MAX_RECIPIENTS = 20;
 export type NotificationSettingsView = {
 	senderName: string | null;
 	digest: DigestMode;
-	licenceLowThreshold: number;
 	events: { event: EventType; recipients: string[] }[];
 };
 export type PlatformNotificationSettingsView = { events: { event: EventType; recipients: string[] }[] };
@@ -33,7 +32,6 @@ export async function getNotificationSettings(db: DbOrTx, tenantId: string): Pro
 	return {
 		senderName: r?.senderName ?? null,
 		digest: r?.digest ?? 'off',
-		licenceLowThreshold: r?.licenceLowThreshold ?? DEFAULT_LOW_THRESHOLD,
 		events: TENANT_MAIL_EVENTS.map((event) => ({ event, recipients: recipients[event] ?? [] }))
 	};
 }
@@ -61,14 +59,14 @@ async function upsert(tx: Tx, tenantId: string | null, set: Partial<typeof notif
 }
 
 /**
- * A tenant admin changes who gets which mail, the sender name, the digest
- * and the low-balance threshold. Events not named keep their recipients.
+ * A tenant admin changes who gets which mail, the sender name and the
+ * digest. Events not named keep their recipients.
  * Audited (recipient counts, not addresses).
  */
 export async function updateNotificationSettings(
 	tx: Tx,
 	tenantId: string,
-	change: { senderName?: string | null; digest?: DigestMode; licenceLowThreshold?: number; events?: { event: string; recipients: string[] }[] },
+	change: { senderName?: string | null; digest?: DigestMode; events?: { event: string; recipients: string[] }[] },
 	ctx: Actor
 ): Promise<NotificationSettingsView> {
 	// one settings row per tenant: serialise concurrent first writes
@@ -77,7 +75,6 @@ export async function updateNotificationSettings(
 	const set: Partial<typeof notificationSettings.$inferInsert> = {};
 	if (change.senderName !== undefined) set.senderName = change.senderName?.trim() || null;
 	if (change.digest !== undefined) set.digest = change.digest;
-	if (change.licenceLowThreshold !== undefined) set.licenceLowThreshold = change.licenceLowThreshold;
 	if (change.events) set.recipients = { ...readRecipients(before?.recipients), ...recipientsOf(change.events, TENANT_MAIL_EVENTS) };
 	await upsert(tx, tenantId, set);
 	const after = await getNotificationSettings(tx, tenantId);
@@ -90,7 +87,6 @@ export async function updateNotificationSettings(
 		details: {
 			senderName: after.senderName,
 			digest: after.digest,
-			licenceLowThreshold: after.licenceLowThreshold,
 			recipients: Object.fromEntries(after.events.map((e) => [e.event, e.recipients.length]))
 		}
 	});
@@ -112,10 +108,4 @@ export async function updatePlatformNotificationSettings(tx: Tx, change: { event
 		details: { recipients: Object.fromEntries(after.events.map((e) => [e.event, e.recipients.length])) }
 	});
 	return after;
-}
-
-/** The `licences.low` threshold of a tenant. */
-export async function licenceLowThreshold(db: DbOrTx, tenantId: string): Promise<number> {
-	const [r] = await db.select({ t: notificationSettings.licenceLowThreshold }).from(notificationSettings).where(eq(notificationSettings.tenantId, tenantId));
-	return r?.t ?? DEFAULT_LOW_THRESHOLD;
 }

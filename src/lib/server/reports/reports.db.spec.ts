@@ -377,3 +377,14 @@ describe('generating a month again', () => {
 		});
 	});
 });
+
+describe('report.ready', () => {
+	it('is in the outbox once for every published version of a tenant report, never for the platform report', async () => {
+		const published = await app.database.sql<{ id: string }[]>`select id from billing_reports where status = 'published' and tenant_id is not null`;
+		const notified = await app.database.sql<{ id: string; tenant_id: string | null }[]>`
+			select payload->'data'->>'reportId' as id, tenant_id from notification_deliveries where event_type = 'report.ready'`;
+		expect(published.length).toBeGreaterThan(2);
+		expect(notified.map((n) => n.id).sort()).toEqual(published.map((p) => p.id).sort());
+		expect(notified.every((n) => n.tenant_id !== null)).toBe(true);
+	});
+});

@@ -85,7 +85,6 @@ export const actions: Actions = {
 			body: {
 				senderName: String(form.get('senderName') ?? '') || null,
 				digest: digest === 'hourly' || digest === 'daily' ? digest : 'off',
-				licenceLowThreshold: Number(form.get('licenceLowThreshold') ?? 0),
 				events
 			}
 		});
