@@ -37,6 +37,8 @@ async function scan(page: Page, name: string) {
 }
 
 async function shot(page: Page, name: string) {
+	// from the top: a full-page shot of a scrolled page draws the sticky sidebar and table headers where the scroll left them
+	await page.evaluate(() => window.scrollTo(0, 0));
 	await page.waitForTimeout(300);
 	await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
 }
