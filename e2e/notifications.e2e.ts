@@ -1,7 +1,7 @@
 import AxeBuilder from '@axe-core/playwright';
-import { mkdirSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
 import { startReceiver, type Receiver } from '../tests/helpers/webhook-receiver';
+import { screenshotDir } from './screenshots';
 
 /**
  * Notifications in Chromium against the built app (embedded workers, so the
@@ -12,8 +12,7 @@ import { startReceiver, type Receiver } from '../tests/helpers/webhook-receiver'
  * reads the dead letters and the mail sink. axe on every page (no serious or
  * critical findings) and screenshots for the handbook.
  */
-const SHOTS = 'admin-docs/static/images/console';
-mkdirSync(SHOTS, { recursive: true });
+const SHOTS = screenshotDir('console');
 const port = Number(process.env.E2E_PORT ?? 4173) + 1;
 let receiver: Receiver;
 
