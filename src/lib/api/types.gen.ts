@@ -1224,8 +1224,9 @@ export type ReportTenantRow = {
 
 /**
  * Certificates issued in the period by media type, NIST SP 800-88
- * method (Clear, Purge, Destroy), result and signing agent, and per
- * day; proofs rejected in the period by code. `tenants` lists every
+ * method (Clear, Purge, Destroy), result, attestation (`agent`: signed
+ * by an enrolled agent; `operator`: imported from a tool's log and
+ * attested by a person) and signing agent, and per day; proofs rejected in the period by code. `tenants` lists every
  * tenant in the platform-wide report (empty in a tenant's report).
  *
  */
@@ -1233,6 +1234,7 @@ export type ReportBreakdown = {
     mediaType: Array<ReportCount>;
     method: Array<ReportCount>;
     result: Array<ReportCount>;
+    attestation: Array<ReportCount>;
     agent: Array<ReportAgentCount>;
     day: Array<ReportDay>;
     rejections: Array<ReportRejection>;
@@ -1333,6 +1335,14 @@ export type ReportCertificateRow = {
      * `erased`, `erased_with_warnings` or `failed`.
      */
     result: string | null;
+    /**
+     * `agent`: the report was signed by an enrolled agent; `operator`: imported from an nwipe log and attested by a person, not signed by an agent.
+     */
+    attestation: 'agent' | 'operator';
+    /**
+     * The attesting operator's name (operator-attested certificates only; anonymised with the record).
+     */
+    attestedBy: string | null;
     agentSerial: string | null;
     assetTag: string | null;
     logIndex: number | null;

@@ -1067,8 +1067,9 @@ export const zReportTenantRow = z.object({
 
 /**
  * Certificates issued in the period by media type, NIST SP 800-88
- * method (Clear, Purge, Destroy), result and signing agent, and per
- * day; proofs rejected in the period by code. `tenants` lists every
+ * method (Clear, Purge, Destroy), result, attestation (`agent`: signed
+ * by an enrolled agent; `operator`: imported from a tool's log and
+ * attested by a person) and signing agent, and per day; proofs rejected in the period by code. `tenants` lists every
  * tenant in the platform-wide report (empty in a tenant's report).
  *
  */
@@ -1076,6 +1077,7 @@ export const zReportBreakdown = z.object({
     mediaType: z.array(zReportCount),
     method: z.array(zReportCount),
     result: z.array(zReportCount),
+    attestation: z.array(zReportCount),
     agent: z.array(zReportAgentCount),
     day: z.array(zReportDay),
     rejections: z.array(zReportRejection),
@@ -1143,6 +1145,8 @@ export const zReportCertificateRow = z.object({
     method: z.string().nullable(),
     technique: z.string().nullable(),
     result: z.string().nullable(),
+    attestation: z.enum(['agent', 'operator']),
+    attestedBy: z.string().nullable(),
     agentSerial: z.string().nullable(),
     assetTag: z.string().nullable(),
     logIndex: z.int().nullable(),

@@ -19,7 +19,9 @@ const FIELDS = {
 	mediaType: text(sql`${report}->'device'->>'type'`),
 	method: text(sql`${report}->'sanitisation'->>'method'`),
 	result: text(sql`case when jsonb_typeof(${report}->'result') = 'string' then ${report}->>'result' else ${report}->'result'->>'status' end`),
-	agentSerial: text(sql`${certificates.record}->'agent'->>'certificateSerial'`)
+	agentSerial: text(sql`${certificates.record}->'agent'->>'certificateSerial'`),
+	// the same reading as attestationIs: a record without an operator attestation was signed by an agent
+	attestation: text(sql`case when ${certificates.record}->'attestation'->>'kind' = 'operator' then 'operator' else 'agent' end`)
 };
 
 const issuedIn = (tenantId: string, p: Period) => and(eq(certificates.tenantId, tenantId), gte(certificates.issuedAt, p.start), lt(certificates.issuedAt, p.end));
@@ -34,6 +36,7 @@ export type CertificatePeriodFigures = {
 	mediaType: Count[];
 	method: Count[];
 	result: Count[];
+	attestation: Count[];
 	agent: { certificateSerial: string; count: number }[];
 	/** per local day: certificates issued and revoked (days without any are absent) */
 	days: Map<string, { issued: number; revoked: number }>;
@@ -48,10 +51,11 @@ export async function certificatePeriodFigures(db: DbOrTx, tenantId: string, p: 
 	const count = sql<number>`count(*)::int`;
 	const by = (key: SQL<string | null>) =>
 		db.select({ key, count }).from(certificates).where(issuedIn(tenantId, p)).groupBy(key).then(ordered);
-	const [mediaType, method, result, agent, issuedDays, revokedDays] = await Promise.all([
+	const [mediaType, method, result, attestation, agent, issuedDays, revokedDays] = await Promise.all([
 		by(FIELDS.mediaType),
 		by(FIELDS.method),
 		by(FIELDS.result),
+		by(FIELDS.attestation),
 		by(FIELDS.agentSerial),
 		// grouped by position: the time zone is a parameter, so the select's expression and a repeated one would differ ($1 vs $5)
 		db.select({ day: localDay(certificates.issuedAt, p.timeZone), count }).from(certificates).where(issuedIn(tenantId, p)).groupBy(sql`1`),
@@ -66,6 +70,7 @@ export async function certificatePeriodFigures(db: DbOrTx, tenantId: string, p: 
 		mediaType,
 		method,
 		result,
+		attestation,
 		agent: agent.map((a) => ({ certificateSerial: a.key, count: a.count })),
 		days
 	};
@@ -87,6 +92,8 @@ export type PeriodCertificate = {
 	method: string | null;
 	technique: string | null;
 	result: string | null;
+	attestation: 'agent' | 'operator';
+	attestedBy: string | null;
 	agentSerial: string | null;
 	assetTag: string | null;
 	logIndex: number | null;
@@ -98,7 +105,7 @@ export type PeriodCursor = { at: string; id: string };
 
 /** The report facts of a certificate's record (a record is read leniently: older reports may lack a field). */
 function recordFacts(record: unknown) {
-	const r = (record ?? {}) as { agent?: { certificateSerial?: unknown }; proof?: { id?: unknown }; report?: Record<string, unknown> };
+	const r = (record ?? {}) as { agent?: { certificateSerial?: unknown }; proof?: { id?: unknown }; report?: Record<string, unknown>; attestation?: { kind?: unknown; operator?: { name?: unknown } } };
 	const report = r.report ?? {};
 	const device = (report.device ?? {}) as Record<string, unknown>;
 	const sanitisation = (report.sanitisation ?? {}) as Record<string, unknown>;
@@ -115,6 +122,8 @@ function recordFacts(record: unknown) {
 		technique: text(sanitisation.technique),
 		// the report schema has result.status; older reports stated the result as a string
 		result: typeof result === 'string' ? result : text((result as { status?: unknown } | undefined)?.status),
+		attestation: r.attestation?.kind === 'operator' ? ('operator' as const) : ('agent' as const),
+		attestedBy: r.attestation?.kind === 'operator' ? text(r.attestation.operator?.name) : null,
 		agentSerial: text(r.agent?.certificateSerial),
 		assetTag: text(report.assetTag)
 	};
@@ -170,6 +179,8 @@ export async function periodCertificates(db: DbOrTx, tenantId: string, p: Period
 				method: f.method,
 				technique: f.technique,
 				result: f.result,
+				attestation: f.attestation,
+				attestedBy: f.attestedBy,
 				agentSerial: f.agentSerial,
 				assetTag: f.assetTag,
 				logIndex: r.logIndex,

@@ -29,6 +29,8 @@ export const CERTIFICATE_COLUMNS = [
 	'method',
 	'technique',
 	'result',
+	'attestation',
+	'attestedBy',
 	'agentSerial',
 	'assetTag',
 	'logIndex',

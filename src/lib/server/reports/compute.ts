@@ -40,6 +40,7 @@ export async function tenantContent(db: DbOrTx, tenantId: string, p: ReportPerio
 			mediaType: certs.mediaType,
 			method: certs.method,
 			result: certs.result,
+			attestation: certs.attestation,
 			agent,
 			day: daysOf(p.month).map((day) => ({ day, issued: certs.days.get(day)?.issued ?? 0, revoked: certs.days.get(day)?.revoked ?? 0, consumed: consumed.get(day) ?? 0 })),
 			rejections: rejected,
@@ -90,6 +91,7 @@ export async function platformContent(db: DbOrTx, tenants: TenantRef[], p: Repor
 			mediaType: sumCounts(parts.map((c) => c.breakdown.mediaType)),
 			method: sumCounts(parts.map((c) => c.breakdown.method)),
 			result: sumCounts(parts.map((c) => c.breakdown.result)),
+			attestation: sumCounts(parts.map((c) => c.breakdown.attestation)),
 			agent: [...agents.values()].sort((a, b) => b.count - a.count || (a.certificateSerial < b.certificateSerial ? -1 : 1)),
 			day: daysOf(p.month).map((day) => ({
 				day,

@@ -36,7 +36,7 @@ let north: Tenant;
 let west: Tenant;
 
 /** What the test laid down, to compute the expectation from. */
-type Cert = { tenantId: string; publicId: string; issuedAt: Date; revokedAt: Date | null; type: string; method: string; result: string; serial: string };
+type Cert = { tenantId: string; publicId: string; issuedAt: Date; revokedAt: Date | null; type: string; method: string; result: string; serial: string; attestation: 'agent' | 'operator' };
 const certs: Cert[] = [];
 const rejections: { tenantId: string; proofId: string; code: string; at: Date }[] = [];
 const anchorings: { tenantId: string; at: Date }[] = [];
@@ -75,12 +75,14 @@ async function certify(t: Tenant, at: Date, revokedAt: Date | null = null) {
 		issuedAt: at.toISOString(),
 		proof: { id: proof.publicId, sha256: randomBytes(32).toString('hex'), receivedAt: at.toISOString() },
 		agent: { certificateSerial: certs.length % 2 ? '0a0b' : '0c0d' },
-		report
+		report,
+		// every fourth one imported from an nwipe log and attested by a person
+		...(certs.length % 4 === 3 ? { attestation: { kind: 'operator' as const, source: 'nwipe-log' as const, operator: { name: 'Otto Test' }, logSha256: randomBytes(32).toString('hex') } } : {})
 	};
 	await app.database.sql`insert into certificates (public_id, tenant_id, proof_id, status, record, record_sha256, issued_at, created_at, revoked_at, revocation_reason)
 		values (${publicId}, ${t.id}, ${proof.id}, ${revokedAt ? 'revoked' : 'valid'}, ${JSON.stringify(record)}::jsonb, ${recordSha256(record)}, ${at.toISOString()}, ${at.toISOString()},
 			${revokedAt?.toISOString() ?? null}, ${revokedAt ? 'test' : null})`;
-	certs.push({ tenantId: t.id, publicId, issuedAt: at, revokedAt, type: report.device.type, method: report.sanitisation.method, result: report.result.status, serial: report.device.serial });
+	certs.push({ tenantId: t.id, publicId, issuedAt: at, revokedAt, type: report.device.type, method: report.sanitisation.method, result: report.result.status, serial: report.device.serial, attestation: 'attestation' in record ? 'operator' : 'agent' });
 	return proof;
 }
 
@@ -132,6 +134,7 @@ async function expected(tenantIds: string[], timeZone: (id: string) => string) {
 		mediaType: count((c) => c.type),
 		method: count((c) => c.method),
 		result: count((c) => c.result),
+		attestation: count((c) => c.attestation),
 		rejections: Object.fromEntries([...codes].map(([code, ids]) => [code, ids.size])),
 		issuedPerDay: issued.reduce<Record<string, number>>((acc, c) => ({ ...acc, [localDay(c.issuedAt, timeZone(c.tenantId))]: (acc[localDay(c.issuedAt, timeZone(c.tenantId))] ?? 0) + 1 }), {}),
 		issuedIds: issued.map((c) => c.publicId).sort()
@@ -252,6 +255,8 @@ describe('a tenant report', () => {
 			expect(asObject(b.mediaType)).toEqual(want.mediaType);
 			expect(asObject(b.method)).toEqual(want.method);
 			expect(asObject(b.result)).toEqual(want.result);
+			expect(asObject(b.attestation)).toEqual(want.attestation);
+			expect(Object.keys(want.attestation).sort()).toEqual(['agent', 'operator']);
 			expect(Object.fromEntries(b.rejections.map((r) => [r.code, r.count]))).toEqual(want.rejections);
 			expect(b.day).toHaveLength(31);
 			expect(Object.fromEntries(b.day.filter((d) => d.issued).map((d) => [d.day, d.issued]))).toEqual(want.issuedPerDay);
@@ -288,6 +293,7 @@ describe('a tenant report', () => {
 		for (const c of certs.filter((x) => x.tenantId === north.id && byId.has(x.publicId))) {
 			expect(byId.get(c.publicId)!.status).toBe(c.revokedAt && c.revokedAt < new Date('2025-03-31T22:00:00Z') ? 'revoked' : 'valid');
 			expect(byId.get(c.publicId)!.serial).toBe(c.serial);
+			expect([byId.get(c.publicId)!.attestation, byId.get(c.publicId)!.attestedBy]).toEqual(c.attestation === 'operator' ? ['operator', 'Otto Test'] : ['agent', null]);
 		}
 	});
 

@@ -206,6 +206,7 @@ async function layout(input: StatementInput, fontSource: FontSource): Promise<PD
 	counts(L.byMediaType, b.mediaType);
 	counts(L.byMethod, b.method);
 	counts(L.byResult, b.result);
+	counts(L.byAttestation, b.attestation.map((a) => ({ key: a.key === 'operator' ? L.attestationOperator : L.attestationAgent, count: a.count })));
 	counts(L.byAgent, b.agent.map((a) => ({ key: `${a.name ?? L.unknownAgent} (${a.certificateSerial})`, count: a.count })));
 	counts(L.rejections, b.rejections.map((r) => ({ key: r.code, count: r.count })));
 
