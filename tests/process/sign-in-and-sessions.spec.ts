@@ -112,7 +112,8 @@ describe('token-encryption key removed', () => {
 		await app.database.sql`update oidc_tokens set key_id = 'retired', access_token_expires_at = now() - interval '1 minute' where session_id = ${id}`;
 		expect((await me(jar)).status).toBe(401);
 		expect((await app.database.sql`select 1 from sessions where id = ${id}`).length).toBe(0);
-		expect(app.output()).toContain('stored tokens cannot be decrypted');
+		// the log line is written asynchronously (pino); wait for it rather than race it
+		await expect.poll(() => app.output()).toContain('stored tokens cannot be decrypted');
 	});
 });
 
