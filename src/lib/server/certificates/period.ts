@@ -1,4 +1,5 @@
 import { and, asc, eq, gte, lt, sql, type SQL } from 'drizzle-orm';
+import type { ReportCertificateRow } from '#lib/api/types.gen';
 import type { DbOrTx } from '#lib/server/db/client';
 import { certificates } from './schema';
 
@@ -76,29 +77,8 @@ export async function certificatePeriodFigures(db: DbOrTx, tenantId: string, p: 
 	};
 }
 
-/** One certificate of a report, as it stood at the period's end. */
-export type PeriodCertificate = {
-	certificateId: string;
-	proofId: string;
-	issuedAt: string;
-	day: string;
-	status: 'valid' | 'revoked';
-	revokedAt: string | null;
-	mediaType: string | null;
-	manufacturer: string | null;
-	model: string | null;
-	serial: string | null;
-	capacityBytes: number | null;
-	method: string | null;
-	technique: string | null;
-	result: string | null;
-	attestation: 'agent' | 'operator';
-	attestedBy: string | null;
-	agentSerial: string | null;
-	assetTag: string | null;
-	logIndex: number | null;
-	recordSha256: string;
-};
+/** One certificate of a report, as it stood at the period's end (the report's row, openapi/openapi.yaml ReportCertificateRow). */
+export type PeriodCertificate = ReportCertificateRow;
 
 /** Keyset position in issue order: the issue time as PostgreSQL text (microseconds kept) and the row id. */
 export type PeriodCursor = { at: string; id: string };

@@ -1,3 +1,4 @@
+import type { Delivery, DeliveryAttempt, DeliveryDetail as DeliveryDetailView } from '#lib/api/types.gen';
 import { and, asc, desc, eq, inArray, isNotNull, lt, sql } from 'drizzle-orm';
 import { recordAudit } from '#lib/server/audit';
 import type { DbOrTx, Tx } from '#lib/server/db/client';
@@ -8,38 +9,10 @@ import type { Actor } from './endpoints';
 import { WAKE_CHANNEL } from './outbox';
 import { notificationAttempts, notificationDeliveries, notificationDigestItems, type DeliveryRow, type DeliveryStatus } from './schema';
 
-export type DeliveryView = {
-	id: string;
-	tenantId: string | null;
-	event: string;
-	template: string;
-	channel: 'mail' | 'webhook';
-	status: DeliveryStatus;
-	recipient: string | null;
-	endpointId: string | null;
-	endpointUrl: string | null;
-	attemptCount: number;
-	nextAttemptAt: string | null;
-	lastError: string | null;
-	lastResponseCode: number | null;
-	skipReason: string | null;
-	createdAt: string;
-	updatedAt: string;
-	sentAt: string | null;
-};
-
-export type AttemptView = {
-	attemptNo: number;
-	status: 'in_progress' | 'succeeded' | 'failed' | 'interrupted';
-	startedAt: string;
-	finishedAt: string | null;
-	responseCode: number | null;
-	latencyMs: number | null;
-	error: string | null;
-	responseExcerpt: string | null;
-};
-
-export type DeliveryDetail = DeliveryView & { occurredAt: string; payload: Record<string, unknown>; attempts: AttemptView[] };
+/** The views are the API's (openapi/openapi.yaml: Delivery, DeliveryAttempt, DeliveryDetail). */
+export type DeliveryView = Delivery;
+export type AttemptView = DeliveryAttempt;
+export type DeliveryDetail = DeliveryDetailView;
 
 export function deliveryView(d: DeliveryRow): DeliveryView {
 	return {
