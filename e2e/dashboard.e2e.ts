@@ -1,9 +1,8 @@
-import AxeBuilder from '@axe-core/playwright';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
-import { screenshotDir } from './screenshots';
+import { signIn, expectAxeClean, screenshotter } from './support';
 
 /**
  * Dashboard and admin console in Chromium against the built app on
@@ -13,29 +12,12 @@ import { screenshotDir } from './screenshots';
  * Proofs submitted here are random DER: accepted by the API, rejected by the
  * worker (proof_malformed), which is enough to see live status changes.
  */
-const SHOTS = screenshotDir('console');
+const shot = screenshotter('console');
 const axeFindings: Record<string, { id: string; impact: string | null | undefined; nodes: number }[]> = {};
 
-async function signIn(page: Page, email: string) {
-	await page.goto('/auth/login');
-	await page.getByLabel('E-mail address').fill(email);
-	await page.getByLabel('Password').fill('dev-password');
-	await page.getByRole('button', { name: 'Sign in' }).click();
-	await expect(page.getByTestId('signed-in-as')).toBeAttached();
-}
-
-/** axe on the page as it is: no serious or critical findings; every finding is kept for the report. */
 async function scan(page: Page, name: string) {
-	const result = await new AxeBuilder({ page }).analyze();
+	const result = await expectAxeClean(page, name);
 	axeFindings[name] = result.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length }));
-	const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-	expect(bad.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`), `axe on ${name}`).toEqual([]);
-}
-
-async function shot(page: Page, name: string) {
-	// the live indicator settles first, so screenshots do not catch "Connecting…"
-	await page.waitForTimeout(300);
-	await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
 }
 
 /** A DER SEQUENCE of random bytes: accepted by the API (202), rejected by the worker (proof_malformed). */

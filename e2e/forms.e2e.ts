@@ -1,19 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { expect, test, type Page } from '@playwright/test';
+import { signIn } from './support';
 
 /**
  * Forms carry the Idempotency-Key the page rendered at load time: a
  * double-clicked button is one change, a second submit after the page showed
  * its result is another.
  */
-async function signIn(page: Page, email: string) {
-	await page.goto('/auth/login');
-	await page.getByLabel('E-mail address').fill(email);
-	await page.getByLabel('Password').fill('dev-password');
-	await page.getByRole('button', { name: 'Sign in' }).click();
-	await expect(page.getByTestId('signed-in-as')).toBeAttached();
-}
-
 type Ledger = { ledger: { items: { reason: string | null; amount: number }[] } };
 
 test('a double-submitted licence grant books one ledger row; submitting again after the result books another', async ({ page }) => {

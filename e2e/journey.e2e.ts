@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import jsQR from 'jsqr';
 import pngjs from 'pngjs';
-import { screenshotDir } from './screenshots';
+import { signIn, screenshotter } from './support';
 
 /**
  * The whole browser journey, in Chromium against the built app
@@ -25,7 +25,7 @@ import { screenshotDir } from './screenshots';
  * so a second run needs a fresh DATA_DIR (Playwright's default).
  * Screenshots illustrate admin-docs/content/console/journey.md.
  */
-const SHOTS = screenshotDir('journey');
+const shot = screenshotter('journey');
 const { PNG } = pngjs;
 
 const TENANT = { slug: 'northwind', name: 'Northwind Recycling' };
@@ -34,22 +34,8 @@ const REVOCATION = 'Device returned by the customer before resale; erasure to be
 /** Seeded in the dev realm with no tenant group (idp/seed.ts): a member only once invited. */
 const FIRST_ADMIN = 'new.admin@wipecert.test';
 
-async function signIn(page: Page, email: string) {
-	await page.goto('/auth/login');
-	await page.getByLabel('E-mail address').fill(email);
-	await page.getByLabel('Password').fill('dev-password');
-	await page.getByRole('button', { name: 'Sign in' }).click();
-	await expect(page.getByTestId('signed-in-as')).toBeAttached();
-}
-
 async function newPage(browser: Browser): Promise<Page> {
 	return (await browser.newContext({ locale: 'en-GB', viewport: { width: 1280, height: 900 }, acceptDownloads: true })).newPage();
-}
-
-async function shot(page: Page, name: string) {
-	// the live indicator settles first, so screenshots do not catch "Connecting…"
-	await page.waitForTimeout(300);
-	await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
 }
 
 function run(cmd: string, args: string[]): Promise<{ code: number | null; out: string; err: string }> {

@@ -1,7 +1,6 @@
-import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
 import { startReceiver, type Receiver } from '../tests/helpers/webhook-receiver';
-import { screenshotDir } from './screenshots';
+import { signIn, expectAxeClean as scan, screenshotter } from './support';
 
 /**
  * Notifications in Chromium against the built app (embedded workers, so the
@@ -12,7 +11,7 @@ import { screenshotDir } from './screenshots';
  * reads the dead letters and the mail sink. axe on every page (no serious or
  * critical findings) and screenshots for the handbook.
  */
-const SHOTS = screenshotDir('console');
+const shot = screenshotter('console');
 const port = Number(process.env.E2E_PORT ?? 4173) + 1;
 let receiver: Receiver;
 
@@ -20,27 +19,6 @@ test.beforeAll(async () => {
 	receiver = await startReceiver((r) => (r.path === '/gone' ? { status: 410 } : { status: 204 }), port);
 });
 test.afterAll(async () => receiver?.stop());
-
-async function signIn(page: Page, email: string) {
-	await page.goto('/auth/login');
-	await page.getByLabel('E-mail address').fill(email);
-	await page.getByLabel('Password').fill('dev-password');
-	await page.getByRole('button', { name: 'Sign in' }).click();
-	await expect(page.getByTestId('signed-in-as')).toBeAttached();
-}
-
-async function scan(page: Page, name: string) {
-	const result = await new AxeBuilder({ page }).analyze();
-	const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-	expect(bad.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`), `axe on ${name}`).toEqual([]);
-}
-
-async function shot(page: Page, name: string) {
-	// from the top: a full-page shot of a scrolled page draws the sticky sidebar and table headers where the scroll left them
-	await page.evaluate(() => window.scrollTo(0, 0));
-	await page.waitForTimeout(300);
-	await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
-}
 
 test('a tenant admin registers a webhook, sends a test event and sees it delivered live', async ({ page }) => {
 	await signIn(page, 'admin@acme.test');

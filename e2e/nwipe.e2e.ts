@@ -1,10 +1,10 @@
-import AxeBuilder from '@axe-core/playwright';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { screenshotDir } from './screenshots';
+import { signIn, expectAxeClean as scan, screenshotter } from './support';
 
 /**
  * A ShredOS station's logs reaching WipeCert through the dashboard: an
@@ -15,26 +15,8 @@ import { screenshotDir } from './screenshots';
  * agent. Screenshots for the handbook's ShredOS page (admin-docs/static/images/shredos).
  */
 const SHOTS = screenshotDir('shredos');
+const shot = screenshotter('shredos');
 const LOG = 'tests/fixtures/nwipe/shredos-0.37-three-drives-one-failed.txt';
-
-async function signIn(page: Page, email: string) {
-	await page.goto('/auth/login');
-	await page.getByLabel('E-mail address').fill(email);
-	await page.getByLabel('Password').fill('dev-password');
-	await page.getByRole('button', { name: 'Sign in' }).click();
-	await expect(page.getByTestId('signed-in-as')).toBeAttached();
-}
-
-async function scan(page: Page, name: string) {
-	const result = await new AxeBuilder({ page }).analyze();
-	const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-	expect(bad.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`), `axe on ${name}`).toEqual([]);
-}
-
-async function shot(page: Page, name: string) {
-	await page.waitForTimeout(300);
-	await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
-}
 
 test('an operator imports a ShredOS log; each drive becomes a certificate that says it is operator-attested', async ({ page }) => {
 	await signIn(page, 'operator@globex.test');

@@ -1,10 +1,9 @@
-import AxeBuilder from '@axe-core/playwright';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test, type Browser, type Page } from '@playwright/test';
-import { screenshotDir } from './screenshots';
+import { signIn, expectAxeClean as axe, screenshotter } from './support';
 
 /**
  * The dashboard as a new user meets it, role by role: errors that say what
@@ -14,31 +13,12 @@ import { screenshotDir } from './screenshots';
  * layout. Screenshots of the states go to the handbook
  * (admin-docs/static/images/console).
  */
-const SHOTS = screenshotDir('console');
-
-async function signIn(page: Page, email: string, password = 'dev-password') {
-	await page.goto('/auth/login');
-	await page.getByLabel('E-mail address').fill(email);
-	await page.getByLabel('Password').fill(password);
-	await page.getByRole('button', { name: 'Sign in' }).click();
-	if (password === 'dev-password') await expect(page.getByTestId('signed-in-as')).toBeAttached();
-}
+const shot = screenshotter('console');
 
 async function person(browser: Browser, email: string) {
 	const page = await (await browser.newContext()).newPage();
 	await signIn(page, email);
 	return page;
-}
-
-async function axe(page: Page, name: string) {
-	const result = await new AxeBuilder({ page }).analyze();
-	const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-	expect(bad.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`), `axe on ${name}`).toEqual([]);
-}
-
-async function shot(page: Page, name: string) {
-	await page.waitForTimeout(300);
-	await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
 }
 
 const fakeProof = () => Buffer.from([0x30, 0x03, 1, 2, 3]);

@@ -1,11 +1,10 @@
-import AxeBuilder from '@axe-core/playwright';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import postgres from 'postgres';
 import { seedCertifiedMonth } from '../tests/helpers/report-fixtures';
-import { screenshotDir } from './screenshots';
+import { signIn, expectAxeClean as scan, screenshotter } from './support';
 
 /**
  * Monthly reports in Chromium against the built app (embedded PostgreSQL,
@@ -16,31 +15,12 @@ import { screenshotDir } from './screenshots';
  * shows. globex, a tenant since this month only, sees the empty state. Every
  * page passes axe and is screenshotted for the handbook.
  */
-const SHOTS = screenshotDir('console');
+const shot = screenshotter('console');
 const COUNT = 240;
 const now = new Date();
 const monthStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1));
 const monthEnd = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
 const MONTH = monthStart.toISOString().slice(0, 7);
-
-async function signIn(page: Page, email: string) {
-	await page.goto('/auth/login');
-	await page.getByLabel('E-mail address').fill(email);
-	await page.getByLabel('Password').fill('dev-password');
-	await page.getByRole('button', { name: 'Sign in' }).click();
-	await expect(page.getByTestId('signed-in-as')).toBeAttached();
-}
-
-async function scan(page: Page, name: string) {
-	const result = await new AxeBuilder({ page }).analyze();
-	const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-	expect(bad.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`), `axe on ${name}`).toEqual([]);
-}
-
-async function shot(page: Page, name: string) {
-	await page.waitForTimeout(300);
-	await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
-}
 
 /** The embedded PostgreSQL of the app under test (port from postmaster.pid, password from secrets.json). */
 function database() {

@@ -1,4 +1,3 @@
-import AxeBuilder from '@axe-core/playwright';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -6,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test, type Page, type Request } from '@playwright/test';
 import { screenshotDir } from './screenshots';
+import { signIn, expectAxeClean as axe } from './support';
 
 /**
  * Certificates anyone can verify, in the browser against the built app: the
@@ -18,14 +18,6 @@ import { screenshotDir } from './screenshots';
  */
 const SHOTS = screenshotDir('verify');
 
-async function signIn(page: Page, email: string) {
-	await page.goto('/auth/login');
-	await page.getByLabel('E-mail address').fill(email);
-	await page.getByLabel('Password').fill('dev-password');
-	await page.getByRole('button', { name: 'Sign in' }).click();
-	await expect(page.getByTestId('signed-in-as')).toBeAttached();
-}
-
 function run(args: string[]): Promise<{ code: number | null; out: string }> {
 	return new Promise((resolve) => {
 		const child = spawn(process.execPath, args, { env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -34,12 +26,6 @@ function run(args: string[]): Promise<{ code: number | null; out: string }> {
 		child.stderr.on('data', (d) => (out += d));
 		child.once('exit', (code) => resolve({ code, out }));
 	});
-}
-
-async function axe(page: Page, name: string) {
-	const result = await new AxeBuilder({ page }).analyze();
-	const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-	expect(bad.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`), `axe on ${name}`).toEqual([]);
 }
 
 /** Whether any request sent (part of) the file: its body holds a 48-byte window of the PDF, or it went to an upload endpoint. */
