@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type Page, type Route } from '@playwright/test';
 import { signIn } from './support';
 
 /**
@@ -41,4 +41,22 @@ test('a double-submitted licence grant books one ledger row; submitting again af
 	await page.locator('#grant-reason').fill(reason);
 	await page.getByRole('button', { name: 'Book licences' }).click();
 	await expect.poll(async () => (await rowsWith(reason)).length).toBe(2);
+});
+
+test('what a person types before the page has hydrated is still there after it has', async ({ page }) => {
+	await signIn(page, 'admin@wipecert.test');
+	// hold the client code back, as a slow connection does, so the server-rendered form is typed into first
+	const held: Route[] = [];
+	let release = false;
+	await page.route('**/_app/immutable/**', (route) => (release ? route.continue() : void held.push(route)));
+	await page.goto('/admin/tenants', { waitUntil: 'commit' });
+	await page.getByLabel('Short name').waitFor();
+	await expect(page.locator('html[data-hydrated]')).not.toBeAttached();
+	await page.getByLabel('Short name').fill('typed-early');
+	await page.getByLabel('Name', { exact: true }).fill('Typed Early Ltd');
+	release = true;
+	for (const route of held.splice(0)) await route.continue();
+	await expect(page.locator('html[data-hydrated]')).toBeAttached();
+	await expect(page.getByLabel('Short name')).toHaveValue('typed-early');
+	await expect(page.getByLabel('Name', { exact: true })).toHaveValue('Typed Early Ltd');
 });
