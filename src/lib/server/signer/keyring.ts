@@ -18,7 +18,7 @@ import { keccak256 } from 'viem';
 import { signTransaction } from 'viem/accounts';
 import { serializable } from './chain-tx';
 import { buildSignedData, CmsError } from './cms';
-import { decryptProofEnvelope } from './cms-auth-enveloped';
+import { decryptProofEnvelope } from './cms-decrypt';
 import { KeyLeases, type KeyLeaseStore, type LeaseEvent } from './key-leases';
 import { loadAgentCa, loadKeyMaterial, type KeyMaterial, type KeyPair } from './key-material';
 import { issueCertificate, KeyUsage, OID, parseCsr } from './pki';

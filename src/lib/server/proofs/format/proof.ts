@@ -21,8 +21,10 @@
  */
 import { createHash, X509Certificate, type KeyObject } from 'node:crypto';
 import { canonicalJson, erasureReport } from '#lib/server/records';
-import { buildEnvelopedData, buildSignedData, CmsError, parseContentInfo, verifySignedData } from '#lib/server/signer/cms';
-import { buildAuthEnvelopedData, parseProofEnvelope, PROOF_ENVELOPES } from '#lib/server/signer/cms-auth-enveloped';
+import { buildEnvelopedData, buildSignedData, CmsError, parseContentInfo } from '#lib/server/signer/cms';
+import { buildAuthEnvelopedData } from '#lib/server/signer/cms-auth-enveloped';
+import { readProofEnvelope } from '#lib/server/signer/cms-envelope';
+import { verifySignedData } from '#lib/server/signer/cms-signed';
 import { OID } from '#lib/server/signer/pki';
 import { SignerUnavailable, type Signer } from '#lib/server/signer/types';
 import { ProofRejection, RetryableFailure } from '../rejections';
@@ -82,11 +84,10 @@ function agentCa(pem: string): X509Certificate {
  * (the moment the platform took the proof in, not when a retry runs).
  */
 export async function openProof(der: Uint8Array, ctx: { signer: Signer; agentCaPem: string; receivedAt: Date }): Promise<OpenedProof> {
+	// The whole envelope is read here, strictly (DER only), before the signer is asked: a malformed file is
+	// told from a key that does not fit without a second parse, and never reaches the (maybe remote) signer.
 	try {
-		const ci = parseContentInfo(der);
-		if (!(PROOF_ENVELOPES as readonly string[]).includes(ci.contentType)) {
-			throw new CmsError('not_enveloped', `content type ${ci.contentType} is neither auth-enveloped-data (RFC 5083) nor enveloped-data`);
-		}
+		readProofEnvelope(der);
 	} catch (error) {
 		throw new ProofRejection('proof_malformed', error instanceof Error ? error.message : String(error));
 	}
@@ -95,13 +96,6 @@ export async function openProof(der: Uint8Array, ctx: { signer: Signer; agentCaP
 		inner = await ctx.signer.decryptEnvelope(der);
 	} catch (error) {
 		if (error instanceof SignerUnavailable) throw new RetryableFailure(error.message, { cause: error });
-		// The envelope is parsed in full only when decryption failed, to tell a malformed structure from a
-		// key that does not fit: the signer parses it anyway, and a second parse on every proof cost 0.75 ms.
-		try {
-			parseProofEnvelope(der);
-		} catch (malformed) {
-			throw new ProofRejection('proof_malformed', malformed instanceof Error ? malformed.message : String(malformed));
-		}
 		throw new ProofRejection('proof_decryption_failed', error instanceof Error ? error.message : String(error));
 	}
 	let verified: ReturnType<typeof verifySignedData>;
@@ -111,7 +105,7 @@ export async function openProof(der: Uint8Array, ctx: { signer: Signer; agentCaP
 		if (error instanceof CmsError) throw new ProofRejection('proof_invalid_signature', error.message);
 		throw error;
 	}
-	const signer = new X509Certificate(verified.signerDer);
+	const signer = verified.certificate;
 	const ca = agentCa(ctx.agentCaPem);
 	if (!signer.checkIssued(ca) || !signer.verify(ca.publicKey)) {
 		throw new ProofRejection('agent_certificate_untrusted', `issued by “${signer.issuer.replace(/\n/g, ', ')}”, not by this tenant’s agent CA`);
