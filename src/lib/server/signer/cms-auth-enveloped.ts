@@ -17,6 +17,7 @@
  * it (the agent side); cms-envelope.ts and cms-decrypt.ts read it.
  */
 import { constants, createCipheriv, createPublicKey, publicEncrypt, randomBytes } from 'node:crypto';
+import { keyAgreeRecipientInfo } from './cms-ecdh';
 import { certificateIdentity } from './cms-envelope';
 import { int, octetString, oid, seq, set, tlv } from './der-write';
 import { OID } from './pki';
@@ -28,20 +29,22 @@ const oaepSha256 = () => seq(oid(OID.rsaesOaep), seq(tlv(0xa0, seq(oid(OID.sha25
 
 /**
  * The RecipientInfo for the certificate's key: KeyTransRecipientInfo with
- * RSAES-OAEP SHA-256 (RFC 5652 §6.2.1).
+ * RSAES-OAEP SHA-256 for an RSA key (RFC 5652 §6.2.1), KeyAgreeRecipientInfo
+ * with ephemeral-static ECDH for a P-256 key (RFC 5753, cms-ecdh.ts).
  */
 export function recipientInfoFor(recipientCertPem: string, cek: Uint8Array): Buffer {
 	const cert = certificateIdentity(recipientCertPem);
 	const publicKey = createPublicKey({ key: cert.spki, format: 'der', type: 'spki' });
-	if (publicKey.asymmetricKeyType !== 'rsa') throw new Error('the proof-encryption certificate must hold an RSA key');
+	if (publicKey.asymmetricKeyType === 'ec') return keyAgreeRecipientInfo(recipientCertPem, cek);
+	if (publicKey.asymmetricKeyType !== 'rsa') throw new Error('the proof-encryption certificate must hold an RSA or a P-256 key');
 	const encryptedKey = publicEncrypt({ key: publicKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, cek);
 	return seq(int(0), seq(cert.issuer, tlv(0x02, cert.serial)), oaepSha256(), octetString(encryptedKey));
 }
 
 /**
  * ContentInfo(AuthEnvelopedData) of `content` (type id-data, so no authenticated
- * attributes are needed, RFC 5083 §2.1) to one recipient certificate:
- * AES-256-GCM with a 12-byte nonce and a 16-byte tag.
+ * attributes are needed, RFC 5083 §2.1) to one recipient certificate (RSA or
+ * P-256): AES-256-GCM with a 12-byte nonce and a 16-byte tag.
  */
 export function buildAuthEnvelopedData(content: Uint8Array, recipientCertPem: string): Buffer {
 	const cek = randomBytes(32);

@@ -1,11 +1,13 @@
 /**
  * Opens a proof envelope (cms-envelope.ts reads it) with the platform's
- * proof-encryption key: RSAES-OAEP SHA-256 key transport to the RSA key
- * (RFC 8017, RFC 4055 parameters), then AES-256-GCM (RFC 5084). Every failure is
+ * proof-encryption keys: RSAES-OAEP SHA-256 key transport to the RSA key
+ * (RFC 8017, RFC 4055 parameters) or ephemeral-static ECDH to the P-256 key
+ * (RFC 5753, cms-ecdh.ts), then AES-256-GCM (RFC 5084). Every failure is
  * CmsError('decrypt') with a message an agent's author can act on.
  */
 import { constants, createDecipheriv, privateDecrypt, type KeyObject } from 'node:crypto';
 import { CmsError } from './cms';
+import { agreeAndUnwrap } from './cms-ecdh';
 import { certificateIdentity, names, readProofEnvelope, type ProofEnvelopeParts, type RecipientInfo } from './cms-envelope';
 import { algorithm, DerError, expectTag, items, octets, smallInt, TAG, type Der } from './der';
 import { OID } from './pki';
@@ -60,7 +62,8 @@ function unwrapOaep(alg: { oid: string; params: Der | null }, encryptedKey: Uint
 /**
  * The content-encryption key from the first RecipientInfo addressed to one of
  * `keys`: a KeyTransRecipientInfo to an RSA key (by issuer and serial, or subject
- * key identifier). PKCS #1 v1.5 key transport (`rsaEncryption`, what
+ * key identifier), or a KeyAgreeRecipientInfo with a RecipientEncryptedKey for a
+ * P-256 key. PKCS #1 v1.5 key transport (`rsaEncryption`, what
  * `openssl cms -encrypt` writes unless told otherwise) is refused by name,
  * since its padding check is a decryption oracle (Bleichenbacher 1998).
  */
@@ -70,6 +73,10 @@ export function unwrapContentKey(recipients: RecipientInfo[], keys: DecryptionKe
 			const kind = k.key.asymmetricKeyType;
 			const cert = certificateIdentity(k.certPem);
 			if (ri.type === 'ktri' && kind === 'rsa' && names(ri.rid, cert)) return unwrapOaep(ri.alg, ri.encryptedKey, k.key);
+			if (ri.type === 'kari' && kind === 'ec') {
+				const rek = ri.recipients.find((r) => names(r.rid, cert));
+				if (rek) return agreeAndUnwrap(ri, rek.encryptedKey, k.key);
+			}
 		}
 	}
 	throw new CmsError('decrypt', 'the proof is not encrypted to this platform’s proof-encryption certificate');
@@ -117,7 +124,7 @@ export function openEnvelope(env: ProofEnvelopeParts, keys: DecryptionKey[]): { 
 
 /**
  * Decrypts a proof envelope of either form with whichever of `keys` it is
- * addressed to (several after a rotation).
+ * addressed to (several after a rotation, RSA and P-256 side by side).
  * CmsError 'malformed' / 'not_enveloped' for the structure, 'decrypt' for the keys and the ciphertext.
  */
 export function decryptProofEnvelope(der: Uint8Array, keys: DecryptionKey[]): { contentType: string; content: Buffer } {

@@ -20,6 +20,12 @@ export const OID = {
 	mgf1: '1.2.840.113549.1.1.8',
 	sha256: '2.16.840.1.101.3.4.2.1',
 	aes256Gcm: '2.16.840.1.101.3.4.1.46',
+	/** RFC 3565 §2.3.2 AES key wrap (RFC 3394) with a 256-bit key encryption key */
+	aes256Wrap: '2.16.840.1.101.3.4.1.45',
+	/** RFC 5753 §7.1.4 ephemeral-static ECDH, X9.63 KDF with SHA-256 (SEC 1 secg-scheme) */
+	ecdhStdSha256Kdf: '1.3.132.1.11.1',
+	/** the same with SHA-1, what `openssl cms -encrypt` writes to an EC recipient unless told otherwise */
+	ecdhStdSha1Kdf: '1.3.133.16.840.63.0.2',
 	data: '1.2.840.113549.1.7.1',
 	signedData: '1.2.840.113549.1.7.2',
 	envelopedData: '1.2.840.113549.1.7.3',
@@ -47,6 +53,7 @@ export const KeyUsage = {
 	digitalSignature: 0,
 	nonRepudiation: 1,
 	keyEncipherment: 2,
+	keyAgreement: 4,
 	keyCertSign: 5,
 	cRLSign: 6
 } as const;
