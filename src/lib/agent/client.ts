@@ -11,7 +11,8 @@ import { z } from 'zod';
 import { signRequest } from '#lib/server/agents/http-signature';
 import { createCsr } from '#lib/server/signer/pki';
 
-const enrolment = z.object({ agentId: z.uuid(), certificate: z.string(), caCertificates: z.array(z.string()), proofEncryptionCertificate: z.string() });
+// proofEncryptionEcdhCertificate: absent from the answers (and agent.json files) of platforms before ECDH proofs
+const enrolment = z.object({ agentId: z.uuid(), certificate: z.string(), caCertificates: z.array(z.string()), proofEncryptionCertificate: z.string(), proofEncryptionEcdhCertificate: z.string().optional() });
 const stored = enrolment.extend({ url: z.url(), privateKeyPem: z.string() });
 
 export type AgentIdentity = z.infer<typeof enrolment> & { url: string; key: KeyObject };

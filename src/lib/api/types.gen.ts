@@ -651,9 +651,20 @@ export type AgentEnrolment = {
      */
     caCertificates: Array<string>;
     /**
-     * Encrypt proofs to this certificate (PEM).
+     * Encrypt proofs to this certificate (PEM, RSA-3072): a
+     * KeyTransRecipientInfo with RSAES-OAEP SHA-256. Or to
+     * `proofEncryptionEcdhCertificate`; the agent chooses.
+     *
      */
     proofEncryptionCertificate: string;
+    /**
+     * The other proof-encryption certificate (PEM, P-256): a
+     * KeyAgreeRecipientInfo with ephemeral-static ECDH,
+     * dhSinglePass-stdDH-sha256kdf-scheme and id-aes256-wrap (RFC 5753).
+     * Cheaper for the platform to open than RSA.
+     *
+     */
+    proofEncryptionEcdhCertificate: string;
 };
 
 export type ProofStatus = 'RECEIVED' | 'VALIDATING' | 'CERTIFIED_PENDING_ANCHOR' | 'CERTIFIED' | 'CERTIFIED_NO_ANCHOR' | 'REJECTED' | 'FAILED_RETRYABLE';
@@ -914,7 +925,14 @@ export type PublishedKeys = {
         retiredAt: string | null;
     }>;
     rootCertificatePem: string;
+    /**
+     * The RSA proof-encryption certificate (RSAES-OAEP key transport).
+     */
     proofEncryptionCertificatePem: string;
+    /**
+     * The P-256 proof-encryption certificate (ephemeral-static ECDH, RFC 5753).
+     */
+    proofEncryptionEcdhCertificatePem: string;
     /**
      * C2SP signed-note verifier key of the log's checkpoints.
      */

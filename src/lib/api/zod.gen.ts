@@ -573,7 +573,8 @@ export const zAgentEnrolment = z.object({
     agentId: z.uuid(),
     certificate: z.string(),
     caCertificates: z.array(z.string()),
-    proofEncryptionCertificate: z.string()
+    proofEncryptionCertificate: z.string(),
+    proofEncryptionEcdhCertificate: z.string()
 });
 
 export const zProofStatus = z.enum([
@@ -814,6 +815,7 @@ export const zPublishedKeys = z.object({
     })),
     rootCertificatePem: z.string(),
     proofEncryptionCertificatePem: z.string(),
+    proofEncryptionEcdhCertificatePem: z.string(),
     logVerifierKey: z.string(),
     logWitnesses: z.array(z.object({
         name: z.string(),

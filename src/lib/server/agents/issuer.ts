@@ -31,10 +31,16 @@ export function agentCertificateIssuer(getSigner: () => Promise<Signer>): AgentC
 	};
 }
 
-/** The certificate agents encrypt proofs to. */
+/** The certificate agents encrypt proofs to with RSAES-OAEP. */
 export async function proofEncryptionCertificatePem(getSigner: () => Promise<Signer>): Promise<string> {
+	return (await proofEncryptionCertificates(getSigner)).rsa;
+}
+
+/** Both proof-encryption certificates, as the enrolment answer offers them: RSA (key transport) and P-256 (ECDH key agreement). */
+export async function proofEncryptionCertificates(getSigner: () => Promise<Signer>): Promise<{ rsa: string; ecdh: string }> {
 	try {
-		return (await (await getSigner()).publicKeys()).proofEncryptionCertificatePem;
+		const keys = await (await getSigner()).publicKeys();
+		return { rsa: keys.proofEncryptionCertificatePem, ecdh: keys.proofEncryptionEcdhCertificatePem };
 	} catch (error) {
 		mapSignerError(error);
 	}

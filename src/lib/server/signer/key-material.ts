@@ -2,8 +2,9 @@
  * The keyring's key material on disk (DATA_DIR/keys): loaded, and generated
  * where missing, under the directory lock, so two processes starting on one
  * directory never generate a key twice. Besides the signing material, the
- * chain key (ECDSA secp256k1) that signs anchor transactions: a keyring made
- * before anchoring existed gets it on its next start. Private keys are encrypted at rest
+ * chain key (ECDSA secp256k1) that signs anchor transactions and the P-256
+ * proof-encryption key: a keyring made before either existed gets it on its
+ * next start. Private keys are encrypted at rest
  * with SIGNER_KEY_PASSPHRASE when it is set (store.ts).
  */
 import { createHash, createPublicKey, generateKeyPair, randomBytes, X509Certificate, type KeyObject } from 'node:crypto';
@@ -35,6 +36,8 @@ export type KeyMaterial = {
 	root: KeyPair;
 	signing: SigningKey[];
 	encryption: KeyPair;
+	/** the P-256 proof-encryption key: ephemeral-static ECDH (RFC 5753), cheaper to open than RSA-OAEP */
+	ecdhEncryption: KeyPair;
 	hmacKey: Buffer;
 	note: { key: KeyObject; name: string; hash: Buffer; publicKey: Buffer };
 	/** the chain key as viem signs with it (32-byte hex scalar) and its address */
@@ -120,6 +123,24 @@ export async function loadKeyMaterial(dir: string, opts: { keys: number; batchSi
 			store.write('proof-encryption.crt.pem', encCert);
 		}
 
+		// a keyring made before ECDH proofs existed gets this key on its next start, as it got the chain key
+		let ecdhKey = store.readPrivateKey('proof-encryption-ecdh.key.pem');
+		let ecdhCert = store.readText('proof-encryption-ecdh.crt.pem');
+		if (!ecdhKey || !ecdhCert) {
+			ecdhKey = (await generate('ec', { namedCurve: 'P-256' })).privateKey;
+			ecdhCert = issueCertificate({
+				subject: { CN: 'WipeCert proof encryption (ECDH)', O: 'WipeCert' },
+				spki: spkiDer(createPublicKey(ecdhKey)),
+				issuerPem: root.certPem,
+				issuerKey: root.key,
+				notAfter: new Date(Date.now() + 5 * YEAR),
+				// RFC 5480 §3: a key agreement key has keyAgreement, not keyEncipherment
+				keyUsage: [KeyUsage.keyAgreement]
+			}).pem;
+			store.writePrivateKey('proof-encryption-ecdh.key.pem', ecdhKey);
+			store.write('proof-encryption-ecdh.crt.pem', ecdhCert);
+		}
+
 		let hmacKey = store.readSecret('hmac.key');
 		if (!hmacKey) {
 			hmacKey = randomBytes(32);
@@ -151,6 +172,7 @@ export async function loadKeyMaterial(dir: string, opts: { keys: number; batchSi
 			root,
 			signing,
 			encryption: { key: encKey, certPem: encCert },
+			ecdhEncryption: { key: ecdhKey, certPem: ecdhCert },
 			hmacKey,
 			note: { key: noteKey, name: noteName, publicKey: notePub, hash: noteKeyHash(noteName, notePub) },
 			chain: { privateKey: chainPrivate, address: privateKeyToAddress(chainPrivate) }

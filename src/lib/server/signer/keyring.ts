@@ -4,8 +4,10 @@
  * - the platform root CA (ECDSA P-256) that certifies the signing keys;
  * - SIGNER_KEYS signing keys `rk-001`… (ECDSA P-256, keyUsage
  *   digitalSignature + nonRepudiation so PAdES validators accept them);
- * - the proof-encryption key (RSA-3072, RSAES-OAEP key transport: the most
- *   widely implemented CMS recipient type) and its certificate;
+ * - the proof-encryption keys and their certificates: RSA-3072 (RSAES-OAEP key
+ *   transport, the most widely implemented CMS recipient type) and P-256
+ *   (ephemeral-static ECDH, RFC 5753: a fraction of the RSA private-key
+ *   operation's CPU to open); agents choose;
  * - the de-duplication HMAC key; the Ed25519 transparency-log checkpoint key;
  * - one agent CA per tenant, created on first use;
  * - the chain key (ECDSA secp256k1) that signs anchor transactions.
@@ -83,7 +85,7 @@ export class KeyringSigner implements Signer {
 	async decryptEnvelope(envelopedDer: Uint8Array): Promise<Uint8Array> {
 		this.check();
 		try {
-			return decryptProofEnvelope(envelopedDer, [this.material.encryption]).content;
+			return decryptProofEnvelope(envelopedDer, [this.material.encryption, this.material.ecdhEncryption]).content;
 		} catch (error) {
 			if (error instanceof CmsError) throw new Error(error.message);
 			throw error;
@@ -164,6 +166,7 @@ export class KeyringSigner implements Signer {
 			signing: this.leases.keys.map((k) => ({ keyId: k.id, algorithm: RECEIPT_ALGORITHM, certificatePem: k.certPem, createdAt: k.createdAt, retiredAt: null })),
 			rootCertificatePem: this.material.root.certPem,
 			proofEncryptionCertificatePem: this.material.encryption.certPem,
+			proofEncryptionEcdhCertificatePem: this.material.ecdhEncryption.certPem,
 			logVerifierKey: `${this.material.note.name}+${this.material.note.hash.toString('hex')}+${Buffer.concat([Buffer.from([0x01]), this.material.note.publicKey]).toString('base64')}`
 		};
 	}

@@ -37,6 +37,7 @@ const wire = {
 		signing: z.array(z.object({ keyId: z.string(), algorithm: z.string(), certificatePem: z.string(), createdAt: z.string(), retiredAt: z.string().nullable() })),
 		rootCertificatePem: z.string(),
 		proofEncryptionCertificatePem: z.string(),
+		proofEncryptionEcdhCertificatePem: z.string(),
 		logVerifierKey: z.string()
 	}),
 	chainAddress: z.object({ address: z.string().regex(/^0x[0-9a-fA-F]{40}$/) }),

@@ -24,8 +24,10 @@ export type PublishedKeys = {
 	signing: { keyId: string; algorithm: string; certificatePem: string; createdAt: string; retiredAt: string | null }[];
 	/** the platform root that issued the signing certificates (what an offline verifier trusts) */
 	rootCertificatePem: string;
-	/** proof-encryption certificate agents encrypt to */
+	/** proof-encryption certificate agents encrypt to: RSA, RSAES-OAEP key transport */
 	proofEncryptionCertificatePem: string;
+	/** the other one: P-256, ephemeral-static ECDH key agreement (RFC 5753) */
+	proofEncryptionEcdhCertificatePem: string;
 	/** transparency-log checkpoint key, C2SP signed-note verifier key (`name+hash+base64(0x01‖pubkey)`) */
 	logVerifierKey: string;
 };
@@ -59,7 +61,8 @@ export type SignedChainTransaction = {
 
 export interface Signer {
 	/**
-	 * Decrypts a proof envelope addressed to the proof-encryption key (RSAES-OAEP SHA-256): RFC 5083
+	 * Decrypts a proof envelope addressed to a proof-encryption key (RSAES-OAEP SHA-256 to the RSA key,
+	 * or ephemeral-static ECDH with AES-256 key wrap to the P-256 key): RFC 5083
 	 * AuthEnvelopedData with AES-256-GCM, or the first form, EnvelopedData with AES-256-GCM; returns the inner content bytes.
 	 */
 	decryptEnvelope(envelopedDer: Uint8Array): Promise<Uint8Array>;

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKeyringSigner, type KeyringSigner } from '#lib/server/signer/keyring';
 import { buildSignedData, parseContentInfo } from '#lib/server/signer/cms';
 import { verifySignedData } from '#lib/server/signer/cms-signed';
+import { parseDer } from '#lib/server/signer/der';
 import { createCsr, issueCertificate, KeyUsage, pemToDer, spkiDer } from '#lib/server/signer/pki';
 import { RemoteSigner } from '#lib/server/signer/remote';
 import { freePort } from '../../../../../tests/helpers/app-process';
@@ -23,6 +24,7 @@ let agentKey: KeyObject;
 let agentCert: string;
 let agentCaPem: string;
 let encryptionCert: string;
+let ecdhCert: string;
 let serialHex: string;
 
 beforeAll(async () => {
@@ -35,6 +37,7 @@ beforeAll(async () => {
 	agentCaPem = issued.caCertificatePem;
 	serialHex = issued.serialHex;
 	encryptionCert = (await signer.publicKeys()).proofEncryptionCertificatePem;
+	ecdhCert = (await signer.publicKeys()).proofEncryptionEcdhCertificatePem;
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -64,6 +67,14 @@ describe('proof format v1', () => {
 		expect(Buffer.from(opened.canonicalReport).equals(reportBytes(report))).toBe(true);
 		expect(opened.signerSerialHex).toBe(serialHex);
 		expect(der[0]).toBe(0x30);
+	});
+
+	it('round trip with ECDH: a proof encrypted to the P-256 certificate opens like one to the RSA certificate', async () => {
+		const report = sampleReport();
+		const der = buildProof({ report, agentKey, agentCert, encryptionCert: ecdhCert });
+		const opened = await open(der);
+		expect(opened.report).toEqual(report);
+		expect(opened.signerSerialHex).toBe(serialHex);
 	});
 
 	it('many varied sample reports validate (the generator and the schema agree)', () => {
@@ -145,6 +156,20 @@ describe('every tampering is rejected with its code', () => {
 		const der = buildProof({ report: sampleReport(), agentKey, agentCert, encryptionCert });
 		der[der.length - 20] ^= 0x01;
 		expect((await rejection(der)).code).toBe('proof_decryption_failed');
+	});
+
+	it('ECDH: a changed wrapped key or ephemeral key, or encrypted to another platform’s P-256 key → proof_decryption_failed', async () => {
+		const der = buildProof({ report: sampleReport(), agentKey, agentCert, encryptionCert: ecdhCert });
+		const kari = parseDer(der).children[1].children[0].children[1].children[0];
+		const point = kari.children[1].children[0].children[1];
+		const wrapped = kari.children.at(-1)!.children[0].children[1];
+		for (const at of [point.valueStart + 20, wrapped.valueStart + 3]) {
+			const tampered = Buffer.from(der);
+			tampered[at] ^= 0x40;
+			expect((await rejection(tampered)).code).toBe('proof_decryption_failed');
+		}
+		const foreign = buildProof({ report: sampleReport(), agentKey, agentCert, encryptionCert: (await other.publicKeys()).proofEncryptionEcdhCertificatePem });
+		expect(await rejection(foreign)).toMatchObject({ code: 'proof_decryption_failed', detail: expect.stringMatching(/not encrypted to this platform/) });
 	});
 
 	it('content changed after signing, or signed by another key than the embedded certificate → proof_invalid_signature', async () => {

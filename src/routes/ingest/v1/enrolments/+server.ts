@@ -1,6 +1,6 @@
 import { json } from '@sveltejs/kit';
 import { enrolAgent } from '#lib/server/agents';
-import { agentCertificateIssuer, proofEncryptionCertificatePem } from '#lib/server/agents/issuer';
+import { agentCertificateIssuer, proofEncryptionCertificates } from '#lib/server/agents/issuer';
 import { requestClientAddress } from '#lib/server/ratelimit';
 import { agentOperation } from '#lib/server/route';
 
@@ -17,12 +17,14 @@ export const POST = agentOperation('enrolAgent', async ({ app, db, event, enrolm
 			headers: { 'content-type': 'application/pem-certificate-chain', 'cache-control': 'no-store' }
 		});
 	}
+	const encryption = await proofEncryptionCertificates(app.signer);
 	return json(
 		{
 			agentId: enrolled.agent.id,
 			certificate: enrolled.issued.certificatePem,
 			caCertificates: enrolled.issued.caChainPem,
-			proofEncryptionCertificate: await proofEncryptionCertificatePem(app.signer)
+			proofEncryptionCertificate: encryption.rsa,
+			proofEncryptionEcdhCertificate: encryption.ecdh
 		},
 		{ status: 201, headers: { 'cache-control': 'no-store' } }
 	);
