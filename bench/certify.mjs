@@ -17,7 +17,10 @@
  * store. The baseline runs the same domain functions (openProof,
  * signer.signBatch, buildCertificatePdf + signPdf, log leaf into an in-memory
  * tree with a signed checkpoint per batch) in one plain loop, no database or
- * queue, on the same keyring and proofs, after the app's run. Last, the crypto
+ * queue, on the same keyring and proofs, after the app's run; then as many
+ * proofs encrypted to the P-256 certificate (agent-sim --encryption ecdh) are
+ * opened alternately with RSA ones, so both algorithms' CPU per open comes
+ * from one run (baselineOpenCpuMs, baselineMsPerProof.openEcdh). Last, the crypto
  * floor (bench/crypto-floor.mjs) at the input sizes the plain loop saw:
  * `ratio_to_floor` is its CPU per certificate over the run's.
  */
@@ -166,12 +169,23 @@ export async function certifyBenchmark({ quick, support, log, appRoot = root, co
 		const rssRow = (name, k, what) =>
 			rss[k] ? result(name, 'MB', rss[k].length ? Math.max(...rss[k]) : null, null, { samples: rss[k].length, p50: percentile(rss[k], 50), rssPerTenth: perTenthOf(rss[k]), process: what }) : skipped(name, 'MB', 'workers embedded in the app process (--certify-workers embedded)');
 
+		// the same number of proofs encrypted to the P-256 certificate (ECDH, RFC 5753), opened beside the RSA ones in the plain loop
+		const baselineCount = Math.min(count, quick ? 100 : 500);
+		const ecdhWork = join(work, 'ecdh');
+		const ecdhToken = await enrolmentToken(support, app.origin);
+		const ecdhSim = ecdhToken.token
+			? await run([join(appRoot, 'build/agent-sim.js'), '--url', app.origin, '--enrol-token', ecdhToken.token, '--count', String(baselineCount), '--encryption', 'ecdh', '--out', ecdhWork], appRoot)
+			: { code: 1, stderr: ecdhToken.error };
+		// a build before ECDH proofs has no --encryption: the RSA figures stand alone
+		const ecdhDers = ecdhSim.code === 0 ? JSON.parse(readFileSync(join(ecdhWork, 'manifest.json'), 'utf8')).map((m) => readFileSync(join(ecdhWork, m.file))) : [];
+		if (ecdhSim.code !== 0) log(`certify: no ECDH proofs for the plain loop (agent-sim --encryption ecdh: ${String(ecdhSim.stderr).trim().slice(-200)})`);
+
 		// the keyring and agent CA the app made, for the baseline (the app must not hold key leases meanwhile)
 		for (const w of workers) await w.stop();
 		await app.stop({ keepData: true });
 		appStopped = true;
-		log(`certify baseline: the same work on ${Math.min(count, quick ? 100 : 500)} proofs in one loop, no database or queue`);
-		const baseline = await plainLoop(support, app.dataDir, tenant.id, manifest.slice(0, quick ? 100 : 500).map((m) => readFileSync(join(work, m.file))));
+		log(`certify baseline: the same work on ${baselineCount} proofs in one loop, no database or queue; then ${ecdhDers.length} ECDH proofs opened`);
+		const baseline = await plainLoop(support, app.dataDir, tenant.id, manifest.slice(0, baselineCount).map((m) => readFileSync(join(work, m.file))), ecdhDers);
 		const rate = done / seconds;
 		log(`certify: crypto floor (bare node:crypto primitives at the sizes the plain loop saw)`);
 		const floor = cryptoFloor({ iterations: quick ? 200 : 1000, batch: BATCH, sizes: baseline.sizes });
@@ -198,8 +212,10 @@ export async function certifyBenchmark({ quick, support, log, appRoot = root, co
 				certificatesInLog: logged,
 				parts: 'decrypt, verify, schema, hmac, licence, receipt batch signature, log append, PDF render + PAdES sign + store (parts.ts)',
 				baselineProofs: baseline.proofs,
-				// where the baseline's time goes, per proof (ms)
+				// where the baseline's time goes, per proof (ms); open: RSA-OAEP proofs (agent-sim's default), openEcdh: ECDH P-256 proofs
 				baselineMsPerProof: baseline.msPerProof,
+				// CPU (process.cpuUsage) per proof open, by proof-encryption algorithm: steadier than wall time on a shared machine
+				baselineOpenCpuMs: baseline.openCpuMs,
 				signerKeys: 100,
 				batchSize: BATCH,
 				workers: mode,
@@ -235,8 +251,11 @@ export async function certifyBenchmark({ quick, support, log, appRoot = root, co
 	}
 }
 
-/** decrypt + verify + schema (openProof), receipt signature per batch (signBatch), log leaf + checkpoint per batch, PDF render + PAdES sign. */
-async function plainLoop(support, dataDir, tenantId, ders) {
+/**
+ * decrypt + verify + schema (openProof), receipt signature per batch (signBatch), log leaf + checkpoint per batch, PDF render + PAdES sign.
+ * Then `ecdhDers` (proofs encrypted to the P-256 certificate) are opened alone, so both algorithms' open cost is measured in one run.
+ */
+async function plainLoop(support, dataDir, tenantId, ders, ecdhDers = []) {
 	const origin = 'bench.wipecert.test';
 	const signer = await support.createKeyringSigner(join(dataDir, 'keys'), { keys: 100, batchSize: BATCH, noteKeyName: `${origin}/log` });
 	try {
@@ -249,6 +268,14 @@ async function plainLoop(support, dataDir, tenantId, ders) {
 			steps[step] += performance.now() - t;
 			return out;
 		};
+		const openCpu = { loop: 0, rsa: 0, ecdh: 0 };
+		const open = async (der, alg) => {
+			const c = process.cpuUsage();
+			const opened = await support.openProof(der, { signer, agentCaPem, receivedAt: new Date() });
+			const d = process.cpuUsage(c);
+			openCpu[alg] += (d.user + d.system) / 1000;
+			return opened;
+		};
 		const sizes = { proof: 0, report: 0, record: 0, logEntry: 0, pdf: 0 };
 		const t0 = performance.now();
 		// the whole process (GC and libuv's thread pool included): what the loop costs
@@ -256,7 +283,7 @@ async function plainLoop(support, dataDir, tenantId, ders) {
 		for (let i = 0; i < ders.length; i += BATCH) {
 			const batch = [];
 			for (const der of ders.slice(i, i + BATCH)) {
-				const opened = await timed('open', () => support.openProof(der, { signer, agentCaPem, receivedAt: new Date() }));
+				const opened = await timed('open', () => open(der, 'loop'));
 				sizes.proof += der.length;
 				sizes.report += opened.canonicalReport.length;
 				await timed('hmac', () => signer.hmac(der));
@@ -296,9 +323,21 @@ async function plainLoop(support, dataDir, tenantId, ders) {
 		const msPerProof = Object.fromEntries(Object.entries(steps).map(([k, v]) => [k, Math.round((v / ders.length) * 100) / 100]));
 		const cpu = process.cpuUsage(cpu0);
 		const seconds = (performance.now() - t0) / 1000;
+		// RSA and ECDH proofs opened alternately in a tight loop, so both see the same warm code and the same machine load
+		let ecdhWall = 0;
+		for (const [i, der] of ecdhDers.entries()) {
+			const t = performance.now();
+			await open(der, 'ecdh');
+			ecdhWall += performance.now() - t;
+			await open(ders[i % ders.length], 'rsa');
+		}
+		msPerProof.openEcdh = ecdhDers.length ? Math.round((ecdhWall / ecdhDers.length) * 100) / 100 : null;
+		const perOpen = (ms, n) => (n ? Math.round((ms / n) * 1000) / 1000 : null);
+		// inLoop: RSA proofs within the plain loop (between PDF renders); rsa / ecdh: the alternating loop
+		const openCpuMs = { inLoop: perOpen(openCpu.loop, ders.length), rsa: perOpen(openCpu.rsa, ecdhDers.length), ecdh: perOpen(openCpu.ecdh, ecdhDers.length), proofsEach: ecdhDers.length };
 		// mean input sizes per certificate, for the crypto floor
 		const mean = Object.fromEntries(Object.entries(sizes).map(([k, v]) => [k, Math.round(v / ders.length)]));
-		return { rate: ders.length / seconds, proofs: ders.length, msPerProof, cpuMsPerProof: Math.round(((cpu.user + cpu.system) / 1000 / ders.length) * 100) / 100, sizes: mean };
+		return { rate: ders.length / seconds, proofs: ders.length, msPerProof, openCpuMs, cpuMsPerProof: Math.round(((cpu.user + cpu.system) / 1000 / ders.length) * 100) / 100, sizes: mean };
 	} finally {
 		await signer.close?.();
 	}

@@ -100,7 +100,7 @@ const md = [
 	'',
 	'Baselines run in the same run, on the same database and data as the measured path:',
 	'- ingest: a raw INSERT loop of the same proof rows through postgres.js (50 loops, pool of 10); details carry CPU ms per request of the app and of PostgreSQL, and pg_stat_activity wait events;',
-	'- certify: the same domain functions (openProof, hmac, signer.signBatch, log leaf + signed checkpoint per batch in memory, PDF render + PAdES sign) in one plain loop without database or queue; details carry the rate per tenth, RSS per tenth and the baseline\'s ms per step;',
+	'- certify: the same domain functions (openProof, hmac, signer.signBatch, log leaf + signed checkpoint per batch in memory, PDF render + PAdES sign) in one plain loop without database or queue; details carry the rate per tenth, RSS per tenth and the baseline\'s ms per step (open: RSA-OAEP proofs, openEcdh: ECDH P-256 proofs from agent-sim --encryption ecdh) and CPU ms per open of each (baselineOpenCpuMs);',
 	'- certify.crypto_floor: the bare node:crypto primitives of one certificate (key unwrap, AES-GCM, signature verifications, receipt, checkpoint and PDF signatures, hashes) at the sizes the plain loop saw, in CPU ms, against the CPU ms per certificate of every process of the run (ratio = ratio_to_floor);',
 	'- verify: a raw SELECT of a certificate by public id (50 loops, pool of 10); verify.vs_bare_http: a bare node:http server answering the same JSON from the same domain function (its own process, same pool), same load; verify.open_loop_*: open-loop load at half the app\'s maximum rate, app against the bare server at the same rate;',
 	'- log: the same inclusion proof computed from the same subtree hashes held in memory.',
