@@ -17,6 +17,7 @@ import { startStack, type Proc, type Stack } from '../helpers/pipeline-stack';
  * keyring → every good proof CERTIFIED_NO_ANCHOR, every bad one REJECTED with
  * its code, one licence per certificate. Then the remote signer: stopped →
  * FAILED_RETRYABLE; started again → the retry worker brings them home.
+ * agent-sim --encryption ecdh goes the same way with ECDH key agreement.
  */
 const EXPECTED: Record<string, string> = {
 	garbage: 'proof_malformed',
@@ -122,6 +123,26 @@ describe('agent-sim → ingest → proof worker with the in-process keyring', ()
 		expect(((await balance.json()) as { balance: number }).balance).toBe(1000 - 180);
 		for (const w of workers) await w.stop();
 	}, 400_000);
+
+	it('agent-sim --encryption ecdh: proofs encrypted to the P-256 certificate are certified, bad ones rejected with their codes', async () => {
+		const token = await enrolmentToken(stack);
+		const results = join(stack.dataDir, 'sim-ecdh-results.json');
+		const sim = await run(['build/agent-sim.js', '--url', stack.origin, '--enrol-token', token, '--count', '20', '--bad-ratio', '0.2', '--encryption', 'ecdh', '--results', results]);
+		expect(sim.code, sim.stderr + sim.stdout).toBe(0);
+		const list = JSON.parse(readFileSync(results, 'utf8')) as SimResult[];
+		expect(list.filter((r) => !(r.status === 202 && r.publicId))).toEqual([]);
+		const worker = await stack.worker('proof');
+		const sql = stack.database.sql;
+		const ids = list.map((r) => r.publicId!);
+		await until('the ECDH proofs to be decided', async () => (await sql`select count(*)::int as n from proofs where public_id = any(${ids}) and status in ('CERTIFIED_NO_ANCHOR', 'REJECTED')`)[0].n === 20, 120_000, [worker]);
+		const rows = new Map((await sql<{ public_id: string; status: string; rejection_code: string | null }[]>`select public_id, status, rejection_code from proofs where public_id = any(${ids})`).map((r) => [r.public_id, r]));
+		for (const r of list) {
+			const row = rows.get(r.publicId!)!;
+			if (r.kind === 'good') expect([r.kind, row.status]).toEqual(['good', 'CERTIFIED_NO_ANCHOR']);
+			else expect([r.kind, row.status, row.rejection_code]).toEqual([r.kind, 'REJECTED', EXPECTED[r.kind]]);
+		}
+		await worker.stop();
+	}, 300_000);
 });
 
 describe('agent-sim --out', () => {
