@@ -22,8 +22,6 @@ import { certificateIdentity } from './cms-envelope';
 import { int, octetString, oid, seq, set, tlv } from './der-write';
 import { OID } from './pki';
 
-export { PROOF_ENVELOPES } from './cms-envelope';
-
 /** RSAES-OAEP with SHA-256 and MGF1-SHA-256 (RFC 4055 §4.1), written as OpenSSL writes it (hash AlgorithmIdentifiers without NULL). */
 const oaepSha256 = () => seq(oid(OID.rsaesOaep), seq(tlv(0xa0, seq(oid(OID.sha256))), tlv(0xa1, seq(oid(OID.mgf1), seq(oid(OID.sha256))))));
 

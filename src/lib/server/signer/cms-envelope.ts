@@ -159,10 +159,7 @@ function enveloped(d: Der): ProofEnvelopeParts {
 	return { form: 'enveloped', recipients, ...eci, mac: null, aad: null };
 }
 
-/** The envelopes a proof may come in: RFC 5083 AuthEnvelopedData, or the first form (EnvelopedData with AES-GCM). */
-export const PROOF_ENVELOPES = [OID.authEnvelopedData, OID.envelopedData] as const;
-
-/** Reads either proof envelope; CmsError 'malformed' or 'not_enveloped'. */
+/** Reads either proof envelope (RFC 5083 AuthEnvelopedData, or the first form, EnvelopedData with AES-GCM); CmsError 'malformed' or 'not_enveloped'. */
 export function readProofEnvelope(der: Uint8Array): ProofEnvelopeParts {
 	const { contentType, content } = readContentInfo(der);
 	if (contentType === OID.authEnvelopedData) {
