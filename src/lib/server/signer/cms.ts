@@ -33,7 +33,7 @@ export class CmsError extends Error {
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest();
 const derOf = (s: asn1js.BaseBlock | { toSchema(): asn1js.BaseBlock }) => Buffer.from(('toSchema' in s ? s.toSchema() : s).toBER(false));
 
-function attribute(type: string, value: asn1js.BaseBlock): pkijs.Attribute {
+export function attribute(type: string, value: asn1js.BaseBlock): pkijs.Attribute {
 	return new pkijs.Attribute({ type, values: [value] });
 }
 
@@ -46,7 +46,7 @@ function sortedAttributes(attrs: pkijs.Attribute[]): pkijs.Attribute[] {
 }
 
 /** RFC 5035 SigningCertificateV2 with one ESSCertIDv2 (SHA-256, the default algorithm, so omitted) and its IssuerSerial. */
-function signingCertificateV2(cert: pkijs.Certificate, certDer: Buffer): asn1js.Sequence {
+export function signingCertificateV2(cert: pkijs.Certificate, certDer: Buffer): asn1js.Sequence {
 	const issuerSerial = new asn1js.Sequence({
 		value: [
 			new asn1js.Sequence({ value: [new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: 4 }, value: [cert.issuer.toSchema()] })] }),

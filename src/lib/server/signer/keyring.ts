@@ -19,7 +19,8 @@ import { createHmac, sign } from 'node:crypto';
 import { keccak256 } from 'viem';
 import { signTransaction } from 'viem/accounts';
 import { serializable } from './chain-tx';
-import { buildSignedData, CmsError } from './cms';
+import { CmsError } from './cms';
+import { preparedSignedData, signDetached } from './cms-detached';
 import { decryptProofEnvelope } from './cms-decrypt';
 import { KeyLeases, type KeyLeaseStore, type LeaseEvent } from './key-leases';
 import { loadAgentCa, loadKeyMaterial, type KeyMaterial, type KeyPair } from './key-material';
@@ -118,7 +119,7 @@ export class KeyringSigner implements Signer {
 		if (sha256.byteLength !== 32) throw new Error('a SHA-256 digest is 32 bytes');
 		return this.leases.withKey(async (key) => ({
 			keyId: key.id,
-			cms: buildSignedData({ digest: sha256, signerCertPem: key.certPem, chainPem: [this.material.root.certPem], key: key.key, essSigningCertificate: true })
+			cms: signDetached(preparedSignedData(key.certPem, [this.material.root.certPem]), sha256, key.key)
 		}));
 	}
 
