@@ -5,6 +5,7 @@ import { PDFArray, PDFContentStream, PDFDict, PDFDocument, PDFHexString, PDFName
 import { SpanKind } from '@opentelemetry/api';
 import { withSpan } from '#lib/server/telemetry/tracing';
 import * as pkijs from 'pkijs';
+import { dateString, textString, type PreparedPdf } from './pdf-writer';
 
 /**
  * PAdES signatures (ETSI EN 319 142-1) of certificate PDFs:
@@ -128,19 +129,62 @@ async function addSignatureTimestamp(cms: Uint8Array, tsaUrl: string): Promise<U
 	return new Uint8Array(new pkijs.ContentInfo({ contentType: info.contentType, content: sd.toSchema(true) }).toSchema().toBER(false));
 }
 
+type SignOptions = { sign: PdfSigner; tsaUrl?: string; reason: string; name: string; location?: string; date: Date };
+
 /**
- * Signs the document: placeholder, digest of the signed range, CMS from the
- * signer (+ timestamp when `tsaUrl`), embedded as /Contents. Returns the final bytes.
+ * Signs the document: digest of the signed range, CMS from the signer
+ * (+ timestamp when `tsaUrl`), embedded as /Contents. Returns the final bytes.
+ * A prepared certificate (pdf.ts) gets its signature dictionary, cross-reference
+ * table and trailer written after its last object, every offset known; a
+ * pdf-lib document (the statement) is saved and searched for its placeholders.
  */
-export async function signPdf(doc: PDFDocument, o: { sign: PdfSigner; tsaUrl?: string; reason: string; name: string; location?: string; date: Date }): Promise<{ pdf: Uint8Array; keyId: string; timestamped: boolean }> {
-	addSignatureField(doc, o);
-	deflateContentStreams(doc);
-	const saved = await doc.save({ useObjectStreams: false, addDefaultPage: false, updateFieldAppearances: false });
-	const { pdf, contentsStart, contentsEnd } = fixByteRange(saved);
+export async function signPdf(doc: PDFDocument | PreparedPdf, o: SignOptions): Promise<{ pdf: Uint8Array; keyId: string; timestamped: boolean }> {
+	const { pdf, contentsStart, contentsEnd } = doc instanceof PDFDocument ? await placeholders(doc, o) : finish(doc, o);
 	const { keyId, cms: signed } = await o.sign(signedRangeDigest(pdf, contentsStart, contentsEnd));
 	const cms = o.tsaUrl ? await addSignatureTimestamp(signed, o.tsaUrl) : signed;
 	if (cms.length > CONTENTS_BYTES) throw new Error(`the signature (${cms.length} bytes) does not fit the ${CONTENTS_BYTES}-byte placeholder`);
 	// the placeholder's zeros after the CMS stay as its padding
 	Buffer.from(pdf.buffer, pdf.byteOffset, pdf.byteLength).write(Buffer.from(cms).toString('hex'), contentsStart + 1, 'latin1');
 	return { pdf, keyId, timestamped: Boolean(o.tsaUrl) };
+}
+
+/** A pdf-lib document with a signature field, saved, /ByteRange written in place. */
+async function placeholders(doc: PDFDocument, o: SignOptions) {
+	addSignatureField(doc, o);
+	deflateContentStreams(doc);
+	const saved = await doc.save({ useObjectStreams: false, addDefaultPage: false, updateFieldAppearances: false });
+	return fixByteRange(saved);
+}
+
+/** "[0 a b c]" with each number up to 10 digits: a fixed width, so the offsets after it do not depend on its value. */
+const BYTE_RANGE_WIDTH = 36;
+
+/**
+ * The signature dictionary (ISO 32000-1 §12.8.1, ETSI EN 319 142-1 §5.1:
+ * SubFilter ETSI.CAdES.detached) as the file's last object, then the
+ * cross-reference table and trailer; /ByteRange covers everything but the
+ * /Contents hex string, delimiters included (§12.8.1, Table 252). Every
+ * length is known before a byte is written, so the final buffer is filled
+ * once; a prepared document can be signed once.
+ */
+function finish(doc: PreparedPdf, o: SignOptions): { pdf: Uint8Array; contentsStart: number; contentsEnd: number } {
+	const f = doc.file;
+	const sigAt = f.length;
+	f.offsets[doc.signature] = sigAt;
+	const head = `${doc.signature} 0 obj\n<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached /ByteRange `;
+	const beforeHole = head.length + BYTE_RANGE_WIDTH + ' /Contents '.length;
+	const tail = ` /Reason ${textString(o.reason)} /Name ${textString(o.name)}${o.location ? ` /Location ${textString(o.location)}` : ''} /M ${dateString(o.date)} >>\nendobj\n`;
+	const contentsStart = sigAt + beforeHole;
+	const contentsEnd = contentsStart + 2 * CONTENTS_BYTES + 2;
+	const xref = f.xrefAndTrailer(doc.root, doc.info, contentsEnd + tail.length);
+	const total = contentsEnd + tail.length + xref.length;
+	const range = `[0 ${contentsStart} ${contentsEnd} ${total - contentsEnd}]`;
+	if (range.length > BYTE_RANGE_WIDTH) throw new Error('the PDF is too large for its /ByteRange');
+	const pdf = Buffer.allocUnsafe(total);
+	let at = 0;
+	for (const part of f.parts) at += Buffer.from(part.buffer, part.byteOffset, part.byteLength).copy(pdf, at);
+	at += pdf.write(head + range.padEnd(BYTE_RANGE_WIDTH, ' ') + ' /Contents <', at, 'latin1');
+	pdf.fill(0x30, at, contentsEnd - 1);
+	pdf.write('>' + tail + xref, contentsEnd - 1, 'latin1');
+	return { pdf: new Uint8Array(pdf.buffer, pdf.byteOffset, pdf.byteLength), contentsStart, contentsEnd };
 }

@@ -18,8 +18,11 @@ import { PDF_LABELS } from './pdf-labels';
  * (no shaping: the drawn glyphs are exactly the measured ones, no kerning or
  * ligatures, which also keeps text extraction exact).
  *
- * A string with a character outside the subset throws OutsideFontSubset;
- * buildCertificatePdf then renders that document with full-font subsetting.
+ * The certificate template (pdf-template.ts) writes these font objects once
+ * per template; the statement PDF embeds them through pdf-lib
+ * (embedPreparedFonts). A string with a character outside the subset throws
+ * OutsideFontSubset; the certificate then gets a subset of its own
+ * (documentFonts), the statement pdf-lib's full-font subsetting.
  */
 export class OutsideFontSubset extends Error {
 	constructor(readonly codePoint: number) {
@@ -28,10 +31,10 @@ export class OutsideFontSubset extends Error {
 	}
 }
 
-type FontKey = 'regular' | 'bold' | 'mono';
+export type FontKey = 'regular' | 'bold' | 'mono';
 
-type Prepared = {
-	/** PostScript name with a subset tag (ISO 32000-1 §9.6.4) */
+export type Prepared = {
+	/** PostScript name, with a subset tag (ISO 32000-1 §9.6.4) for the per-process subset */
 	baseFont: string;
 	/** code point → glyph id in the subset */
 	gid: Map<number, number>;
@@ -82,16 +85,20 @@ function toUnicodeCmap(entries: [number, number][]): string {
 	return `/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n/CIDSystemInfo <<\n  /Registry (Adobe)\n  /Ordering (UCS)\n  /Supplement 0\n>> def\n/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n1 begincodespacerange\n<0000><ffff>\nendcodespacerange\n${blocks.join('\n')}\nendcmap\nCMapName currentdict /CMap defineresource pop\nend\nend`;
 }
 
-async function prepare(bytes: Uint8Array, tag: string): Promise<Prepared> {
+async function prepare(bytes: Uint8Array, tag: string | null, codePoints: number[] = subsetCodePoints(), missing: 'skip' | 'notdef' = 'skip'): Promise<Prepared> {
 	const font = fontkit.create(bytes);
 	const scale = 1000 / font.unitsPerEm;
 	const subset = font.createSubset();
 	const gid = new Map<number, number>();
 	const byGid = new Map<number, number>();
 	const widths: number[] = [font.getGlyph(0).advanceWidth * scale];
-	for (const cp of subsetCodePoints()) {
+	for (const cp of codePoints) {
 		const glyph = font.glyphForCodePoint(cp);
-		if (!glyph || glyph.id === 0) continue; // not in this font: such text falls back to full-font subsetting
+		if (!glyph || glyph.id === 0) {
+			// not in this font: the cached subset makes such text fall back; a document's own subset shows .notdef
+			if (missing === 'notdef') gid.set(cp, 0);
+			continue;
+		}
 		const id = subset.includeGlyph(glyph);
 		gid.set(cp, id);
 		if (!byGid.has(id)) byGid.set(id, cp);
@@ -115,7 +122,7 @@ async function prepare(bytes: Uint8Array, tag: string): Promise<Prepared> {
 	// the flags pdf-lib derives (pdfkit's rule): symbolic always, as for any CID font
 	const flags = (fixedPitch ? 1 : 0) | (familyClass >= 1 && familyClass <= 7 ? 2 : 0) | 4 | (familyClass === 10 ? 8 : 0) | (italic ? 64 : 0);
 	return {
-		baseFont: `${tag}+${font.postscriptName}`,
+		baseFont: tag ? `${tag}+${font.postscriptName}` : String(font.postscriptName),
 		gid,
 		widths,
 		fontFile: { deflated: new Uint8Array(deflateSync(ttf, { level: 9 })), length1: ttf.length },
@@ -150,7 +157,23 @@ export function preparedFonts(): Promise<Record<FontKey, Prepared>> {
 }
 
 /**
- * pdf-lib's embedder contract (PDFFont only accepts a CustomFontEmbedder),
+ * The three faces cut for one document whose text leaves the cached subset
+ * (Greek, CJK …): the cached subset's characters plus the document's. Slow
+ * (fontkit parses the whole fonts) and rare; nothing is kept. The BaseFont
+ * carries no subset tag, as pdf-lib's per-document subsets did before.
+ */
+export async function documentFonts(text: Iterable<string>): Promise<Record<FontKey, Prepared>> {
+	const set = new Set(subsetCodePoints());
+	for (const s of text) for (const ch of s) set.add(ch.codePointAt(0)!);
+	set.delete(0x0a);
+	const cps = [...set].sort((a, b) => a - b);
+	const f = certificateFonts();
+	const [regular, bold, mono] = await Promise.all([prepare(f.regular, null, cps, 'notdef'), prepare(f.bold, null, cps, 'notdef'), prepare(f.mono, null, cps, 'notdef')]);
+	return { regular, bold, mono };
+}
+
+/**
+ * For pdf-lib documents (the statement): pdf-lib's embedder contract (PDFFont only accepts a CustomFontEmbedder),
  * answered from the prepared data instead of a fontkit font.
  */
 class PreparedFontEmbedder extends CustomFontEmbedder {

@@ -1,13 +1,11 @@
-import fontkit from '@pdf-lib/fontkit';
-import { PDFDocument, fill, popGraphicsState, pushGraphicsState, rectangle, rgb, setFillingRgbColor, type PDFFont, type PDFImage, type PDFPage, type RGB } from 'pdf-lib';
-import QRCode from 'qrcode';
 import { BUNDLE_FILE_NAME, type BundleAnchor, type VerificationBundle } from './bundle';
-import { embedPreparedFonts, OutsideFontSubset } from './pdf-font-cache';
-import { certificateFonts } from './pdf-fonts';
-import { PDF_LABELS, type PdfLocale } from './pdf-labels';
+import { Canvas, rgb, type Fonts, type Rgb } from './pdf-canvas';
+import { documentFonts, OutsideFontSubset, preparedFonts } from './pdf-font-cache';
+import { type PdfLocale } from './pdf-labels';
+import { A4, certificateTemplate, documentTemplate, GREY, M, NAVY, QR_SIZE, QR_X, QR_Y, RULE, wrap, type Labels, type Template } from './pdf-template';
+import { dateString, name, PdfFile, ref, textString, type PreparedPdf } from './pdf-writer';
 import type { CertificateRecord } from '#lib/server/records';
 import { formatCapacity, operatorShown, reportView, type OperatorDisplay } from './report-view';
-
 /** What one certificate PDF shows. */
 export type CertificatePdfInput = {
 	publicId: string;
@@ -24,14 +22,10 @@ export type CertificatePdfInput = {
 	operator?: OperatorDisplay;
 };
 
-const A4: [number, number] = [595.28, 841.89];
-const M = 50;
 const LABEL_W = 165;
 const ROW = 12.4;
-const NAVY = rgb(0.09, 0.16, 0.31);
-const GREY = rgb(0.38, 0.4, 0.45);
-const RULE = rgb(0.82, 0.84, 0.88);
-const RESULT_COLOURS: Record<string, RGB> = { erased: rgb(0.1, 0.45, 0.22), erased_with_warnings: rgb(0.64, 0.38, 0), failed: rgb(0.7, 0.15, 0.12) };
+const INK = rgb(0.08, 0.09, 0.11);
+const RESULT_COLOURS: Record<string, Rgb> = { erased: rgb(0.1, 0.45, 0.22), erased_with_warnings: rgb(0.64, 0.38, 0), failed: rgb(0.7, 0.15, 0.12) };
 
 // one formatter per locale and process: constructing an Intl.DateTimeFormat costs ~0.3 ms (app profile)
 const dateFormats = new Map<PdfLocale, Intl.DateTimeFormat>();
@@ -45,66 +39,37 @@ function formatDate(iso: string | undefined, locale: PdfLocale): string | undefi
 	return `${f.format(d)} UTC`;
 }
 
-/** Splits text into lines of at most `width` points (breaking long tokens such as hashes too). */
-function wrap(text: string, font: PDFFont, size: number, width: number): string[] {
-	const lines: string[] = [];
-	for (const para of text.split('\n')) {
-		let line = '';
-		for (const word of para.split(/(\s+)/)) {
-			const next = line + word;
-			if (font.widthOfTextAtSize(next, size) <= width) {
-				line = next;
-				continue;
-			}
-			if (line.trim()) lines.push(line.trimEnd());
-			line = word.trimStart();
-			while (font.widthOfTextAtSize(line, size) > width) {
-				let cut = line.length - 1;
-				while (cut > 1 && font.widthOfTextAtSize(line.slice(0, cut), size) > width) cut--;
-				lines.push(line.slice(0, cut));
-				line = line.slice(cut);
-			}
-		}
-		lines.push(line.trimEnd());
-	}
-	return lines;
-}
-
-type Fonts = { regular: PDFFont; bold: PDFFont; mono: PDFFont };
-
-/** A top-to-bottom writer that starts a new page when the current one is full. */
+/** A top-to-bottom writer that starts a new page when the current one is full; the template holds what is fixed. */
 class Flow {
-	page: PDFPage;
+	readonly pages: Canvas[] = [];
+	page!: Canvas;
 	y: number;
 	constructor(
-		private doc: PDFDocument,
 		private fonts: Fonts,
-		private footer: (p: PDFPage) => void,
-		public bottom: number
+		public bottom: number,
+		y: number
 	) {
-		this.page = this.newPage();
-		this.y = A4[1] - M;
+		this.newPage();
+		this.y = y;
 	}
-	newPage(): PDFPage {
-		const p = this.doc.addPage(A4);
-		p.drawRectangle({ x: 0, y: A4[1] - 10, width: A4[0], height: 10, color: NAVY });
-		this.footer(p);
-		return p;
+	newPage() {
+		this.page = new Canvas();
+		this.pages.push(this.page);
 	}
 	need(h: number) {
 		if (this.y - h >= this.bottom) return;
-		this.page = this.newPage();
+		this.newPage();
 		this.bottom = 60;
 		this.y = A4[1] - M;
 	}
-	text(s: string, o: { font?: PDFFont; size?: number; color?: RGB; x?: number; width?: number; gap?: number } = {}) {
+	text(s: string, o: { font?: Fonts[keyof Fonts]; size?: number; color?: Rgb; x?: number; width?: number; gap?: number } = {}) {
 		const font = o.font ?? this.fonts.regular;
 		const size = o.size ?? 10;
 		const x = o.x ?? M;
 		for (const line of wrap(s, font, size, o.width ?? A4[0] - M - x)) {
 			this.need(size * 1.35);
 			this.y -= size * 1.35;
-			this.page.drawText(line, { x, y: this.y, size, font, color: o.color ?? rgb(0.08, 0.09, 0.11) });
+			this.page.text(line, { x, y: this.y, size, font, color: o.color ?? INK });
 		}
 		this.y -= o.gap ?? 0;
 	}
@@ -112,7 +77,7 @@ class Flow {
 		this.need(52);
 		this.y -= 11;
 		this.text(s.toUpperCase(), { font: this.fonts.bold, size: 9.5, color: NAVY, gap: 3 });
-		this.page.drawLine({ start: { x: M, y: this.y }, end: { x: A4[0] - M, y: this.y }, thickness: 0.6, color: RULE });
+		this.page.line({ start: { x: M, y: this.y }, end: { x: A4[0] - M, y: this.y }, thickness: 0.6, color: RULE });
 		this.y -= 2;
 	}
 	row(label: string, value: string | number | undefined, mono = false) {
@@ -122,137 +87,92 @@ class Flow {
 		const lines = wrap(String(value), font, size, A4[0] - 2 * M - LABEL_W);
 		this.need(lines.length * ROW + 1);
 		const top = this.y;
-		this.page.drawText(label, { x: M, y: top - 11.5, size: 8, font: this.fonts.regular, color: GREY });
-		lines.forEach((l, i) => this.page.drawText(l, { x: M + LABEL_W, y: top - 11.5 - i * ROW, size, font }));
+		this.page.text(label, { x: M, y: top - 11.5, size: 8, font: this.fonts.regular, color: GREY });
+		lines.forEach((l, i) => this.page.text(l, { x: M + LABEL_W, y: top - 11.5 - i * ROW, size, font }));
 		this.y = top - lines.length * ROW - 1;
 	}
 }
 
-async function embedLogo(doc: PDFDocument, logo: CertificatePdfInput['logo']): Promise<PDFImage | null> {
-	if (!logo) return null;
-	try {
-		if (logo.contentType === 'image/png') return await doc.embedPng(logo.bytes);
-		if (logo.contentType === 'image/jpeg') return await doc.embedJpg(logo.bytes);
-	} catch {
-		// a logo pdf-lib cannot read (e.g. interlaced PNG) is left out rather than failing the certificate
-	}
-	return null;
-}
-
 /**
- * QR code as vector squares: sharp at any zoom and print size. One path for
- * all dark modules, a horizontal run of them as one rectangle (a few hundred
- * operators instead of a graphics-state block per module).
+ * Lays out the certificate on its template and writes every object but the
+ * signature's: pades.ts appends that, the cross-reference table and trailer.
+ * Text outside the cached font subset (an issuer in Greek or CJK) gets a
+ * template of this document's own subset.
  */
-function drawQr(page: PDFPage, text: string, x: number, y: number, size: number) {
-	const qr = QRCode.create(text, { errorCorrectionLevel: 'M' });
-	const n = qr.modules.size;
-	const cell = size / (n + 8);
-	page.drawRectangle({ x, y, width: size, height: size, color: rgb(1, 1, 1) });
-	const ops = [pushGraphicsState(), setFillingRgbColor(0, 0, 0)];
-	for (let r = 0; r < n; r++)
-		for (let c = 0; c < n; c++) {
-			if (!qr.modules.get(r, c)) continue;
-			let end = c + 1;
-			while (end < n && qr.modules.get(r, end)) end++;
-			ops.push(rectangle(x + (c + 4) * cell, y + size - (r + 5) * cell, (end - c) * cell, cell));
-			c = end - 1;
-		}
-	ops.push(fill(), popGraphicsState());
-	page.pushOperators(...ops);
-}
-
-type FontSource = (doc: PDFDocument) => Promise<Fonts>;
-
-/** The per-process subset (pdf-font-cache): no font parsing, shaping or compression per document. */
-const preparedFonts: FontSource = (doc) => embedPreparedFonts(doc);
-
-/** Full DejaVu fonts subset by pdf-lib for this document: for text with characters outside the prepared subset. */
-const fullFonts: FontSource = async (doc) => {
-	doc.registerFontkit(fontkit);
-	const f = certificateFonts();
-	return { regular: await doc.embedFont(f.regular, { subset: true }), bold: await doc.embedFont(f.bold, { subset: true }), mono: await doc.embedFont(f.mono, { subset: true }) };
-};
-
-/**
- * Lays out the certificate and embeds the verification bundle.
- * Returns the unsaved document: pades.ts adds the signature field and signs.
- */
-export async function buildCertificatePdf(input: CertificatePdfInput): Promise<PDFDocument> {
+export async function buildCertificatePdf(input: CertificatePdfInput): Promise<PreparedPdf> {
 	try {
-		return await layout(input, preparedFonts);
+		return write(input, await certificateTemplate(input.locale, input.logo));
 	} catch (error) {
-		// e.g. an operator or issuer name in Greek or CJK: this one document embeds subsets of the full fonts
-		if (error instanceof OutsideFontSubset) return layout(input, fullFonts);
-		throw error;
+		if (!(error instanceof OutsideFontSubset)) throw error;
 	}
+	// rare and slow (fontkit parses the full fonts): one pass records the characters, the next lays out with them
+	const seen = new Set<number>();
+	layout(input, await documentTemplate(input.locale, input.logo, await preparedFonts(), seen));
+	const set = await documentFonts([String.fromCodePoint(...seen)]);
+	return write(input, await documentTemplate(input.locale, input.logo, set));
 }
 
-async function layout(input: CertificatePdfInput, fontSource: FontSource): Promise<PDFDocument> {
-	const L = PDF_LABELS[input.locale];
+function layout(input: CertificatePdfInput, t: Template): Canvas[] {
+	const L = t.labels;
+	const fonts = t.fonts;
 	const v = reportView(input.record.report, input.locale);
-	const doc = await PDFDocument.create({ updateMetadata: false });
-	const fonts = await fontSource(doc);
-	setMetadata(doc, input, L);
-
-	let pageNo = 0;
-	const footer = (p: PDFPage) => {
-		pageNo++;
-		const line = `${L.page} · ${input.publicId} · ${pageNo}`;
-		p.drawLine({ start: { x: M, y: 40 }, end: { x: A4[0] - M, y: 40 }, thickness: 0.5, color: RULE });
-		p.drawText(line, { x: M, y: 29, size: 7.5, font: fonts.regular, color: GREY });
-		for (const [i, l] of wrap(L.footer, fonts.regular, 7, A4[0] - 2 * M).entries()) p.drawText(l, { x: M, y: 19 - i * 9, size: 7, font: fonts.regular, color: GREY });
-	};
-	const flow = new Flow(doc, fonts, footer, 172);
-	const first = flow.page;
-	drawHeader(flow, input, fonts, L, await embedLogo(doc, input.logo));
+	const flow = new Flow(fonts, 172, t.flowY);
+	drawHeader(flow.page, input, t);
 	drawResult(flow, v, fonts, L);
 	drawAttestation(flow, input.record, fonts, L);
-	drawVerifyBlock(first, input, fonts, L);
+	drawVerifyBlock(flow.pages[0], input, t);
 	drawDetails(flow, v, input, L);
-	await attachBundle(doc, input);
-	return doc;
+	flow.pages.forEach((p, i) => p.text(`${L.page} · ${input.publicId} · ${i + 1}`, { x: M, y: 29, size: 7.5, font: fonts.regular, color: GREY }));
+	return flow.pages;
 }
 
-type Labels = (typeof PDF_LABELS)[PdfLocale];
+/**
+ * The document's objects after the template's: pages, their content, the
+ * catalog with the embedded bundle and the signature field, the information
+ * dictionary. The signature dictionary's number is reserved for pades.ts.
+ */
+function write(input: CertificatePdfInput, t: Template): PreparedPdf {
+	const pages = layout(input, t);
+	const L = t.labels;
+	const f = new PdfFile(t.head);
+	const [root, pagesRef, info, file, spec, widget, signature] = [f.alloc(), f.alloc(), f.alloc(), f.alloc(), f.alloc(), f.alloc(), f.alloc()];
+	const pageRefs = pages.map(() => f.alloc());
+	for (const [i, canvas] of pages.entries()) {
+		const content = f.alloc();
+		f.flate(content, '', canvas.toString());
+		const contents = [ref(t.chrome), ...(i === 0 ? [ref(t.first)] : []), ref(content)].join(' ');
+		f.object(pageRefs[i], `<< /Type /Page /Parent ${ref(pagesRef)} /MediaBox [0 0 ${A4.join(' ')}] /Resources ${ref(t.resources)} /Contents [${contents}]${i === 0 ? ` /Annots [${ref(widget)}]` : ''} >>`);
+	}
+	f.object(pagesRef, `<< /Type /Pages /Kids [${pageRefs.map(ref).join(' ')}] /Count ${pages.length} >>`);
+	// the verification bundle as an embedded file (§7.11.4), inside the range the PAdES signature covers
+	const bundle = Buffer.from(JSON.stringify(input.bundle, null, 1), 'utf8');
+	const issued = dateString(input.issuedAt);
+	f.flate(file, ` /Type /EmbeddedFile /Subtype ${name('application/json')} /Params << /Size ${bundle.length} /CreationDate ${issued} /ModDate ${issued} >>`, bundle);
+	const description = 'WipeCert verification bundle: canonical certificate record, transparency-log inclusion proof, signed checkpoint';
+	f.object(spec, `<< /Type /Filespec /F ${textString(BUNDLE_FILE_NAME)} /UF ${textString(BUNDLE_FILE_NAME)} /EF << /F ${ref(file)} >> /Desc ${textString(description)} >>`);
+	// an invisible signature field (§12.7.4.5, §12.8.1) whose value is the signature dictionary
+	f.object(widget, `<< /Type /Annot /Subtype /Widget /FT /Sig /Rect [0 0 0 0] /V ${ref(signature)} /T (WipeCertSignature) /F 132 /P ${ref(pageRefs[0])} >>`);
+	f.object(
+		root,
+		`<< /Type /Catalog /Pages ${ref(pagesRef)} /Names << /EmbeddedFiles << /Names [${textString(BUNDLE_FILE_NAME)} ${ref(spec)}] >> >> /AcroForm << /Fields [${ref(widget)}] /SigFlags 3 >> /Lang ${textString(input.locale === 'de' ? 'de-DE' : 'en-GB')} /ViewerPreferences << /DisplayDocTitle true >> >>`
+	);
+	f.object(
+		info,
+		`<< /Title ${textString(`${L.title} ${input.publicId}`)} /Author ${textString(input.issuerName)} /Subject ${textString(L.page)} /Keywords ${textString(['WipeCert', input.publicId, 'erasure certificate'].join(' '))} /Creator (WipeCert) /Producer (WipeCert) /CreationDate ${issued} /ModDate ${issued} >>`
+	);
+	return { kind: 'prepared-pdf', file: f, root, info, signature };
+}
+
 type View = ReturnType<typeof reportView>;
 
-function setMetadata(doc: PDFDocument, input: CertificatePdfInput, L: Labels) {
-	doc.setTitle(`${L.title} ${input.publicId}`, { showInWindowTitleBar: true });
-	doc.setAuthor(input.issuerName);
-	doc.setSubject(L.page);
-	doc.setKeywords(['WipeCert', input.publicId, 'erasure certificate']);
-	doc.setCreator('WipeCert');
-	doc.setProducer('WipeCert (pdf-lib)');
-	doc.setLanguage(input.locale === 'de' ? 'de-DE' : 'en-GB');
-	doc.setCreationDate(input.issuedAt);
-	doc.setModificationDate(input.issuedAt);
-}
-
-/** Logo and issuer left, certificate id and issue time right, then the title. */
-function drawHeader(flow: Flow, input: CertificatePdfInput, fonts: Fonts, L: Labels, logo: PDFImage | null) {
-	const first = flow.page;
-	let headerBottom = flow.y;
-	if (logo) {
-		const s = Math.min(140 / logo.width, 46 / logo.height, 1);
-		first.drawImage(logo, { x: M, y: flow.y - logo.height * s, width: logo.width * s, height: logo.height * s });
-		headerBottom = flow.y - logo.height * s - 6;
-		first.drawText(input.issuerName, { x: M, y: headerBottom - 10, size: 11, font: fonts.bold, color: NAVY });
-		headerBottom -= 14;
-	} else {
-		first.drawText(input.issuerName, { x: M, y: flow.y - 16, size: 15, font: fonts.bold, color: NAVY });
-		headerBottom = flow.y - 22;
-	}
-	const idLabelW = fonts.regular.widthOfTextAtSize(L.certificateId, 8.5);
-	first.drawText(L.certificateId, { x: A4[0] - M - idLabelW, y: flow.y - 10, size: 8.5, font: fonts.regular, color: GREY });
-	const idW = fonts.mono.widthOfTextAtSize(input.publicId, 11);
-	first.drawText(input.publicId, { x: A4[0] - M - idW, y: flow.y - 24, size: 11, font: fonts.mono });
+/** Issuer name left (under the logo, if any), certificate id and issue time right; label, logo and title are the template's. */
+function drawHeader(first: Canvas, input: CertificatePdfInput, t: Template) {
+	const { fonts, labels: L } = t;
+	const top = A4[1] - M;
+	first.text(input.issuerName, { x: M, y: t.issuer.y, size: t.issuer.size, font: fonts[t.issuer.font], color: NAVY });
+	first.text(input.publicId, { x: A4[0] - M - fonts.mono.widthOfTextAtSize(input.publicId, 11), y: top - 24, size: 11, font: fonts.mono, color: [0, 0, 0] });
 	const issuedText = `${L.issuedAt}: ${formatDate(input.issuedAt.toISOString(), input.locale)}`;
-	first.drawText(issuedText, { x: A4[0] - M - fonts.regular.widthOfTextAtSize(issuedText, 8.5), y: flow.y - 38, size: 8.5, font: fonts.regular, color: GREY });
-	flow.y = Math.min(headerBottom, flow.y - 44) - 10;
-
-	flow.text(L.title, { font: fonts.bold, size: 22, color: NAVY, gap: 2 });
-	flow.text(L.subtitle, { size: 8.5, color: GREY, gap: 8 });
+	first.text(issuedText, { x: A4[0] - M - fonts.regular.widthOfTextAtSize(issuedText, 8.5), y: top - 38, size: 8.5, font: fonts.regular, color: GREY });
 }
 
 /** The result banner: says plainly whether the erasure succeeded, with the warnings under it. */
@@ -263,8 +183,8 @@ function drawResult(flow: Flow, v: View, fonts: Fonts, L: Labels) {
 	const lines = wrap(resultText, fonts.bold, 11, A4[0] - 2 * M - 24);
 	const h = lines.length * 15 + 14;
 	flow.need(h);
-	flow.page.drawRectangle({ x: M, y: flow.y - h, width: A4[0] - 2 * M, height: h, color: colour });
-	lines.forEach((l, i) => flow.page.drawText(l, { x: M + 12, y: flow.y - 21 - i * 15, size: 11, font: fonts.bold, color: rgb(1, 1, 1) }));
+	flow.page.rect({ x: M, y: flow.y - h, width: A4[0] - 2 * M, height: h, color: colour });
+	lines.forEach((l, i) => flow.page.text(l, { x: M + 12, y: flow.y - 21 - i * 15, size: 11, font: fonts.bold, color: rgb(1, 1, 1) }));
 	flow.y -= h + 2;
 	if (v.warnings.length) {
 		flow.text(`${L.warnings}:`, { font: fonts.bold, size: 9.5, color: colour });
@@ -280,26 +200,20 @@ function drawAttestation(flow: Flow, record: CertificatePdfInput['record'], font
 		const box = lines.length * 13.5 + 12;
 		flow.need(box + 6);
 		flow.y -= 6;
-		flow.page.drawRectangle({ x: M, y: flow.y - box, width: A4[0] - 2 * M, height: box, borderColor: NAVY, borderWidth: 1.2, color: rgb(0.95, 0.96, 0.99) });
-		lines.forEach((l, i) => flow.page.drawText(l, { x: M + 10, y: flow.y - 16 - i * 13.5, size: 10, font: fonts.bold, color: NAVY }));
+		flow.page.rect({ x: M, y: flow.y - box, width: A4[0] - 2 * M, height: box, borderColor: NAVY, borderWidth: 1.2, color: rgb(0.95, 0.96, 0.99) });
+		lines.forEach((l, i) => flow.page.text(l, { x: M + 10, y: flow.y - 16 - i * 13.5, size: 10, font: fonts.bold, color: NAVY }));
 		flow.y -= box + 2;
 	} else if (record.agent) {
 		flow.text(L.attestedAgent(record.agent.certificateSerial), { size: 8.5, color: GREY, gap: 2 });
 	}
 }
 
-/** The QR block at the bottom of page 1 (the flow stops above it): QR code, how to verify, the URL. */
-function drawVerifyBlock(first: PDFPage, input: CertificatePdfInput, fonts: Fonts, L: Labels) {
-	const qrSize = 100;
-	drawQr(first, input.bundle.verifyUrl, A4[0] - M - qrSize + 8, 50, qrSize);
-	first.drawText(L.verify, { x: M, y: 50 + qrSize - 18, size: 11, font: fonts.bold, color: NAVY });
-	let qy = 50 + qrSize - 34;
-	for (const l of wrap(L.verifyText, fonts.regular, 8.5, A4[0] - 2 * M - qrSize - 20)) {
-		first.drawText(l, { x: M, y: qy, size: 8.5, font: fonts.regular, color: GREY });
-		qy -= 11.5;
-	}
-	for (const l of wrap(input.bundle.verifyUrl, fonts.mono, 9, A4[0] - 2 * M - qrSize - 20)) {
-		first.drawText(l, { x: M, y: qy - 4, size: 9, font: fonts.mono, color: NAVY });
+/** The QR code and the verify address at the bottom of page 1 (the flow stops above it); heading and text are the template's. */
+function drawVerifyBlock(first: Canvas, input: CertificatePdfInput, t: Template) {
+	first.qr(input.bundle.verifyUrl, QR_X, QR_Y, QR_SIZE);
+	let qy = t.verifyUrlY;
+	for (const l of wrap(input.bundle.verifyUrl, t.fonts.mono, 9, A4[0] - 2 * M - QR_SIZE - 20)) {
+		first.text(l, { x: M, y: qy - 4, size: 9, font: t.fonts.mono, color: NAVY });
 		qy -= 12;
 	}
 }
@@ -351,15 +265,4 @@ function drawDetails(flow: Flow, v: View, input: CertificatePdfInput, L: Labels)
 		flow.row(L.anchorBlock, L.anchorBlockValue(a.blockNumber, a.chainId, formatDate(a.blockTime, input.locale) ?? a.blockTime));
 		flow.row(L.anchorContract, a.contract, true);
 	}
-}
-
-/** The verification bundle as an embedded file, inside the range the PAdES signature covers. */
-async function attachBundle(doc: PDFDocument, input: CertificatePdfInput) {
-	const bundleBytes = new TextEncoder().encode(JSON.stringify(input.bundle, null, 1));
-	await doc.attach(bundleBytes, BUNDLE_FILE_NAME, {
-		mimeType: 'application/json',
-		description: 'WipeCert verification bundle: canonical certificate record, transparency-log inclusion proof, signed checkpoint',
-		creationDate: input.issuedAt,
-		modificationDate: input.issuedAt
-	});
 }
