@@ -6,13 +6,13 @@ import type { Signer } from '#lib/server/signer/types';
 import type { ObjectStore } from '#lib/server/storage';
 import { getTenantLogo, getTenantSettings } from '#lib/server/tenancy';
 import { BUNDLE_FORMAT, BUNDLE_FORMAT_RECORD_LEAF, type BundleAnchor, type VerificationBundle } from './bundle';
-import { signPdf } from './pades';
+import { completeSignature, prepareSignature, type PendingSignature } from './pades';
 import { buildCertificatePdf } from './pdf';
 import { PDF_LABELS } from './pdf-labels';
 import { canonicalJson, canonicalRecordBytes, recordSha256, type CertificateRecord } from '#lib/server/records';
 import type { Certificate } from './schema';
 
-export type PdfDeps = { db: Db; storage: ObjectStore; signer: Pick<Signer, 'signPdfDigest'>; origin: string; tsaUrl?: string };
+export type PdfDeps = { db: Db; storage: ObjectStore; signer: Pick<Signer, 'signPdfDigest' | 'signPdfDigests'>; origin: string; tsaUrl?: string };
 
 export const pdfObjectKey = (publicId: string) => `certificates/${publicId}.pdf`;
 /** A PDF re-rendered with its anchor gets a key of its own: the earlier PDF stays stored and valid. */
@@ -81,17 +81,8 @@ export function batchReads(deps: Pick<PdfDeps, 'db'>): BatchReads {
 	};
 }
 
-/**
- * Renders, signs (PAdES-B-B, B-T with TSA_URL) and stores one certificate's
- * PDF; returns its object key and the bytes. Idempotent per
- * certificate: the key is the public ID, a re-render replaces the object.
- */
-export async function issueCertificatePdf(
-	deps: PdfDeps,
-	c: Certificate,
-	batch: BatchReads = batchReads(deps),
-	anchored?: AnchoredRender
-): Promise<{ key: string; pdf: Uint8Array; keyId: string }> {
+/** One certificate's PDF laid out with its bundle, the signature's place fixed: what is left is the signer's CMS. */
+async function preparedCertificatePdf(deps: PdfDeps, c: Certificate, batch: BatchReads, anchored?: AnchoredRender): Promise<{ key: string; pending: PendingSignature }> {
 	const record = c.record;
 	const { settings, logo } = await batch.tenant(c.tenantId);
 	const { bundle, checkpoint } = await verificationBundle(deps.db, c, deps.origin, anchored?.checkpoint ?? batch.checkpoint);
@@ -110,15 +101,24 @@ export async function issueCertificatePdf(
 		anchor: anchored?.anchor,
 		operator: settings.certificateOperator
 	});
-	const { pdf, keyId } = await signPdf(doc, {
-		sign: (d) => deps.signer.signPdfDigest(d),
-		tsaUrl: deps.tsaUrl,
-		reason: PDF_LABELS[settings.language].title,
-		name: 'WipeCert',
-		location: new URL(deps.origin).host,
-		date: new Date()
-	});
-	const key = anchored ? anchoredPdfObjectKey(c.publicId, anchored.anchor) : pdfObjectKey(c.publicId);
+	const pending = await prepareSignature(doc, { reason: PDF_LABELS[settings.language].title, name: 'WipeCert', location: new URL(deps.origin).host, date: new Date() });
+	return { key: anchored ? anchoredPdfObjectKey(c.publicId, anchored.anchor) : pdfObjectKey(c.publicId), pending };
+}
+
+/**
+ * Renders, signs (PAdES-B-B, B-T with TSA_URL) and stores one certificate's
+ * PDF; returns its object key and the bytes. Idempotent per
+ * certificate: the key is the public ID, a re-render replaces the object.
+ */
+export async function issueCertificatePdf(
+	deps: PdfDeps,
+	c: Certificate,
+	batch: BatchReads = batchReads(deps),
+	anchored?: AnchoredRender
+): Promise<{ key: string; pdf: Uint8Array; keyId: string }> {
+	const { key, pending } = await preparedCertificatePdf(deps, c, batch, anchored);
+	const { keyId, cms } = await deps.signer.signPdfDigest(pending.digest);
+	const pdf = await completeSignature(pending, cms, deps.tsaUrl);
 	await deps.storage.put(key, pdf, { contentType: 'application/pdf' });
 	return { key, pdf, keyId };
 }
@@ -142,21 +142,38 @@ export async function appendCertificatesToLog(deps: LogDeps & { witnesses?: Omit
 	return new Map(certs.map((c, i) => [c.id, idx[i]]));
 }
 
-/**
- * Renders, signs and stores the PDFs of a batch, two at a time (PDF work is
- * CPU-bound, two overlap one's database and storage waits with the other's
- * rendering); object key per certificate id. Tenant settings, logo and the
- * newest checkpoint are read once per batch (the batch's leaves were appended
- * before, so that checkpoint covers them). A PDF's bytes are dropped once
- * stored: at most two are alive at a time.
- */
-export async function renderCertificatePdfs(deps: PdfDeps, certs: Certificate[]): Promise<Map<string, string>> {
-	const out = new Map<string, string>();
-	const queue = [...certs];
-	const reads = batchReads(deps);
+/** Runs `fn` over `items` two at a time (PDF work is CPU-bound: two overlap one's database and storage waits with the other's CPU). */
+async function twoAtATime<T, R>(items: T[], fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+	const out: R[] = new Array(items.length);
+	let next = 0;
 	const worker = async () => {
-		for (let c = queue.shift(); c; c = queue.shift()) out.set(c.id, (await issueCertificatePdf(deps, c, reads)).key);
+		for (let i = next++; i < items.length; i = next++) out[i] = await fn(items[i], i);
 	};
 	await Promise.all([worker(), worker()]);
 	return out;
+}
+
+/**
+ * Renders, signs and stores the PDFs of a batch; object key per certificate
+ * id. Tenant settings, logo and the newest checkpoint are read once per batch
+ * (the batch's leaves were appended before, so that checkpoint covers them).
+ * With a signer that signs several digests under one key lease (the
+ * keyring: one lease in PostgreSQL per batch instead of one per PDF), every
+ * PDF is laid out first, the digests signed in one call, then each PDF put
+ * together and stored; a waiting PDF holds only its own objects (the
+ * template's bytes are shared), a finished one is dropped once stored.
+ * Otherwise (the remote signer) each PDF is signed on its own.
+ */
+export async function renderCertificatePdfs(deps: PdfDeps, certs: Certificate[]): Promise<Map<string, string>> {
+	const reads = batchReads(deps);
+	if (!certs.length) return new Map();
+	if (!deps.signer.signPdfDigests) {
+		const keys = await twoAtATime(certs, async (c) => (await issueCertificatePdf(deps, c, reads)).key);
+		return new Map(certs.map((c, i) => [c.id, keys[i]]));
+	}
+	const prepared = await twoAtATime(certs, (c) => preparedCertificatePdf(deps, c, reads));
+	const { cms } = await deps.signer.signPdfDigests(prepared.map((p) => p.pending.digest));
+	if (cms.length !== prepared.length) throw new Error(`the signer returned ${cms.length} signatures for ${prepared.length} PDFs`);
+	await twoAtATime(prepared, async (p, i) => deps.storage.put(p.key, await completeSignature(p.pending, cms[i], deps.tsaUrl), { contentType: 'application/pdf' }));
+	return new Map(certs.map((c, i) => [c.id, prepared[i].key]));
 }

@@ -129,27 +129,49 @@ async function addSignatureTimestamp(cms: Uint8Array, tsaUrl: string): Promise<U
 	return new Uint8Array(new pkijs.ContentInfo({ contentType: info.contentType, content: sd.toSchema(true) }).toSchema().toBER(false));
 }
 
-type SignOptions = { sign: PdfSigner; tsaUrl?: string; reason: string; name: string; location?: string; date: Date };
+export type SignOptions = { sign: PdfSigner; tsaUrl?: string; reason: string; name: string; location?: string; date: Date };
+
+/** A document whose signed range is fixed and digested; `complete` embeds the CMS and returns the final bytes. */
+export type PendingSignature = { digest: Uint8Array; complete(cms: Uint8Array): Uint8Array };
 
 /**
  * Signs the document: digest of the signed range, CMS from the signer
  * (+ timestamp when `tsaUrl`), embedded as /Contents. Returns the final bytes.
- * A prepared certificate (pdf.ts) gets its signature dictionary, cross-reference
- * table and trailer written after its last object, every offset known; a
- * pdf-lib document (the statement) is saved and searched for its placeholders.
  */
 export async function signPdf(doc: PDFDocument | PreparedPdf, o: SignOptions): Promise<{ pdf: Uint8Array; keyId: string; timestamped: boolean }> {
-	const { pdf, contentsStart, contentsEnd } = doc instanceof PDFDocument ? await placeholders(doc, o) : finish(doc, o);
-	const { keyId, cms: signed } = await o.sign(signedRangeDigest(pdf, contentsStart, contentsEnd));
-	const cms = o.tsaUrl ? await addSignatureTimestamp(signed, o.tsaUrl) : signed;
+	const pending = await prepareSignature(doc, o);
+	const { keyId, cms } = await o.sign(pending.digest);
+	return { pdf: await completeSignature(pending, cms, o.tsaUrl), keyId, timestamped: Boolean(o.tsaUrl) };
+}
+
+/**
+ * The signature's place and the digest to sign. A prepared certificate
+ * (pdf.ts) gets its signature dictionary, cross-reference table and trailer
+ * after its last object, every offset known, and its bytes are put together
+ * only in `complete` (a batch's PDFs wait for one signer call without a
+ * copy each); a pdf-lib document (the statement) is saved and searched for
+ * its placeholders.
+ */
+export async function prepareSignature(doc: PDFDocument | PreparedPdf, o: Omit<SignOptions, 'sign' | 'tsaUrl'>): Promise<PendingSignature> {
+	if (!(doc instanceof PDFDocument)) return finish(doc, o);
+	const { pdf, contentsStart, contentsEnd } = await placeholders(doc, o);
+	return { digest: signedRangeDigest(pdf, contentsStart, contentsEnd), complete: (cms) => embedCms(pdf, contentsStart, cms) };
+}
+
+/** Adds the RFC 3161 timestamp when `tsaUrl` is set, and embeds the CMS. */
+export async function completeSignature(pending: PendingSignature, signed: Uint8Array, tsaUrl?: string): Promise<Uint8Array> {
+	return pending.complete(tsaUrl ? await addSignatureTimestamp(signed, tsaUrl) : signed);
+}
+
+/** Writes the CMS as hex into the /Contents hole; the placeholder's zeros after it stay as its padding. */
+function embedCms(pdf: Uint8Array, contentsStart: number, cms: Uint8Array): Uint8Array {
 	if (cms.length > CONTENTS_BYTES) throw new Error(`the signature (${cms.length} bytes) does not fit the ${CONTENTS_BYTES}-byte placeholder`);
-	// the placeholder's zeros after the CMS stay as its padding
 	Buffer.from(pdf.buffer, pdf.byteOffset, pdf.byteLength).write(Buffer.from(cms).toString('hex'), contentsStart + 1, 'latin1');
-	return { pdf, keyId, timestamped: Boolean(o.tsaUrl) };
+	return pdf;
 }
 
 /** A pdf-lib document with a signature field, saved, /ByteRange written in place. */
-async function placeholders(doc: PDFDocument, o: SignOptions) {
+async function placeholders(doc: PDFDocument, o: Omit<SignOptions, 'sign' | 'tsaUrl'>) {
 	addSignatureField(doc, o);
 	deflateContentStreams(doc);
 	const saved = await doc.save({ useObjectStreams: false, addDefaultPage: false, updateFieldAppearances: false });
@@ -164,10 +186,11 @@ const BYTE_RANGE_WIDTH = 36;
  * SubFilter ETSI.CAdES.detached) as the file's last object, then the
  * cross-reference table and trailer; /ByteRange covers everything but the
  * /Contents hex string, delimiters included (§12.8.1, Table 252). Every
- * length is known before a byte is written, so the final buffer is filled
- * once; a prepared document can be signed once.
+ * length is known before a byte is written: the digest is taken over the
+ * pieces, and the final buffer is filled once, in `complete`. A prepared
+ * document can be signed once.
  */
-function finish(doc: PreparedPdf, o: SignOptions): { pdf: Uint8Array; contentsStart: number; contentsEnd: number } {
+function finish(doc: PreparedPdf, o: Omit<SignOptions, 'sign' | 'tsaUrl'>): PendingSignature {
 	const f = doc.file;
 	const sigAt = f.length;
 	f.offsets[doc.signature] = sigAt;
@@ -180,11 +203,21 @@ function finish(doc: PreparedPdf, o: SignOptions): { pdf: Uint8Array; contentsSt
 	const total = contentsEnd + tail.length + xref.length;
 	const range = `[0 ${contentsStart} ${contentsEnd} ${total - contentsEnd}]`;
 	if (range.length > BYTE_RANGE_WIDTH) throw new Error('the PDF is too large for its /ByteRange');
-	const pdf = Buffer.allocUnsafe(total);
-	let at = 0;
-	for (const part of f.parts) at += Buffer.from(part.buffer, part.byteOffset, part.byteLength).copy(pdf, at);
-	at += pdf.write(head + range.padEnd(BYTE_RANGE_WIDTH, ' ') + ' /Contents <', at, 'latin1');
-	pdf.fill(0x30, at, contentsEnd - 1);
-	pdf.write('>' + tail + xref, contentsEnd - 1, 'latin1');
-	return { pdf: new Uint8Array(pdf.buffer, pdf.byteOffset, pdf.byteLength), contentsStart, contentsEnd };
+	const before = head + range.padEnd(BYTE_RANGE_WIDTH, ' ') + ' /Contents ';
+	const after = tail + xref;
+	const hash = createHash('sha256');
+	for (const part of f.parts) hash.update(part);
+	const digest = new Uint8Array(hash.update(before, 'latin1').update(after, 'latin1').digest());
+	return {
+		digest,
+		complete(cms) {
+			const pdf = Buffer.allocUnsafe(total);
+			let at = 0;
+			for (const part of f.parts) at += Buffer.from(part.buffer, part.byteOffset, part.byteLength).copy(pdf, at);
+			pdf.write(before + '<', at, 'latin1');
+			pdf.fill(0x30, contentsStart + 1, contentsEnd - 1);
+			pdf.write('>' + after, contentsEnd - 1, 'latin1');
+			return embedCms(new Uint8Array(pdf.buffer, pdf.byteOffset, pdf.byteLength), contentsStart, cms);
+		}
+	};
 }

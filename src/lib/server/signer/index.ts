@@ -14,7 +14,7 @@ import { RemoteSigner } from './remote';
 import type { Signer } from './types';
 import { traceMethods } from '#lib/server/telemetry/instrument';
 
-const SIGNER_METHODS = ['decryptEnvelope', 'hmac', 'signBatch', 'signPdfDigest', 'signNote', 'issueAgentCertificate', 'agentCaCertificate', 'publicKeys', 'keyUsage'] as const satisfies readonly (keyof Signer)[];
+const SIGNER_METHODS = ['decryptEnvelope', 'hmac', 'signBatch', 'signPdfDigest', 'signPdfDigests', 'signNote', 'issueAgentCertificate', 'agentCaCertificate', 'publicKeys', 'keyUsage'] as const satisfies readonly (keyof Signer)[];
 
 /** A span per signer call (`signer.<method>`), marked local (in-process keyring) or remote (mTLS, the trace context goes along). */
 export function traceSigner(signer: Signer, where: 'local' | 'remote'): Signer {

@@ -173,6 +173,31 @@ describe('signer operations', () => {
 		).toThrow();
 	});
 
+	it('signPdfDigests: the PDFs of a batch under one key lease, each CMS openssl-verifying its own range', async () => {
+		const events: string[] = [];
+		const s = await createKeyringSigner(tempDir(), { ...opts({ keys: 3 }), onLease: (e) => events.push(`${e.type}:${e.keyId}`) });
+		const ranges = Array.from({ length: 5 }, () => randomBytes(3000));
+		const { keyId, cms } = await s.signPdfDigests(ranges.map((r) => createHash('sha256').update(r).digest()));
+		expect(events).toEqual([`acquire:${keyId}`, `release:${keyId}`]);
+		expect(cms).toHaveLength(5);
+		const work = mkdtempSync(join(tmpdir(), 'wipecert-pades-'));
+		dirs.push(work);
+		writeFileSync(join(work, 'root.pem'), (await s.publicKeys()).rootCertificatePem);
+		const verifies = (sig: Uint8Array, data: Uint8Array) => {
+			writeFileSync(join(work, 'sig.der'), sig);
+			writeFileSync(join(work, 'data.bin'), data);
+			try {
+				execFileSync('openssl', ['cms', '-verify', '-binary', '-inform', 'DER', '-in', join(work, 'sig.der'), '-content', join(work, 'data.bin'), '-CAfile', join(work, 'root.pem'), '-purpose', 'any', '-out', '/dev/null'], { stdio: 'pipe' });
+				return true;
+			} catch {
+				return false;
+			}
+		};
+		for (const [i, r] of ranges.entries()) expect(verifies(cms[i], r), `PDF ${i}`).toBe(true);
+		expect(verifies(cms[0], ranges[1])).toBe(false);
+		expect((await s.keyUsage()).reduce((n, u) => n + u.batches, 0)).toBe(1);
+	});
+
 	it('signNote: Ed25519 over the note body with the published verifier key', async () => {
 		const s = await createKeyringSigner(tempDir(), opts({ keys: 1 }));
 		const body = 'wipecert.test/log\n3\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n';

@@ -123,6 +123,17 @@ export class KeyringSigner implements Signer {
 		}));
 	}
 
+	async signPdfDigests(digests: Uint8Array[]): Promise<{ keyId: string; cms: Uint8Array[] }> {
+		this.check();
+		// the PDFs of one issued batch: as many as its records, which signBatch bounded by SIGNER_BATCH_SIZE
+		if (!digests.length) throw new Error('a batch holds at least one digest');
+		if (digests.some((d) => d.byteLength !== 32)) throw new Error('a SHA-256 digest is 32 bytes');
+		return this.leases.withKey(async (key) => {
+			const template = preparedSignedData(key.certPem, [this.material.root.certPem]);
+			return { keyId: key.id, cms: digests.map((d) => signDetached(template, d, key.key)) };
+		});
+	}
+
 	async signNote(body: string): Promise<{ keyName: string; keyHash: Uint8Array; signature: Uint8Array }> {
 		this.check();
 		return { keyName: this.material.note.name, keyHash: Buffer.from(this.material.note.hash), signature: sign(null, Buffer.from(body, 'utf8'), this.material.note.key) };

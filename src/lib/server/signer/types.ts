@@ -79,6 +79,12 @@ export interface Signer {
 	 * signing-certificate-v2, the signing certificate embedded. Returns the DER ContentInfo.
 	 */
 	signPdfDigest(sha256: Uint8Array): Promise<{ keyId: string; cms: Uint8Array }>;
+	/**
+	 * The same for several PDFs under one key lease (the keyring's batch rule: one key signs a
+	 * whole batch); CMS in the order of the digests. Optional: a signer without it (the remote
+	 * signer, whose service leases in memory) is asked per PDF.
+	 */
+	signPdfDigests?(digests: Uint8Array[]): Promise<{ keyId: string; cms: Uint8Array[] }>;
 	/** Ed25519 signature of a C2SP signed-note body; returns the note signature line's key name, key hash (4 bytes) and signature. */
 	signNote(body: string): Promise<{ keyName: string; keyHash: Uint8Array; signature: Uint8Array }>;
 	/** Issues an agent certificate from the tenant's agent CA (created on first use) for a PKCS#10 CSR (PEM). */
