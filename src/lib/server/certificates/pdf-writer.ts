@@ -89,6 +89,16 @@ export const ref = (n: number) => `${n} 0 R`;
  */
 export function textString(s: string): string {
 	if (/^[\x20-\x7e]*$/.test(s)) return `(${s.replace(/[\\()]/g, (c) => `\\${c}`)})`;
+	return utf16Text(s);
+}
+
+/**
+ * A text string as UTF-16BE with its byte order mark, in hex (§7.9.2.2), for
+ * ASCII too: how pdf-lib wrote the document information, the file
+ * specification's /UF and /Desc and the embedded-files name tree key, which
+ * readers of earlier certificates look up as such.
+ */
+export function utf16Text(s: string): string {
 	let hex = 'FEFF';
 	for (let i = 0; i < s.length; i++) hex += s.charCodeAt(i).toString(16).padStart(4, '0').toUpperCase();
 	return `<${hex}>`;

@@ -3,7 +3,7 @@ import { Canvas, rgb, type Fonts, type Rgb } from './pdf-canvas';
 import { documentFonts, OutsideFontSubset, preparedFonts } from './pdf-font-cache';
 import { type PdfLocale } from './pdf-labels';
 import { A4, certificateTemplate, documentTemplate, GREY, M, NAVY, QR_SIZE, QR_X, QR_Y, RULE, wrap, type Labels, type Template } from './pdf-template';
-import { dateString, name, PdfFile, ref, textString, type PreparedPdf } from './pdf-writer';
+import { dateString, name, PdfFile, ref, textString, utf16Text, type PreparedPdf } from './pdf-writer';
 import type { CertificateRecord } from '#lib/server/records';
 import { formatCapacity, operatorShown, reportView, type OperatorDisplay } from './report-view';
 /** What one certificate PDF shows. */
@@ -149,16 +149,16 @@ function write(input: CertificatePdfInput, t: Template): PreparedPdf {
 	const issued = dateString(input.issuedAt);
 	f.flate(file, ` /Type /EmbeddedFile /Subtype ${name('application/json')} /Params << /Size ${bundle.length} /CreationDate ${issued} /ModDate ${issued} >>`, bundle);
 	const description = 'WipeCert verification bundle: canonical certificate record, transparency-log inclusion proof, signed checkpoint';
-	f.object(spec, `<< /Type /Filespec /F ${textString(BUNDLE_FILE_NAME)} /UF ${textString(BUNDLE_FILE_NAME)} /EF << /F ${ref(file)} >> /Desc ${textString(description)} >>`);
+	f.object(spec, `<< /Type /Filespec /F ${textString(BUNDLE_FILE_NAME)} /UF ${utf16Text(BUNDLE_FILE_NAME)} /EF << /F ${ref(file)} >> /Desc ${utf16Text(description)} >>`);
 	// an invisible signature field (§12.7.4.5, §12.8.1) whose value is the signature dictionary
 	f.object(widget, `<< /Type /Annot /Subtype /Widget /FT /Sig /Rect [0 0 0 0] /V ${ref(signature)} /T (WipeCertSignature) /F 132 /P ${ref(pageRefs[0])} >>`);
 	f.object(
 		root,
-		`<< /Type /Catalog /Pages ${ref(pagesRef)} /Names << /EmbeddedFiles << /Names [${textString(BUNDLE_FILE_NAME)} ${ref(spec)}] >> >> /AcroForm << /Fields [${ref(widget)}] /SigFlags 3 >> /Lang ${textString(input.locale === 'de' ? 'de-DE' : 'en-GB')} /ViewerPreferences << /DisplayDocTitle true >> >>`
+		`<< /Type /Catalog /Pages ${ref(pagesRef)} /Names << /EmbeddedFiles << /Names [${utf16Text(BUNDLE_FILE_NAME)} ${ref(spec)}] >> >> /AcroForm << /Fields [${ref(widget)}] /SigFlags 3 >> /Lang ${textString(input.locale === 'de' ? 'de-DE' : 'en-GB')} /ViewerPreferences << /DisplayDocTitle true >> >>`
 	);
 	f.object(
 		info,
-		`<< /Title ${textString(`${L.title} ${input.publicId}`)} /Author ${textString(input.issuerName)} /Subject ${textString(L.page)} /Keywords ${textString(['WipeCert', input.publicId, 'erasure certificate'].join(' '))} /Creator (WipeCert) /Producer (WipeCert) /CreationDate ${issued} /ModDate ${issued} >>`
+		`<< /Title ${utf16Text(`${L.title} ${input.publicId}`)} /Author ${utf16Text(input.issuerName)} /Subject ${utf16Text(L.page)} /Keywords ${utf16Text(['WipeCert', input.publicId, 'erasure certificate'].join(' '))} /Creator ${utf16Text('WipeCert')} /Producer ${utf16Text('WipeCert')} /CreationDate ${issued} /ModDate ${issued} >>`
 	);
 	return { kind: 'prepared-pdf', file: f, root, info, signature };
 }
