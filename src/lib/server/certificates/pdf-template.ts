@@ -168,9 +168,17 @@ async function build(locale: PdfLocale, logo: Logo, set: Record<FontKey, Prepare
 const cache = new Map<string, Promise<Template>>();
 const MAX_TEMPLATES = 64;
 
+/** Logo digests by bytes object: a batch hands every certificate of a tenant the same one. */
+const logoDigests = new WeakMap<Uint8Array, string>();
+function logoKey(logo: NonNullable<Logo>): string {
+	let d = logoDigests.get(logo.bytes);
+	if (!d) logoDigests.set(logo.bytes, (d = createHash('sha256').update(logo.bytes).digest('hex')));
+	return `${logo.contentType}:${d}`;
+}
+
 /** The cached template of the per-process font subset. */
 export async function certificateTemplate(locale: PdfLocale, logo: Logo): Promise<Template> {
-	const key = `${locale}:${logo ? `${logo.contentType}:${createHash('sha256').update(logo.bytes).digest('hex')}` : '-'}`;
+	const key = `${locale}:${logo ? logoKey(logo) : '-'}`;
 	let t = cache.get(key);
 	if (!t) {
 		if (cache.size >= MAX_TEMPLATES) cache.delete(cache.keys().next().value!);

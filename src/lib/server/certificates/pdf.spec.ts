@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHash, createPublicKey, verify } from 'node:crypto';
+import { deflateSync } from 'node:zlib';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,17 +43,53 @@ function bundleOf(record: CertificateRecord): VerificationBundle {
 	return { format: BUNDLE_FORMAT, publicId, record: canonicalJson(record), leafIndex: 41, inclusion: { treeSize: 42, hashes: [hash, hash] }, checkpoint: `wipecert.test/log\n42\n${hash}\n`, verifyUrl: `https://wipecert.test/verify/${publicId}` };
 }
 
-async function render(record: CertificateRecord, locale: PdfLocale, date = new Date('2026-12-03T12:00:00Z')) {
-	const doc = await buildCertificatePdf({ publicId: record.certificateId, locale, issuerName: record.issuer.name, record, issuedAt: new Date(record.issuedAt), bundle: bundleOf(record), checkpoint: { treeSize: 42, rootHash: hash }, operator: 'full' });
+type Logo = { bytes: Uint8Array; contentType: string };
+
+async function render(record: CertificateRecord, locale: PdfLocale, o: { date?: Date; logo?: Logo } = {}) {
+	const date = o.date ?? new Date('2026-12-03T12:00:00Z');
+	const doc = await buildCertificatePdf({ publicId: record.certificateId, locale, issuerName: record.issuer.name, logo: o.logo, record, issuedAt: new Date(record.issuedAt), bundle: bundleOf(record), checkpoint: { treeSize: 42, rootHash: hash }, operator: 'full' });
 	return (await signPdf(doc, { sign: (d) => signer.signPdfDigest(d), reason: 'test', name: 'WipeCert', location: 'wipecert.test', date })).pdf;
 }
 
-async function poppler(tool: 'pdftotext' | 'pdfinfo' | 'pdfsig', pdf: Uint8Array, ...args: string[]): Promise<string> {
+async function popplerBytes(tool: 'pdftotext' | 'pdfinfo' | 'pdfsig' | 'pdfimages' | 'pdftoppm', pdf: Uint8Array, ...args: string[]): Promise<Buffer> {
 	const file = join(dir, `${Math.random().toString(36).slice(2)}.pdf`);
 	writeFileSync(file, pdf);
 	// pdfsig exits non-zero for an untrusted issuer; its report is what we check
-	const out = await run(tool, [...args, file, ...(tool === 'pdftotext' ? ['-'] : [])]).catch((e: { stdout?: string; stderr?: string }) => ({ stdout: e.stdout ?? '', stderr: e.stderr ?? '' }));
-	return out.stdout + out.stderr;
+	const out = await run(tool, [...args, file, ...(tool === 'pdftotext' ? ['-'] : [])], { encoding: 'buffer', maxBuffer: 64 << 20 }).catch((e: { stdout?: Buffer; stderr?: Buffer }) => ({
+		stdout: e.stdout ?? Buffer.alloc(0),
+		stderr: e.stderr ?? Buffer.alloc(0)
+	}));
+	return Buffer.concat([out.stdout, out.stderr]);
+}
+
+const poppler = async (...a: Parameters<typeof popplerBytes>) => (await popplerBytes(...a)).toString('utf8');
+
+/** A 40 × 20 RGBA PNG (ISO/IEC 15948): the left half navy and opaque, the right half transparent. */
+function logoPng(): Logo {
+	const crc = (b: Buffer) => {
+		let c = ~0;
+		for (const x of b) {
+			c ^= x;
+			for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
+		}
+		return ~c >>> 0;
+	};
+	const chunk = (type: string, data: Buffer) => {
+		const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+		const out = Buffer.alloc(body.length + 8);
+		out.writeUInt32BE(data.length, 0);
+		body.copy(out, 4);
+		out.writeUInt32BE(crc(body), body.length + 4);
+		return out;
+	};
+	const [w, h] = [40, 20];
+	const header = Buffer.alloc(13);
+	header.writeUInt32BE(w, 0);
+	header.writeUInt32BE(h, 4);
+	header.set([8, 6, 0, 0, 0], 8);
+	const rows = Buffer.concat(Array.from({ length: h }, () => Buffer.concat([Buffer.from([0]), ...Array.from({ length: w }, (_, x) => Buffer.from(x < w / 2 ? [23, 41, 79, 255] : [255, 0, 0, 0]))])));
+	const bytes = Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', header), chunk('IDAT', deflateSync(rows)), chunk('IEND', Buffer.alloc(0))]);
+	return { bytes, contentType: 'image/png' };
 }
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -147,5 +184,24 @@ describe('certificate PDF from its template', () => {
 		expect(text).toContain('SMART warning number 40');
 		expect(text.split(PDF_LABELS.en.footer.split(' ').slice(0, 4).join(' '))).toHaveLength(3);
 		expect(await poppler('pdfsig', pdf)).toMatch(/Signature Validation: Signature is Valid\./);
+	});
+
+	it('draws the tenant logo from the template, with its transparency, above the issuer name', async () => {
+		const logo = logoPng();
+		expect(await certificateTemplate('en', logo)).toBe(await certificateTemplate('en', { ...logo }));
+		const record = sampleRecord('wc_logoaaaaaaaaaaaaaaaaaaaaaa');
+		const pdf = await render(record, 'en', { logo });
+		const images = (await poppler('pdfimages', pdf, '-list')).split('\n').slice(2).filter(Boolean);
+		// the image and its soft mask (ISO 32000-1 §11.6.5.3)
+		expect(images.map((l) => l.trim().split(/\s+/).slice(2, 6).join(' '))).toEqual(['image 40 20 rgb', 'smask 40 20 gray']);
+		expect(await poppler('pdftotext', pdf)).toContain(record.issuer.name);
+		expect(await poppler('pdfsig', pdf)).toMatch(/Signature Validation: Signature is Valid\./);
+		// at 72 dpi a point is a pixel: the logo's opaque half is dark, its transparent half shows the white page
+		const pgm = await popplerBytes('pdftoppm', pdf, '-gray', '-r', '72', '-f', '1', '-l', '1');
+		const [, width, height] = /^P5\s+(\d+)\s+(\d+)\s+255\s/.exec(pgm.toString('latin1', 0, 40))!;
+		const start = pgm.length - Number(width) * Number(height);
+		const at = (x: number, y: number) => pgm[start + y * Number(width) + x];
+		expect(at(55, 60)).toBeLessThan(80);
+		expect(at(85, 60)).toBeGreaterThan(240);
 	});
 });
