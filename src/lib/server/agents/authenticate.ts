@@ -1,5 +1,7 @@
 import { lt, sql } from 'drizzle-orm';
-import type { DbOrTx } from '#lib/server/db/client';
+import { PgTransaction } from 'drizzle-orm/pg-core';
+import type { Db, DbOrTx } from '#lib/server/db/client';
+import { groupCommit, type GroupCommit } from '#lib/server/db/group-commit';
 import { ApiError } from '#lib/server/http/errors';
 import { publicKeyFromSpki, verifyRequest } from './http-signature';
 import { agentById } from './manage';
@@ -35,14 +37,7 @@ export async function authenticateAgent(
 			agent = await agentById(db, keyId.toLowerCase());
 			return agent ? { publicKey: publicKeyFromSpki(agent.publicKeySpki) } : null;
 		},
-		rememberNonce: async (keyId, nonce) => {
-			const rows = await db
-				.insert(agentRequestNonces)
-				.values({ agentId: keyId.toLowerCase(), nonce })
-				.onConflictDoNothing()
-				.returning({ nonce: agentRequestNonces.nonce });
-			return rows.length === 1;
-		}
+		rememberNonce: (keyId, nonce) => rememberNonce(db, { agentId: keyId.toLowerCase(), nonce })
 	});
 	const found = agent as Agent | null;
 	if (!found) throw new ApiError('agent_signature_invalid');
@@ -50,6 +45,44 @@ export async function authenticateAgent(
 	if (found.status === 'suspended') throw new ApiError('agent_suspended');
 	await noteSeen(db, found.id);
 	return found;
+}
+
+type NonceUse = { agentId: string; nonce: string };
+
+/**
+ * Stores nonces; true for each one not stored before. The first use of a
+ * (agent, nonce) pair in `uses` wins and a later one in the same list is a
+ * replay, as it would be had it come a moment later: ON CONFLICT DO NOTHING
+ * skips a row that conflicts with one the same statement inserted, and
+ * RETURNING names the pair once.
+ */
+async function storeNonces(db: DbOrTx, uses: NonceUse[]): Promise<boolean[]> {
+	const rows = await db.insert(agentRequestNonces).values(uses).onConflictDoNothing().returning({ agentId: agentRequestNonces.agentId, nonce: agentRequestNonces.nonce });
+	const fresh = new Set(rows.map((r) => `${r.agentId}/${r.nonce}`));
+	return uses.map((u) => fresh.delete(`${u.agentId}/${u.nonce}`));
+}
+
+/** Nonces stored together at most, and such statements at once per pool. */
+const NONCE_MAX_BATCH = 200;
+const NONCE_MAX_IN_FLIGHT = 2;
+const nonceGroups = new WeakMap<Db, GroupCommit<NonceUse, boolean>>();
+
+/**
+ * A request's nonce, by group commit (db/group-commit.ts): the nonces of
+ * concurrent requests go in one multi-row INSERT, one autocommit for all
+ * instead of a transaction (an xid and a WAL flush) each. Each request still
+ * learns whether its own nonce was new only after that insert committed, so
+ * a replay is refused exactly as before (RFC 9421 §7.2.2). Inside a caller's
+ * transaction the nonce is stored in it, alone.
+ */
+function rememberNonce(db: DbOrTx, use: NonceUse): Promise<boolean> {
+	if (db instanceof PgTransaction) return storeNonces(db, [use]).then(([fresh]) => fresh);
+	let group = nonceGroups.get(db);
+	if (!group) {
+		group = groupCommit({ run: (uses) => storeNonces(db, uses), maxBatch: NONCE_MAX_BATCH, maxInFlight: NONCE_MAX_IN_FLIGHT });
+		nonceGroups.set(db, group);
+	}
+	return group(use);
 }
 
 const SEEN_EVERY_MS = 30_000;
