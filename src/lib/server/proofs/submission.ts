@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { and, inArray } from 'drizzle-orm';
-import type { Tx } from '#lib/server/db/client';
+import type { Db, Tx } from '#lib/server/db/client';
+import { groupCommit, type GroupCommit } from '#lib/server/db/group-commit';
 import { ApiError } from '#lib/server/http/errors';
 import { sendManyInTx, type Queue } from '#lib/server/queue';
 import { tenantIsActive } from '#lib/server/tenancy';
@@ -161,4 +162,36 @@ export async function registerProofs(tx: Tx, queue: Queue, items: { stored: Stor
 		)
 	]);
 	return answers;
+}
+
+/** Submissions committed together at most (one multi-row INSERT each), and such transactions at once per pool. */
+const GROUP_MAX_BATCH = 100;
+const GROUP_MAX_IN_FLIGHT = 3;
+
+type Registration = { stored: StoredProof; meta: ProofMeta };
+const groups = new WeakMap<Db, WeakMap<Queue, GroupCommit<Registration, ProofAccepted>>>();
+
+/**
+ * Step 2 by group commit (db/group-commit.ts): concurrent submissions on the
+ * same pool are registered by `registerProofs` in one transaction, and each
+ * caller's promise settles after that shared commit, so a 202 still means
+ * "row and job committed". A batch that fails is run again one submission
+ * per transaction, so each caller gets the answer it would have had alone.
+ * Running one again after a COMMIT whose outcome was unknown doubles nothing:
+ * the content is unique per tenant, so it answers the committed proof as a
+ * `duplicate` and sends no second job.
+ */
+export function registerProofGrouped(db: Db, queue: Queue, stored: StoredProof, meta: ProofMeta): Promise<ProofAccepted> {
+	let byQueue = groups.get(db);
+	if (!byQueue) groups.set(db, (byQueue = new WeakMap()));
+	let group = byQueue.get(queue);
+	if (!group) {
+		group = groupCommit<Registration, ProofAccepted>({
+			run: (items) => db.transaction((tx) => registerProofs(tx, queue, items)),
+			maxBatch: GROUP_MAX_BATCH,
+			maxInFlight: GROUP_MAX_IN_FLIGHT
+		});
+		byQueue.set(queue, group);
+	}
+	return group({ stored, meta });
 }

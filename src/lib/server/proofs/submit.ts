@@ -1,11 +1,11 @@
 import type { Db } from '#lib/server/db/client';
 import { readBodyLimited } from '#lib/server/http/body';
 import { ApiError } from '#lib/server/http/errors';
-import { hashRequest, idempotencySettings, runIdempotent, type IdempotencySettings, type IdempotentOutcome } from '#lib/server/idempotency';
+import { hashRequest, idempotencySettings, readIdempotencyKey, runIdempotent, type IdempotencySettings, type IdempotentOutcome } from '#lib/server/idempotency';
 import type { Queue } from '#lib/server/queue';
 import type { ObjectStore } from '#lib/server/storage';
 import type { ProofSource } from './schema';
-import { checkDer, checkProofContentType, registerProof, storeProof, type StoredProof, type Submitter } from './submission';
+import { checkDer, checkProofContentType, registerProof, registerProofGrouped, storeProof, type StoredProof, type Submitter } from './submission';
 
 export type SubmitContext = { db: Db; queue: Queue; storage: ObjectStore; idempotency: IdempotencySettings };
 
@@ -45,13 +45,22 @@ export async function storeOrUnavailable(storage: ObjectStore, tenantId: string,
  * first, then row + job in one transaction; `Idempotency-Key` replays the
  * first answer (same key, other body: 409). Answers 202 `{ publicId, status,
  * duplicate }`.
+ *
+ * Without an Idempotency-Key the row and job are committed by group commit
+ * with the other submissions of the moment (`registerProofGrouped`); with
+ * one, the key's row must commit in the same transaction as the proof and
+ * wait alone on a concurrent first request, so that submission keeps a
+ * transaction of its own.
  */
 export async function submitProof(ctx: SubmitContext, http: { request: Request; url: URL }, by: SubmittedBy, body: Uint8Array, filename?: string | null): Promise<IdempotentOutcome> {
 	checkProofContentType(http.request.headers.get('content-type'));
 	checkDer(body);
+	const meta = { source: by.source, submitter: by.submitter, filename, agentId: by.agentId };
+	const key = readIdempotencyKey(http.request);
 	const stored = await storeOrUnavailable(ctx.storage, by.tenantId, body);
+	if (key === null) return { status: 202, body: await registerProofGrouped(ctx.db, ctx.queue, stored, meta), replayed: false };
 	return runIdempotent(ctx.db, http, { scope: by.scope, requestHash: hashRequest(body), settings: ctx.idempotency }, async (tx) => ({
 		status: 202,
-		body: await registerProof(tx, ctx.queue, stored, { source: by.source, submitter: by.submitter, filename, agentId: by.agentId })
+		body: await registerProof(tx, ctx.queue, stored, meta)
 	}));
 }
