@@ -20,6 +20,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { ingestBenchmark } from './ingest.mjs';
+import { bulkBenchmark } from './bulk.mjs';
 import { certifyBenchmark } from './certify.mjs';
 import { logBenchmark } from './log.mjs';
 import { notifyBenchmark } from './notify.mjs';
@@ -28,11 +29,11 @@ import { reportsBenchmark } from './reports.mjs';
 import { root, skipped, snapshotBuild } from './lib.mjs';
 
 const { values } = parseArgs({
-	options: { quick: { type: 'boolean', default: false }, 'certify-proofs': { type: 'string' }, 'certify-workers': { type: 'string', default: 'separate' }, 'proof-workers': { type: 'string' }, out: { type: 'string' }, only: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+	options: { quick: { type: 'boolean', default: false }, 'certify-proofs': { type: 'string' }, 'certify-workers': { type: 'string', default: 'separate' }, 'proof-workers': { type: 'string' }, out: { type: 'string' }, app: { type: 'string' }, only: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
 	strict: true
 });
 if (values.help) {
-	process.stdout.write('usage: npm run bench -- [--quick] [--out DIR] [--only ingest,certify,verify,log,reports,notify] [--certify-proofs N] [--certify-workers separate|embedded] [--proof-workers N (default: cores)]\n');
+	process.stdout.write('usage: npm run bench -- [--quick] [--out DIR] [--only ingest,bulk,certify,verify,log,reports,notify] [--certify-proofs N] [--certify-workers separate|embedded] [--proof-workers N (default: cores)] [--app DIR (another checkout, built: its build is measured)]\n');
 	process.exit(0);
 }
 const quick = values.quick;
@@ -44,12 +45,14 @@ const log = (message) => process.stderr.write(`[bench] ${message}\n`);
 process.chdir(root);
 await import('../scripts/ensure-build.mjs');
 const support = await (await import('./lib.mjs')).loadSupport(join(root, 'bench/out'));
-const appRoot = snapshotBuild();
+// --app: another checkout's build (e.g. the commit before a change, built there) run by this harness, for a before/after on the same machine
+const appRoot = snapshotBuild(values.app ? resolve(values.app) : root);
 process.on('exit', () => rmSync(appRoot, { recursive: true, force: true }));
 
 /** Every benchmark; the ones whose parts are not built yet say so instead of pretending. */
 const BENCHMARKS = {
 	ingest: () => ingestBenchmark({ quick, support, log, appRoot }),
+	bulk: () => bulkBenchmark({ quick, support, log, appRoot }),
 	certify: () => certifyBenchmark({ quick, support, log, appRoot, count: values['certify-proofs'] ? Number(values['certify-proofs']) : undefined, workers: values['certify-workers'], proofWorkers: values['proof-workers'] ? Number(values['proof-workers']) : undefined }),
 	verify: () => verifyBenchmark({ quick, support, log, appRoot }),
 	log: () => logBenchmark({ quick, support, log, appRoot }),
