@@ -54,6 +54,14 @@ export function freePort() {
 }
 
 /**
+ * The V8 heap settings of a web server process without workers, as
+ * compose.yaml's `api` and `ingest` services run it (see the comment there):
+ * Node 24 sizes the young generation from the heap limit, 64 MiB semi-spaces
+ * on this 24 GiB machine, where a web server needs a few.
+ */
+export const WEB_NODE_FLAGS = ['--max-semi-space-size=8', '--max-old-space-size=512'];
+
+/**
  * `node build/index.js` on a free loopback port with its own DATA_DIR (embedded
  * PostgreSQL, dev realm), resolved once /readyz answers 200.
  */
@@ -64,7 +72,9 @@ export async function startApp(env = {}, { name = 'app', appRoot = root } = {}) 
 	let output = '';
 	// BENCH_CPU_PROF=DIR: the app writes a V8 CPU profile there on exit (open it in Chrome DevTools or speedscope)
 	const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`] : [];
-	const child = spawn(process.execPath, [...profile, join(appRoot, 'build/index.js')], {
+	// a web server without workers runs with the V8 flags compose.yaml gives the `api` and `ingest` services
+	const flags = env.WORKERS === 'none' ? WEB_NODE_FLAGS : [];
+	const child = spawn(process.execPath, [...flags, ...profile, join(appRoot, 'build/index.js')], {
 		cwd: appRoot,
 		env: {
 			PATH: process.env.PATH,

@@ -89,8 +89,10 @@ export function composeProblems(compose: Compose, ctx: ComposeContext, text: str
 		}
 		if (!isApp(s)) continue;
 
-		// the command is a real entry of the image; a worker's kind is one the build runs, or the service is planned
-		const [entry, ...args] = commandOf(s);
+		// the command is a real entry of the image (after node's own flags: the image's entrypoint is node);
+		// a worker's kind is one the build runs, or the service is planned
+		const argv = commandOf(s);
+		const [entry, ...args] = argv.slice(argv.findIndex((a) => !a.startsWith('--')));
 		if (!entry || !ctx.entries.has(entry)) problems.push(`${name}: command ${JSON.stringify(s.command)} is not an entry of the image (${[...ctx.entries].join(', ')})`);
 		if (entry === 'build/worker.js') {
 			const kind = args[0];
