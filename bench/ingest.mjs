@@ -67,7 +67,8 @@ export async function enrolmentToken(support, origin) {
 }
 
 /** `appRoot`: another checkout's build to load (a before/after comparison in one run); `seconds`: load time. */
-export async function ingestBenchmark({ quick, support, log, appRoot = root, seconds: forSeconds, proofs: forProofs }) {
+/** `openRate`: the open-loop phase's rate (proofs/s) instead of OPEN_RATE (50 when quick). */
+export async function ingestBenchmark({ quick, support, log, appRoot = root, seconds: forSeconds, proofs: forProofs, openRate: forRate }) {
 	if (!existsSync(join(appRoot, 'build/agent-sim.js'))) return skipAll('agent-sim is not part of this build yet (build/agent-sim.js): it pre-generates the proofs');
 	const seconds = forSeconds ?? (quick ? 3 : 30);
 	const pool = forProofs ?? (quick ? 400 : 12_000);
@@ -104,7 +105,7 @@ export async function ingestBenchmark({ quick, support, log, appRoot = root, sec
 		};
 		const perRequest = (a, b, n) => (a === null || b === null || !n ? null : Math.round(((b - a) / n) * 100) / 100);
 
-		const openRate = quick ? 50 : OPEN_RATE;
+		const openRate = forRate ?? (quick ? 50 : OPEN_RATE);
 		log(`open loop: POST /ingest/v1/proofs at ${openRate}/s for ${seconds} s (latency from each request's scheduled moment)`);
 		const openLoad0 = load1();
 		const openCpu0 = { app: cpuMs(app.pid), db: postgresCpuMs(app.dataDir), generator: process.cpuUsage() };

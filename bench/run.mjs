@@ -29,11 +29,11 @@ import { reportsBenchmark } from './reports.mjs';
 import { root, skipped, snapshotBuild } from './lib.mjs';
 
 const { values } = parseArgs({
-	options: { quick: { type: 'boolean', default: false }, 'certify-proofs': { type: 'string' }, 'certify-workers': { type: 'string', default: 'separate' }, 'proof-workers': { type: 'string' }, out: { type: 'string' }, app: { type: 'string' }, only: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+	options: { quick: { type: 'boolean', default: false }, 'certify-proofs': { type: 'string' }, 'certify-workers': { type: 'string', default: 'separate' }, 'proof-workers': { type: 'string' }, out: { type: 'string' }, app: { type: 'string' }, 'ingest-rate': { type: 'string' }, only: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
 	strict: true
 });
 if (values.help) {
-	process.stdout.write('usage: npm run bench -- [--quick] [--out DIR] [--only ingest,bulk,certify,verify,log,reports,notify] [--certify-proofs N] [--certify-workers separate|embedded] [--proof-workers N (default: cores)] [--app DIR (another checkout, built: its build is measured)]\n');
+	process.stdout.write('usage: npm run bench -- [--quick] [--out DIR] [--only ingest,bulk,certify,verify,log,reports,notify] [--certify-proofs N] [--certify-workers separate|embedded] [--proof-workers N (default: cores)] [--app DIR (another checkout, built: its build is measured)] [--ingest-rate N (open-loop proofs/s, default 200)]\n');
 	process.exit(0);
 }
 const quick = values.quick;
@@ -51,7 +51,7 @@ process.on('exit', () => rmSync(appRoot, { recursive: true, force: true }));
 
 /** Every benchmark; the ones whose parts are not built yet say so instead of pretending. */
 const BENCHMARKS = {
-	ingest: () => ingestBenchmark({ quick, support, log, appRoot }),
+	ingest: () => ingestBenchmark({ quick, support, log, appRoot, openRate: values['ingest-rate'] ? Number(values['ingest-rate']) : undefined }),
 	bulk: () => bulkBenchmark({ quick, support, log, appRoot }),
 	certify: () => certifyBenchmark({ quick, support, log, appRoot, count: values['certify-proofs'] ? Number(values['certify-proofs']) : undefined, workers: values['certify-workers'], proofWorkers: values['proof-workers'] ? Number(values['proof-workers']) : undefined }),
 	verify: () => verifyBenchmark({ quick, support, log, appRoot }),
