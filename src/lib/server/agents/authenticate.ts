@@ -1,11 +1,11 @@
-import { lt, sql } from 'drizzle-orm';
+import { inArray, lt, sql } from 'drizzle-orm';
 import { PgTransaction } from 'drizzle-orm/pg-core';
 import type { Db, DbOrTx } from '#lib/server/db/client';
 import { groupCommit, type GroupCommit } from '#lib/server/db/group-commit';
 import { ApiError } from '#lib/server/http/errors';
 import { publicKeyFromSpki, verifyRequest } from './http-signature';
 import { agentById } from './manage';
-import { agentActivity, agentRequestNonces, type Agent } from './schema';
+import { agentActivity, agentRequestNonces, agents, type Agent } from './schema';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -34,7 +34,7 @@ export async function authenticateAgent(
 		windowSeconds: opts.windowSeconds,
 		findKey: async (keyId) => {
 			if (!UUID.test(keyId)) return null;
-			agent = await agentById(db, keyId.toLowerCase());
+			agent = await findAgent(db, keyId.toLowerCase());
 			return agent ? { publicKey: publicKeyFromSpki(agent.publicKeySpki) } : null;
 		},
 		rememberNonce: (keyId, nonce) => rememberNonce(db, { agentId: keyId.toLowerCase(), nonce })
@@ -45,6 +45,36 @@ export async function authenticateAgent(
 	if (found.status === 'suspended') throw new ApiError('agent_suspended');
 	await noteSeen(db, found.id);
 	return found;
+}
+
+/** Agents looked up together at most, and such statements at once per pool. */
+const AGENT_MAX_BATCH = 200;
+const AGENT_MAX_IN_FLIGHT = 2;
+const agentGroups = new WeakMap<Db, GroupCommit<string, Agent | null>>();
+
+/**
+ * The agent a request's keyid names, read when the request is checked: the
+ * lookups of concurrent requests go in one SELECT (db/group-commit.ts), a
+ * round trip per batch instead of per request. Each lookup is made after its
+ * request arrived, so a suspension or revocation committed before that is
+ * seen exactly as with a SELECT of its own.
+ */
+function findAgent(db: DbOrTx, id: string): Promise<Agent | null> {
+	if (db instanceof PgTransaction) return agentById(db, id);
+	let group = agentGroups.get(db);
+	if (!group) {
+		group = groupCommit({
+			run: async (ids: string[]) => {
+				const rows = await db.select().from(agents).where(inArray(agents.id, [...new Set(ids)]));
+				const byId = new Map(rows.map((r) => [r.id, r]));
+				return ids.map((i) => byId.get(i) ?? null);
+			},
+			maxBatch: AGENT_MAX_BATCH,
+			maxInFlight: AGENT_MAX_IN_FLIGHT
+		});
+		agentGroups.set(db, group);
+	}
+	return group(id);
 }
 
 type NonceUse = { agentId: string; nonce: string };

@@ -8,12 +8,14 @@ import { signRequest } from './http-signature';
 import { agents } from './schema';
 
 /**
- * The nonces of concurrent agent requests are stored by group commit (one
- * multi-row INSERT): a replay must be refused exactly as when each request
- * had its own INSERT, also when the replay lands in the same statement.
+ * Concurrent agent requests share their agent lookup (one SELECT) and their
+ * nonce INSERT (one multi-row statement) by group commit: a replay must be
+ * refused, and a suspended agent refused, exactly as when each request had
+ * its own statements, also when they land in the same batch.
  */
 let t: Awaited<ReturnType<typeof createTestDatabase>>;
 let agentId: string;
+let acmeId: string;
 const key = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const url = 'http://localhost/ingest/v1/proofs';
 const opts = { origin: 'http://localhost', windowSeconds: 300 };
@@ -21,6 +23,7 @@ const opts = { origin: 'http://localhost', windowSeconds: 300 };
 beforeAll(async () => {
 	t = await createTestDatabase();
 	const { acme } = await ensureDevTenants(t.database.db);
+	acmeId = acme;
 	const [row] = await t.database.db
 		.insert(agents)
 		.values({
@@ -35,9 +38,9 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => t?.drop());
 
-function signed(nonce?: string) {
+function signed(nonce?: string, as = { id: agentId, privateKey: key.privateKey }) {
 	const body = randomBytes(32);
-	const headers = new Headers(signRequest({ method: 'POST', url, body, keyId: agentId, privateKey: key.privateKey, nonce }));
+	const headers = new Headers(signRequest({ method: 'POST', url, body, keyId: as.id, privateKey: as.privateKey, nonce }));
 	return { request: { method: 'POST', headers, url: new URL(url) }, body };
 }
 
@@ -66,5 +69,30 @@ describe('agent request nonces by group commit', () => {
 		expect(await outcome(authenticateAgent(t.database.db, one.request, one.body, opts))).toBe('ok');
 		const rows = await t.database.sql`select count(*)::int as n from agent_request_nonces where agent_id = ${agentId} and nonce = ${nonce}`;
 		expect(rows[0].n).toBe(1);
+	});
+
+	it('a suspended agent is refused and an active one accepted when their lookups share one SELECT', async () => {
+		const other = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+		const [row] = await t.database.db
+			.insert(agents)
+			.values({
+				tenantId: acmeId,
+				name: 'suspended',
+				certificateSerial: randomBytes(8).toString('hex'),
+				certificatePem: '-',
+				publicKeySpki: other.publicKey.export({ type: 'spki', format: 'der' }).toString('base64'),
+				status: 'suspended',
+				suspendedAt: new Date()
+			})
+			.returning({ id: agents.id });
+		const unknown = '00000000-0000-4000-8000-000000000000';
+		const results = await Promise.all(
+			Array.from({ length: 30 }, (_, i) => {
+				const as = i % 3 === 0 ? { id: row.id, privateKey: other.privateKey } : i % 3 === 1 ? { id: agentId, privateKey: key.privateKey } : { id: unknown, privateKey: key.privateKey };
+				const r = signed(undefined, as);
+				return outcome(authenticateAgent(t.database.db, r.request, r.body, opts));
+			})
+		);
+		expect(results).toEqual(Array.from({ length: 30 }, (_, i) => (i % 3 === 0 ? 'agent_suspended' : i % 3 === 1 ? 'ok' : 'agent_signature_invalid')));
 	});
 });
