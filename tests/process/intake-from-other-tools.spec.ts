@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +14,8 @@ import { startStack, type Proc, type Stack } from '../helpers/pipeline-stack';
  *   `openssl cms -sign`, encrypt with `openssl cms -encrypt -aes-256-gcm`,
  *   submit with a service-account token → certified; its output tampered
  *   with → rejected with the right code;
+ * - GET /api/v1/public/keys/proof-encryption: RSA by default, P-256 with
+ *   `algorithm=ecdh`, another value → 422 in the error envelope;
  * - the nwipe intake (`agent nwipe`) → one signed proof per drive, certified;
  * - the dashboard's nwipe upload route: a person may attest, a service token may not.
  */
@@ -143,6 +146,33 @@ describe('a proof from the OpenSSL command line alone', () => {
 		expect((await proof(resent.stdout.trim())).rejection_detail).toMatch(/digest/);
 		console.info(`[openssl recipe] tampered: ${first.stdout.trim()}; ${second.stdout.trim()}`);
 	}, 240_000);
+});
+
+describe('GET /api/v1/public/keys/proof-encryption', () => {
+	const pem = (query = '') => fetch(`${stack.origin}/api/v1/public/keys/proof-encryption${query}`);
+
+	it('RSA by default and with algorithm=rsa, P-256 with algorithm=ecdh: the certificates of GET /api/v1/public/keys', async () => {
+		const keys = (await (await fetch(`${stack.origin}/api/v1/public/keys`)).json()) as { proofEncryptionCertificatePem: string; proofEncryptionEcdhCertificatePem: string };
+		const answers = await Promise.all(['', '?algorithm=rsa', '?algorithm=ecdh'].map(pem));
+		for (const res of answers) {
+			expect(res.status).toBe(200);
+			expect(res.headers.get('content-type')).toBe('application/pem-certificate-chain');
+		}
+		const [plain, rsa, ecdh] = await Promise.all(answers.map((r) => r.text()));
+		expect(plain).toBe(keys.proofEncryptionCertificatePem);
+		expect(rsa).toBe(plain);
+		expect(ecdh).toBe(keys.proofEncryptionEcdhCertificatePem);
+		expect(new X509Certificate(rsa).publicKey.asymmetricKeyType).toBe('rsa');
+		expect(new X509Certificate(ecdh).publicKey.asymmetricKeyDetails?.namedCurve).toBe('prime256v1');
+	});
+
+	it('algorithm=bogus → 422 validation_failed in the error envelope, naming the parameter', async () => {
+		const res = await pem('?algorithm=bogus');
+		expect(res.status).toBe(422);
+		expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+		const body = (await res.json()) as { error: { code: string; message: string; details: { field?: string }[] } };
+		expect(body.error).toMatchObject({ code: 'validation_failed', details: [{ field: 'algorithm' }] });
+	});
 });
 
 describe('agent nwipe: nwipe logs → signed proofs', () => {

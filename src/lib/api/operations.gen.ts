@@ -32,6 +32,7 @@ import {
 	zGetLogInclusionProofQuery,
 	zGetMailPath,
 	zGetOverviewStatsQuery,
+	zGetProofEncryptionCertificateQuery,
 	zGetProofPath,
 	zGetPublicCertificatePath,
 	zGetPublicCertificatePdfPath,
@@ -1057,7 +1058,7 @@ export const OPERATIONS = {
 		bodyType: null,
 		numericQuery: [],
 		params: undefined,
-		query: undefined,
+		query: zGetProofEncryptionCertificateQuery,
 		body: undefined
 	},
 	getPublicCertificate: {

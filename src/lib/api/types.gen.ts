@@ -5196,11 +5196,20 @@ export type GetPublicKeysResponse = GetPublicKeysResponses[keyof GetPublicKeysRe
 export type GetProofEncryptionCertificateData = {
     body?: never;
     path?: never;
-    query?: never;
+    query?: {
+        /**
+         * `rsa` (RSAES-OAEP key transport; the default) or `ecdh` (P-256 ECDH key agreement, RFC 5753).
+         */
+        algorithm?: 'rsa' | 'ecdh';
+    };
     url: '/api/v1/public/keys/proof-encryption';
 };
 
 export type GetProofEncryptionCertificateErrors = {
+    /**
+     * Some input is invalid (`validation_failed`); `details` names the fields.
+     */
+    422: Error;
     /**
      * Too many requests from this client address (`rate_limited`); retry after `Retry-After` seconds.
      */

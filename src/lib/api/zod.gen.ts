@@ -2432,6 +2432,10 @@ export const zGetStandaloneVerifierResponse = z.string();
  */
 export const zGetPublicKeysResponse = zPublishedKeys;
 
+export const zGetProofEncryptionCertificateQuery = z.object({
+    algorithm: z.enum(['rsa', 'ecdh']).optional().default('rsa')
+});
+
 /**
  * The certificate.
  */

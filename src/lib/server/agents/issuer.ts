@@ -31,9 +31,12 @@ export function agentCertificateIssuer(getSigner: () => Promise<Signer>): AgentC
 	};
 }
 
-/** The certificate agents encrypt proofs to with RSAES-OAEP. */
-export async function proofEncryptionCertificatePem(getSigner: () => Promise<Signer>): Promise<string> {
-	return (await proofEncryptionCertificates(getSigner)).rsa;
+/**
+ * One proof-encryption certificate (PEM): `rsa` for RSAES-OAEP key transport (RFC 8017), `ecdh` for
+ * ephemeral-static ECDH key agreement on P-256 (RFC 5753).
+ */
+export async function proofEncryptionCertificatePem(getSigner: () => Promise<Signer>, algorithm: 'rsa' | 'ecdh' = 'rsa'): Promise<string> {
+	return (await proofEncryptionCertificates(getSigner))[algorithm];
 }
 
 /** Both proof-encryption certificates, as the enrolment answer offers them: RSA (key transport) and P-256 (ECDH key agreement). */
