@@ -14,6 +14,9 @@ import { startStack, type Proc, type Stack } from '../helpers/pipeline-stack';
  *   `openssl cms -sign`, encrypt with `openssl cms -encrypt -aes-256-gcm`,
  *   submit with a service-account token → certified; its output tampered
  *   with → rejected with the right code;
+ * - the ECDH variant of the handbook's encrypt step, to the `?algorithm=ecdh`
+ *   PEM (RFC 5753, SHA-256 KDF) → certified; OpenSSL's default SHA-1 KDF →
+ *   rejected, the detail naming the option to add;
  * - GET /api/v1/public/keys/proof-encryption: RSA by default, P-256 with
  *   `algorithm=ecdh`, another value → 422 in the error envelope;
  * - the nwipe intake (`agent nwipe`) → one signed proof per drive, certified;
@@ -146,6 +149,51 @@ describe('a proof from the OpenSSL command line alone', () => {
 		expect((await proof(resent.stdout.trim())).rejection_detail).toMatch(/digest/);
 		console.info(`[openssl recipe] tampered: ${first.stdout.trim()}; ${second.stdout.trim()}`);
 	}, 240_000);
+
+	describe('encrypted to the P-256 certificate (ECDH, RFC 5753) with the handbook’s commands', () => {
+		let ecdh: string;
+		const encrypt = (out: string, keyopts: string[]) =>
+			run('openssl', ['cms', '-encrypt', '-binary', '-aes-256-gcm', '-in', join(ecdh, 'signed.der'), '-recip', join(ecdh, 'proof-encryption-ecdh.crt'), ...keyopts, '-outform', 'DER', '-out', join(ecdh, out)]);
+
+		beforeAll(async () => {
+			// a fresh report (a second copy of the first would be a duplicate), signed by the same station
+			ecdh = join(stack.dataDir, 'ecdh');
+			mkdirSync(ecdh);
+			for (const f of ['station.crt', 'station.key']) copyFileSync(join(dir, f), join(ecdh, f));
+			for (const step of ['report', 'sign']) expect((await run('sh', [recipe, step, ecdh], env)).code).toBe(0);
+			const pem = await run('curl', ['-sS', '--fail-with-body', '-o', join(ecdh, 'proof-encryption-ecdh.crt'), `${stack.origin}/api/v1/public/keys/proof-encryption?algorithm=ecdh`]);
+			expect(pem.code, pem.stderr).toBe(0);
+		}, 60_000);
+
+		it('-keyopt ecdh_kdf_md:sha256 -aes256-wrap: a KeyAgreeRecipientInfo the platform opens, certified', async () => {
+			const r = await encrypt('proof.der', ['-keyopt', 'ecdh_kdf_md:sha256', '-aes256-wrap']);
+			expect(r.code, r.stderr).toBe(0);
+			const asn1 = await run('openssl', ['asn1parse', '-inform', 'DER', '-in', join(ecdh, 'proof.der')]);
+			// keyEncryptionAlgorithm dhSinglePass-stdDH-sha256kdf-scheme { id-aes256-wrap } (RFC 5753 §7.1.4, RFC 3565)
+			expect(asn1.stdout).toMatch(/:dhSinglePass-stdDH-sha256kdf-scheme\n.*SEQUENCE *\n.*:id-aes256-wrap\n/);
+			const sent = await run('sh', [recipe, 'submit', ecdh], env);
+			expect(sent.code, sent.stderr).toBe(0);
+			const status = await run('sh', [recipe, 'status', ecdh, sent.stdout.trim(), '120'], env);
+			expect(status.stdout).toMatch(new RegExp(`^${sent.stdout.trim()} CERTIFIED_NO_ANCHOR certificate wc_\\w+\\n$`));
+			expect(await proof(sent.stdout.trim())).toMatchObject({ status: 'CERTIFIED_NO_ANCHOR', rejection_code: null });
+			console.info(`[openssl ecdh] ${status.stdout.trim()}`);
+		}, 240_000);
+
+		it('without -keyopt ecdh_kdf_md:sha256 (OpenSSL’s SHA-1 KDF) → proof_decryption_failed, the detail names the option', async () => {
+			const r = await encrypt('sha1-kdf.der', []);
+			expect(r.code, r.stderr).toBe(0);
+			expect((await run('openssl', ['asn1parse', '-inform', 'DER', '-in', join(ecdh, 'sha1-kdf.der')])).stdout).toContain(':dhSinglePass-stdDH-sha1kdf-scheme');
+			const sent = await run('sh', [recipe, 'submit', ecdh, join(ecdh, 'sha1-kdf.der')], env);
+			expect(sent.code, sent.stderr).toBe(0);
+			const status = await run('sh', [recipe, 'status', ecdh, sent.stdout.trim(), '120'], env);
+			expect(status.code).toBe(3);
+			expect(status.stdout).toMatch(/ REJECTED proof_decryption_failed\n$/);
+			const row = await proof(sent.stdout.trim());
+			expect(row.rejection_detail).toMatch(/SHA-1 KDF/);
+			expect(row.rejection_detail).toContain('-keyopt ecdh_kdf_md:sha256');
+			console.info(`[openssl ecdh] SHA-1 KDF: ${status.stdout.trim()}: ${row.rejection_detail}`);
+		}, 240_000);
+	});
 });
 
 describe('GET /api/v1/public/keys/proof-encryption', () => {
