@@ -238,6 +238,10 @@ export async function certifyBenchmark({ quick, support, log, appRoot = root, co
 				meaning: 'bare node:crypto primitives of one certificate (bench/crypto-floor.mjs), CPU ms, against the CPU ms per certificate of every process in the timed window',
 				certificatesPerCoreSecond: floor.certificatesPerCoreSecond,
 				msPerStep: floor.msPerStep,
+				// the ECDH P-256 unwrap (RFC 5753), the alternative to msPerStep.unwrap, and the total with it in place of RSA
+				msUnwrapEcdh: floor.msUnwrapEcdh,
+				msPerCertificateEcdh: floor.msPerCertificateEcdh,
+				certificatesPerCoreSecondEcdh: floor.certificatesPerCoreSecondEcdh,
 				sizes: floor.sizes,
 				iterations: floor.iterations,
 				plainLoopCpuMsPerProof: baseline.cpuMsPerProof,
