@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { context, propagation, trace } from '@opentelemetry/api';
+import { node, tracing } from '@opentelemetry/sdk-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestContainer } from '../../../../tests/helpers/container';
 import { ApiError } from '#lib/server/http/errors';
@@ -133,5 +135,39 @@ describe('group commit of proof submissions', () => {
 		const [one, two] = await Promise.all([make(), make()].map((request) => submitProof(ctx, { request, url: new URL(request.url) }, by, der)));
 		expect(one.body).toEqual(two.body);
 		expect([one.replayed, two.replayed].sort()).toEqual([false, true]);
+	});
+
+	it('each job continues the trace of the request that sent its proof, also when the batch was started by another', async () => {
+		// a tracer provider with an in-memory exporter, registered with the W3C propagator and the async context: nothing leaves the process
+		const provider = new node.NodeTracerProvider({ spanProcessors: [new tracing.SimpleSpanProcessor(new tracing.InMemorySpanExporter())] });
+		provider.register();
+		try {
+			const N = 20;
+			const tracer = trace.getTracer('group-commit-test');
+			const sent = await Promise.all(
+				Array.from({ length: N }, (_, i) =>
+					tracer.startActiveSpan(`request ${i}`, async (span) => {
+						try {
+							return { traceId: span.spanContext().traceId, answer: await submit(acme, derLike(), `traced-${i}.der`) };
+						} finally {
+							span.end();
+						}
+					})
+				)
+			);
+			const c = await committed(sent.map((s) => s.answer.publicId));
+			expect(c.transactions).toBeLessThan(N);
+			const jobs = await env.app.database.sql<{ public_id: string; traceparent: string | null }[]>`
+				select p.public_id, j.data->'_trace'->>'traceparent' as traceparent
+				from pgboss.job j join proofs p on p.id::text = j.data->>'proofId'
+				where j.name = 'proofs.validated' and p.public_id = any(${sent.map((s) => s.answer.publicId)})`;
+			const traceOf = new Map(jobs.map((j) => [j.public_id, j.traceparent?.split('-')[1]]));
+			expect(sent.map((s) => traceOf.get(s.answer.publicId))).toEqual(sent.map((s) => s.traceId));
+		} finally {
+			await provider.shutdown();
+			trace.disable();
+			propagation.disable();
+			context.disable();
+		}
 	});
 });

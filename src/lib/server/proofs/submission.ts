@@ -3,7 +3,8 @@ import { and, inArray } from 'drizzle-orm';
 import type { Db, Tx } from '#lib/server/db/client';
 import { groupCommit, type GroupCommit } from '#lib/server/db/group-commit';
 import { ApiError } from '#lib/server/http/errors';
-import { sendManyInTx, type Queue } from '#lib/server/queue';
+import { sendManyInTx, TRACE_FIELD, type Queue } from '#lib/server/queue';
+import { traceCarrier } from '#lib/server/telemetry/tracing';
 import { tenantIsActive } from '#lib/server/tenancy';
 import type { ObjectStore } from '#lib/server/storage';
 import { newPublicId } from '#lib/server/records';
@@ -86,6 +87,9 @@ export async function registerProof(tx: Tx, queue: Queue, stored: StoredProof, m
 	return accepted;
 }
 
+/** A stored proof to register; `trace` is the W3C trace context of the request that sent it when it is registered apart from that request's context (group commit). */
+export type Registration = { stored: StoredProof; meta: ProofMeta; trace?: Record<string, string> };
+
 /**
  * Step 2 for several stored proofs in one transaction (a bulk upload registers
  * its files in batches): one multi-row INSERT, one timeline INSERT,
@@ -93,7 +97,7 @@ export async function registerProof(tx: Tx, queue: Queue, stored: StoredProof, m
  * Answers in the order given; content already registered for the tenant, or
  * earlier in the same list, is a `duplicate` of that proof.
  */
-export async function registerProofs(tx: Tx, queue: Queue, items: { stored: StoredProof; meta: ProofMeta }[]): Promise<ProofAccepted[]> {
+export async function registerProofs(tx: Tx, queue: Queue, items: Registration[]): Promise<ProofAccepted[]> {
 	if (!items.length) return [];
 	const keyOf = (tenantId: string, sha256: string) => `${tenantId}/${sha256}`;
 	const tenantIds = [...new Set(items.map((i) => i.stored.tenantId))];
@@ -137,11 +141,13 @@ export async function registerProofs(tx: Tx, queue: Queue, items: { stored: Stor
 	}
 	const answered = new Set<string>();
 	const transitions = new Map<string, Transition[]>();
-	const answers = items.map(({ stored, meta }): ProofAccepted => {
+	const traces = new Map<string, Record<string, string>>();
+	const answers = items.map(({ stored, meta, trace }): ProofAccepted => {
 		const key = keyOf(stored.tenantId, stored.sha256);
 		const row = fresh.get(key);
 		if (row && !answered.has(key)) {
 			answered.add(key);
+			if (trace && Object.keys(trace).length) traces.set(row.id, trace);
 			const actor = `${meta.submitter.kind}:${meta.submitter.id}`;
 			transitions.set(actor, [...(transitions.get(actor) ?? []), { proofId: row.id, publicId: row.publicId, tenantId: row.tenantId, from: null, to: 'RECEIVED' }]);
 			return { publicId: row.publicId, status: row.status, duplicate: false };
@@ -158,7 +164,11 @@ export async function registerProofs(tx: Tx, queue: Queue, items: { stored: Stor
 			queue,
 			tx,
 			'proofs.validated',
-			[...transitions.values()].flat().map((t) => ({ proofId: t.proofId }))
+			// each job continues the trace of the request that sent its proof, not the batch's first one
+			[...transitions.values()].flat().map((t) => {
+				const trace = traces.get(t.proofId);
+				return trace ? { proofId: t.proofId, [TRACE_FIELD]: trace } : { proofId: t.proofId };
+			})
 		)
 	]);
 	return answers;
@@ -168,7 +178,6 @@ export async function registerProofs(tx: Tx, queue: Queue, items: { stored: Stor
 const GROUP_MAX_BATCH = 100;
 const GROUP_MAX_IN_FLIGHT = 3;
 
-type Registration = { stored: StoredProof; meta: ProofMeta };
 const groups = new WeakMap<Db, WeakMap<Queue, GroupCommit<Registration, ProofAccepted>>>();
 
 /**
@@ -193,5 +202,6 @@ export function registerProofGrouped(db: Db, queue: Queue, stored: StoredProof, 
 		});
 		byQueue.set(queue, group);
 	}
-	return group({ stored, meta });
+	// the batch runs in the context of whichever caller started it: each proof keeps its own request's trace
+	return group({ stored, meta, trace: traceCarrier() });
 }

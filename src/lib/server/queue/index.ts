@@ -72,7 +72,9 @@ async function ensureQueues(boss: PgBoss, policy: RetryPolicy) {
  */
 export const TRACE_FIELD = '_trace';
 
+/** Job data with the active trace context, unless the sender already named the one it belongs to (a group commit sends for several requests). */
 const traced = <T extends object>(data: T): T => {
+	if (TRACE_FIELD in data) return data;
 	const carrier = traceCarrier();
 	return Object.keys(carrier).length ? { ...data, [TRACE_FIELD]: carrier } : data;
 };
