@@ -139,7 +139,9 @@ export function k8sProblems(resources: Resource[], ctx: K8sContext): string[] {
 		}
 		for (const c of pod.containers) {
 			const argv = [...(c.command ?? []), ...(c.args ?? [])];
-			const [entry, ...args] = argv[0] === 'node' ? argv.slice(1) : argv;
+			// the image's entrypoint is node: its own flags (V8 heap sizes) may come before the entry
+			const afterNode = argv[0] === 'node' ? argv.slice(1) : argv;
+			const [entry, ...args] = afterNode.slice(Math.max(0, afterNode.findIndex((a) => !a.startsWith('--'))));
 			if (c.image !== 'wipecert') problems.push(`${where}: image ${c.image} is not the wipecert image (kustomization images: pins it)`);
 			if (!entry || !ctx.entries.has(entry)) problems.push(`${where}: ${JSON.stringify(argv)} is not an entry of the image`);
 			if (entry === 'build/worker.js') {
