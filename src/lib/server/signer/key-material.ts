@@ -31,6 +31,38 @@ export function noteKeyHash(name: string, publicKey: Uint8Array): Buffer {
 const rawEd25519 = (key: KeyObject) => spkiDer(createPublicKey(key)).subarray(-32);
 
 export type KeyPair = { key: KeyObject; certPem: string };
+
+type KeySpec = { rsa: { modulusLength: number } } | { ec: { namedCurve: string } };
+const P256: KeySpec = { ec: { namedCurve: 'P-256' } };
+
+/**
+ * A key pair stored as `<name>.key.pem` and `<name>.crt.pem`, generated and
+ * certified by `issuer` (self-signed without one) when either file is missing.
+ */
+async function storedKeyPair(
+	store: KeyStore,
+	name: string,
+	spec: KeySpec,
+	cert: Pick<Parameters<typeof issueCertificate>[0], 'subject' | 'keyUsage' | 'ca'> & { years: number },
+	issuer?: KeyPair
+): Promise<KeyPair> {
+	const stored = store.readPrivateKey(`${name}.key.pem`);
+	const storedCert = store.readText(`${name}.crt.pem`);
+	if (stored && storedCert) return { key: stored, certPem: storedCert };
+	const key = ('rsa' in spec ? await generate('rsa', spec.rsa) : await generate('ec', spec.ec)).privateKey;
+	const certPem = issueCertificate({
+		subject: cert.subject,
+		spki: spkiDer(createPublicKey(key)),
+		...(issuer ? { issuerPem: issuer.certPem, issuerKey: issuer.key } : { issuerKey: key }),
+		notAfter: new Date(Date.now() + cert.years * YEAR),
+		...(cert.ca ? { ca: cert.ca } : {}),
+		keyUsage: cert.keyUsage
+	}).pem;
+	store.writePrivateKey(`${name}.key.pem`, key);
+	store.write(`${name}.crt.pem`, certPem);
+	return { key, certPem };
+}
+
 export type KeyMaterial = {
 	store: KeyStore;
 	root: KeyPair;
@@ -53,22 +85,12 @@ export async function loadKeyMaterial(dir: string, opts: { keys: number; batchSi
 		store.ensureDir();
 		store.ensureDir('signing');
 		store.ensureDir('agent-ca');
-		let rootKey = store.readPrivateKey('root.key.pem');
-		let rootCert = store.readText('root.crt.pem');
-		if (!rootKey || !rootCert) {
-			rootKey = (await generate('ec', { namedCurve: 'P-256' })).privateKey;
-			rootCert = issueCertificate({
-				subject: { CN: 'WipeCert Platform Root CA', O: 'WipeCert' },
-				spki: spkiDer(createPublicKey(rootKey)),
-				issuerKey: rootKey,
-				notAfter: new Date(Date.now() + 20 * YEAR),
-				ca: { pathLen: 1 },
-				keyUsage: [KeyUsage.keyCertSign, KeyUsage.cRLSign]
-			}).pem;
-			store.writePrivateKey('root.key.pem', rootKey);
-			store.write('root.crt.pem', rootCert);
-		}
-		const root = { key: rootKey, certPem: rootCert };
+		const root = await storedKeyPair(store, 'root', P256, {
+			subject: { CN: 'WipeCert Platform Root CA', O: 'WipeCert' },
+			years: 20,
+			ca: { pathLen: 1 },
+			keyUsage: [KeyUsage.keyCertSign, KeyUsage.cRLSign]
+		});
 
 		const usage = (() => {
 			const text = store.readText('usage.json');
@@ -79,21 +101,13 @@ export async function loadKeyMaterial(dir: string, opts: { keys: number; batchSi
 		const signing: SigningKey[] = [];
 		for (let n = 1; n <= opts.keys; n++) {
 			const id = keyIdFor(n);
-			let key = store.readPrivateKey(`signing/${id}.key.pem`);
-			let certPem = store.readText(`signing/${id}.crt.pem`);
-			if (!key || !certPem) {
-				key = (await generate('ec', { namedCurve: 'P-256' })).privateKey;
-				certPem = issueCertificate({
-					subject: { CN: `WipeCert signing key ${id}`, O: 'WipeCert' },
-					spki: spkiDer(createPublicKey(key)),
-					issuerPem: root.certPem,
-					issuerKey: root.key,
-					notAfter: new Date(Date.now() + 5 * YEAR),
-					keyUsage: [KeyUsage.digitalSignature, KeyUsage.nonRepudiation]
-				}).pem;
-				store.writePrivateKey(`signing/${id}.key.pem`, key);
-				store.write(`signing/${id}.crt.pem`, certPem);
-			}
+			const { key, certPem } = await storedKeyPair(
+				store,
+				`signing/${id}`,
+				P256,
+				{ subject: { CN: `WipeCert signing key ${id}`, O: 'WipeCert' }, years: 5, keyUsage: [KeyUsage.digitalSignature, KeyUsage.nonRepudiation] },
+				root
+			);
 			const u = usage[id];
 			signing.push({
 				id,
@@ -107,39 +121,22 @@ export async function loadKeyMaterial(dir: string, opts: { keys: number; batchSi
 			});
 		}
 
-		let encKey = store.readPrivateKey('proof-encryption.key.pem');
-		let encCert = store.readText('proof-encryption.crt.pem');
-		if (!encKey || !encCert) {
-			encKey = (await generate('rsa', { modulusLength: 3072 })).privateKey;
-			encCert = issueCertificate({
-				subject: { CN: 'WipeCert proof encryption', O: 'WipeCert' },
-				spki: spkiDer(createPublicKey(encKey)),
-				issuerPem: root.certPem,
-				issuerKey: root.key,
-				notAfter: new Date(Date.now() + 5 * YEAR),
-				keyUsage: [KeyUsage.keyEncipherment]
-			}).pem;
-			store.writePrivateKey('proof-encryption.key.pem', encKey);
-			store.write('proof-encryption.crt.pem', encCert);
-		}
-
+		const encryption = await storedKeyPair(
+			store,
+			'proof-encryption',
+			{ rsa: { modulusLength: 3072 } },
+			{ subject: { CN: 'WipeCert proof encryption', O: 'WipeCert' }, years: 5, keyUsage: [KeyUsage.keyEncipherment] },
+			root
+		);
 		// a keyring made before ECDH proofs existed gets this key on its next start, as it got the chain key
-		let ecdhKey = store.readPrivateKey('proof-encryption-ecdh.key.pem');
-		let ecdhCert = store.readText('proof-encryption-ecdh.crt.pem');
-		if (!ecdhKey || !ecdhCert) {
-			ecdhKey = (await generate('ec', { namedCurve: 'P-256' })).privateKey;
-			ecdhCert = issueCertificate({
-				subject: { CN: 'WipeCert proof encryption (ECDH)', O: 'WipeCert' },
-				spki: spkiDer(createPublicKey(ecdhKey)),
-				issuerPem: root.certPem,
-				issuerKey: root.key,
-				notAfter: new Date(Date.now() + 5 * YEAR),
-				// RFC 5480 §3: a key agreement key has keyAgreement, not keyEncipherment
-				keyUsage: [KeyUsage.keyAgreement]
-			}).pem;
-			store.writePrivateKey('proof-encryption-ecdh.key.pem', ecdhKey);
-			store.write('proof-encryption-ecdh.crt.pem', ecdhCert);
-		}
+		const ecdhEncryption = await storedKeyPair(
+			store,
+			'proof-encryption-ecdh',
+			P256,
+			// RFC 5480 §3: a key agreement key has keyAgreement, not keyEncipherment
+			{ subject: { CN: 'WipeCert proof encryption (ECDH)', O: 'WipeCert' }, years: 5, keyUsage: [KeyUsage.keyAgreement] },
+			root
+		);
 
 		let hmacKey = store.readSecret('hmac.key');
 		if (!hmacKey) {
@@ -171,8 +168,8 @@ export async function loadKeyMaterial(dir: string, opts: { keys: number; batchSi
 			store,
 			root,
 			signing,
-			encryption: { key: encKey, certPem: encCert },
-			ecdhEncryption: { key: ecdhKey, certPem: ecdhCert },
+			encryption,
+			ecdhEncryption,
 			hmacKey,
 			note: { key: noteKey, name: noteName, publicKey: notePub, hash: noteKeyHash(noteName, notePub) },
 			chain: { privateKey: chainPrivate, address: privateKeyToAddress(chainPrivate) }
@@ -184,23 +181,12 @@ export async function loadKeyMaterial(dir: string, opts: { keys: number; batchSi
 export function loadAgentCa(material: Pick<KeyMaterial, 'store' | 'root'>, tenantId: string): Promise<KeyPair> {
 	const { store, root } = material;
 	return store.withLock(async () => {
-		const name = `agent-ca/${tenantId}`;
-		let key = store.readPrivateKey(`${name}.key.pem`);
-		let certPem = store.readText(`${name}.crt.pem`);
-		if (!key || !certPem) {
-			key = (await generate('ec', { namedCurve: 'P-256' })).privateKey;
-			certPem = issueCertificate({
-				subject: { CN: `WipeCert agent CA ${tenantId}`, O: 'WipeCert' },
-				spki: spkiDer(createPublicKey(key)),
-				issuerPem: root.certPem,
-				issuerKey: root.key,
-				notAfter: new Date(Date.now() + 10 * YEAR),
-				ca: { pathLen: 0 },
-				keyUsage: [KeyUsage.keyCertSign, KeyUsage.cRLSign]
-			}).pem;
-			store.writePrivateKey(`${name}.key.pem`, key);
-			store.write(`${name}.crt.pem`, certPem);
-		}
-		return { key, certPem };
+		return storedKeyPair(
+			store,
+			`agent-ca/${tenantId}`,
+			P256,
+			{ subject: { CN: `WipeCert agent CA ${tenantId}`, O: 'WipeCert' }, years: 10, ca: { pathLen: 0 }, keyUsage: [KeyUsage.keyCertSign, KeyUsage.cRLSign] },
+			root
+		);
 	});
 }
